@@ -1,0 +1,5 @@
+import { Foundation1764000000000 } from './1764000000000-Foundation';
+import { Notifications1764100000000 } from './1764100000000-Notifications';
+
+/** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
+export const MIGRATIONS = [Foundation1764000000000, Notifications1764100000000];

@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { DomainError, ErrorCode } from '../errors';
+import {
+  ConsultationStats, QueueEtaConfig, estimateWaitMinutes, initialStats, isTurnNear, msUntilNearByEta, observeConsultation,
+} from './queueEta';
+
+/**
+ * A doctor's queue for one session as plain data plus the rules that move it. The queue workflow
+ * holds one of these and carries its state across continue-as-new; nothing here does I/O or reads
+ * a clock, so every rule is unit-tested directly. Patients appear only as opaque booking refs.
+ */
+export const BookingRef = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an opaque booking reference');
+export type BookingRef = z.infer<typeof BookingRef>;
+
+export const QueueConfig = QueueEtaConfig.extend({
+  /** A skipped patient who comes back is seated behind this many of those waiting (fewer if fewer wait). */
+  returnAfter: z.number().int().nonnegative().default(2),
+}).refine((c) => c.minObservedMinutes <= c.maxObservedMinutes, 'minObservedMinutes must not exceed maxObservedMinutes');
+export type QueueConfig = z.infer<typeof QueueConfig>;
+
+export const WaitingEntry = z.object({
+  ref: BookingRef,
+  arrivedAtMs: z.number().int(),
+  /** Came back after being skipped; later returners queue behind earlier ones. */
+  returned: z.boolean(),
+  /** "Your turn is near" already sent, so it is sent once. */
+  nearNotified: z.boolean(),
+});
+export type WaitingEntry = z.infer<typeof WaitingEntry>;
+
+export const QueueState = z.object({
+  waiting: z.array(WaitingEntry),
+  skipped: z.array(z.object({ ref: BookingRef, skippedAtMs: z.number().int() })),
+  current: z.object({ ref: BookingRef, calledAtMs: z.number().int() }).nullable(),
+  /** Refs that are done, so a late or repeated join cannot put them back in line. */
+  closed: z.record(z.string(), z.enum(['served', 'left'])),
+  stats: ConsultationStats,
+  /** The last callNext, so that a repeated call (double click, client retry) calls nobody new. */
+  lastCall: z.object({ callId: z.string(), ref: BookingRef.nullable(), calledAtMs: z.number().int() }).nullable(),
+});
+export type QueueState = z.infer<typeof QueueState>;
+
+export type QueuePosition =
+  | { status: 'waiting'; position: number; etaMinutes: number; near: boolean }
+  | { status: 'called'; calledAtMs: number }
+  | { status: 'skipped' | 'served' | 'left' | 'unknown' };
+
+export interface JoinResult {
+  /** True when the ref was already known: nothing changed. */
+  duplicate: boolean;
+  position: QueuePosition;
+}
+
+export interface CallNextResult {
+  /** The patient now called, or null when nobody is waiting. */
+  bookingRef: string | null;
+  calledAtMs: number;
+  /** The consultation this call ended, whose length was observed for the ETA. */
+  finishedRef: string | null;
+  waiting: number;
+  /** True when this answers a repeated callId: nobody new was called. */
+  repeated: boolean;
+}
+
+export type QueueNotice =
+  | { kind: 'turnNear'; bookingRef: string; position: number; etaMinutes: number }
+  | { kind: 'called'; bookingRef: string; calledAtMs: number };
+
+export interface QueueSummary {
+  current: string | null;
+  waiting: string[];
+  skipped: string[];
+  served: number;
+  left: number;
+  avgConsultationMinutes: number;
+  observedConsultations: number;
+}
+
+export function emptyQueueState(config: QueueConfig): QueueState {
+  return { waiting: [], skipped: [], current: null, closed: {}, stats: initialStats(config), lastCall: null };
+}
+
+export class DoctorQueue {
+  readonly state: QueueState;
+
+  constructor(readonly config: QueueConfig, state?: QueueState) {
+    this.state = state ?? emptyQueueState(config);
+  }
+
+  /** Throws when a join must be refused (a cancelled booking cannot queue again). */
+  assertCanJoin(ref: string): void {
+    if (this.state.closed[ref] === 'left') throw new DomainError(ErrorCode.InvalidState, 'booking left this queue and cannot rejoin', { bookingRef: ref });
+  }
+
+  join(ref: BookingRef, arrivedAtMs: number, nowMs: number): JoinResult {
+    this.assertCanJoin(ref);
+    const known = this.positionOf(ref, nowMs);
+    if (known.status !== 'unknown') return { duplicate: true, position: known };
+    const w = this.state.waiting;
+    // In arrival order (check-in reports can arrive late), but never ahead of a returner or of
+    // someone already told their turn is near.
+    let at = w.length;
+    while (at > 0) {
+      const prev = w[at - 1];
+      if (!prev || prev.arrivedAtMs <= arrivedAtMs || prev.nearNotified || prev.returned) break;
+      at--;
+    }
+    w.splice(at, 0, { ref, arrivedAtMs, returned: false, nearNotified: false });
+    return { duplicate: false, position: this.positionOf(ref, nowMs) };
+  }
+
+  /** Ends the consultation in progress (observing its length) and calls the next patient. */
+  callNext(nowMs: number, callId?: string): CallNextResult {
+    const s = this.state;
+    if (callId !== undefined && s.lastCall?.callId === callId) {
+      return { bookingRef: s.lastCall.ref, calledAtMs: s.lastCall.calledAtMs, finishedRef: null, waiting: s.waiting.length, repeated: true };
+    }
+    let finishedRef: string | null = null;
+    if (s.current) {
+      finishedRef = s.current.ref;
+      s.closed[finishedRef] = 'served';
+      s.stats = observeConsultation(s.stats, nowMs - s.current.calledAtMs, this.config);
+      s.current = null;
+    }
+    const next = s.waiting.shift();
+    if (next) s.current = { ref: next.ref, calledAtMs: nowMs };
+    if (callId !== undefined) s.lastCall = { callId, ref: next?.ref ?? null, calledAtMs: nowMs };
+    return { bookingRef: next?.ref ?? null, calledAtMs: nowMs, finishedRef, waiting: s.waiting.length, repeated: false };
+  }
+
+  /** The called patient is not there: set aside, and no consultation length is observed. */
+  skip(ref: string, nowMs: number): boolean {
+    const s = this.state;
+    if (s.current?.ref !== ref) return false;
+    s.skipped.push({ ref, skippedAtMs: nowMs });
+    s.current = null;
+    return true;
+  }
+
+  /** A skipped patient is back: seated behind the next `returnAfter` patients and earlier returners. */
+  returnSkipped(ref: string, nowMs: number): boolean {
+    const s = this.state;
+    const i = s.skipped.findIndex((e) => e.ref === ref);
+    if (i < 0) return false;
+    s.skipped.splice(i, 1);
+    let at = Math.min(this.config.returnAfter, s.waiting.length);
+    while (s.waiting[at]?.returned) at++;
+    s.waiting.splice(at, 0, { ref, arrivedAtMs: nowMs, returned: true, nearNotified: false });
+    return true;
+  }
+
+  /** The booking was cancelled: out of every list, and it stays out (even if its join arrives later). */
+  leave(ref: string): boolean {
+    const s = this.state;
+    if (s.closed[ref]) return false;
+    s.waiting = s.waiting.filter((e) => e.ref !== ref);
+    s.skipped = s.skipped.filter((e) => e.ref !== ref);
+    if (s.current?.ref === ref) s.current = null;
+    s.closed[ref] = 'left';
+    return true;
+  }
+
+  etaMinutes(position: number, nowMs: number): number {
+    return estimateWaitMinutes({ position, avgMs: this.state.stats.avgMs, currentStartedAtMs: this.state.current?.calledAtMs ?? null, nowMs });
+  }
+
+  positionOf(ref: string, nowMs: number): QueuePosition {
+    const s = this.state;
+    if (s.current?.ref === ref) return { status: 'called', calledAtMs: s.current.calledAtMs };
+    const i = s.waiting.findIndex((e) => e.ref === ref);
+    if (i >= 0) {
+      const position = i + 1;
+      const etaMinutes = this.etaMinutes(position, nowMs);
+      return { status: 'waiting', position, etaMinutes, near: isTurnNear({ position, etaMinutes }, this.config) };
+    }
+    if (s.skipped.some((e) => e.ref === ref)) return { status: 'skipped' };
+    return { status: s.closed[ref] ?? 'unknown' };
+  }
+
+  /** "Your turn is near" notices not yet sent; marks them sent. */
+  dueNotices(nowMs: number): QueueNotice[] {
+    const notices: QueueNotice[] = [];
+    for (const [i, entry] of this.state.waiting.entries()) {
+      const position = i + 1;
+      const etaMinutes = this.etaMinutes(position, nowMs);
+      // Position and ETA only grow towards the back, so the first patient not near ends the scan.
+      if (!isTurnNear({ position, etaMinutes }, this.config)) break;
+      if (entry.nearNotified) continue;
+      entry.nearNotified = true;
+      notices.push({ kind: 'turnNear', bookingRef: entry.ref, position, etaMinutes });
+    }
+    return notices;
+  }
+
+  /** When the next "near" notice falls due with no event (the consultation in progress running on). */
+  msUntilNextNotice(nowMs: number): number | undefined {
+    const s = this.state;
+    const i = s.waiting.findIndex((e) => !e.nearNotified);
+    if (i < 0) return undefined;
+    return msUntilNearByEta({ position: i + 1, avgMs: s.stats.avgMs, currentStartedAtMs: s.current?.calledAtMs ?? null, nowMs }, this.config);
+  }
+
+  summary(): QueueSummary {
+    const s = this.state;
+    const closed = Object.values(s.closed);
+    return {
+      current: s.current?.ref ?? null,
+      waiting: s.waiting.map((e) => e.ref),
+      skipped: s.skipped.map((e) => e.ref),
+      served: closed.filter((c) => c === 'served').length,
+      left: closed.filter((c) => c === 'left').length,
+      avgConsultationMinutes: Math.round(s.stats.avgMs / 6_000) / 10,
+      observedConsultations: s.stats.samples,
+    };
+  }
+}

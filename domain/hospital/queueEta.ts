@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * Waiting-time estimate for a doctor's queue. The typical consultation length is an exponentially
+ * weighted moving average of observed consultations, seeded with a per-doctor prior, so the first
+ * few patients get a sensible ETA and one unusual consultation moves it only partly. Observations
+ * are clamped: a 2-minute "consultation" that was really a no-show, or a 3-hour one that spans the
+ * lunch break, must not swing everyone's ETA.
+ */
+export const QueueEtaConfig = z.object({
+  /** The doctor's usual consultation length, used until consultations are observed. */
+  priorConsultationMinutes: z.number().positive().max(480).default(10),
+  /** Weight of the newest observation (0 < α ≤ 1). */
+  ewmaAlpha: z.number().gt(0).max(1).default(0.3),
+  minObservedMinutes: z.number().nonnegative().default(1),
+  maxObservedMinutes: z.number().positive().default(60),
+  /** "Your turn is near" when at most this many places from the front (1 = next) … */
+  nearPosition: z.number().int().nonnegative().default(3),
+  /** … or when the estimated wait is at most this many minutes. */
+  nearMinutes: z.number().int().nonnegative().default(15),
+});
+export type QueueEtaConfig = z.infer<typeof QueueEtaConfig>;
+
+export const ConsultationStats = z.object({
+  /** Current estimate of one consultation, whole milliseconds. */
+  avgMs: z.number().int().positive(),
+  samples: z.number().int().nonnegative(),
+});
+export type ConsultationStats = z.infer<typeof ConsultationStats>;
+
+const MINUTE = 60_000;
+
+export function initialStats(config: QueueEtaConfig): ConsultationStats {
+  return { avgMs: Math.max(1, Math.round(config.priorConsultationMinutes * MINUTE)), samples: 0 };
+}
+
+export function observeConsultation(stats: ConsultationStats, durationMs: number, config: QueueEtaConfig): ConsultationStats {
+  if (!Number.isFinite(durationMs)) return stats;
+  const clamped = Math.min(Math.max(durationMs, config.minObservedMinutes * MINUTE), config.maxObservedMinutes * MINUTE);
+  const avg = config.ewmaAlpha * clamped + (1 - config.ewmaAlpha) * stats.avgMs;
+  return { avgMs: Math.max(1, Math.round(avg)), samples: stats.samples + 1 };
+}
+
+export interface WaitEstimateInput {
+  /** 1 = next to be called. */
+  position: number;
+  avgMs: number;
+  /** When the consultation in progress started; null when the doctor is between patients. */
+  currentStartedAtMs: number | null;
+  nowMs: number;
+}
+
+/**
+ * Wait until this patient is called: what is left of the consultation in progress (never negative,
+ * an overrun just means "any moment now") plus one average consultation per patient ahead.
+ */
+export function estimateWaitMs(input: WaitEstimateInput): number {
+  const ahead = Math.max(0, Math.floor(input.position) - 1);
+  const remaining = input.currentStartedAtMs === null ? 0 : Math.max(0, input.avgMs - (input.nowMs - input.currentStartedAtMs));
+  return remaining + ahead * input.avgMs;
+}
+
+/** Whole minutes, rounded up: "3 minutes" shown for 2 m 10 s is better than "2" (patients come early). */
+export function estimateWaitMinutes(input: WaitEstimateInput): number {
+  return Math.ceil(estimateWaitMs(input) / MINUTE);
+}
+
+export function isTurnNear(at: { position: number; etaMinutes: number }, config: Pick<QueueEtaConfig, 'nearPosition' | 'nearMinutes'>): boolean {
+  return at.position <= config.nearPosition || at.etaMinutes <= config.nearMinutes;
+}
+
+/**
+ * Milliseconds from `nowMs` until the patient at `position` becomes near by ETA alone as the
+ * consultation in progress runs on; undefined when time alone will not get them there (no
+ * consultation in progress, or too many patients ahead). 0 when already near.
+ */
+export function msUntilNearByEta(input: WaitEstimateInput, config: Pick<QueueEtaConfig, 'nearMinutes'>): number | undefined {
+  const nearMs = config.nearMinutes * MINUTE;
+  // ceil(wait / 1 min) ≤ nearMinutes  ⇔  wait ≤ nearMinutes × 1 min, since nearMinutes is whole.
+  if (estimateWaitMs(input) <= nearMs) return 0;
+  if (input.currentStartedAtMs === null) return undefined;
+  const budgetMs = nearMs - Math.max(0, Math.floor(input.position) - 1) * input.avgMs;
+  if (budgetMs < 0) return undefined;
+  // remaining(t) = avg − (t − start) ≤ budget  ⇔  t ≥ start + avg − budget
+  return Math.max(0, input.currentStartedAtMs + input.avgMs - budgetMs - input.nowMs);
+}

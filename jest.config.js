@@ -1,0 +1,22 @@
+/**
+ * Three projects so each layer runs on its own: pure units (fast, no infrastructure), integration
+ * tests against the real Temporal dev server / PostgreSQL / sockets, and end-to-end tests through
+ * the HTTP API. One global set-up starts Temporal and a fresh database for the whole run.
+ */
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'], setupFiles: ['reflect-metadata'] };
+const withTemporal = { setupFiles: ['reflect-metadata', '<rootDir>/test/setup/runtime.ts'] };
+
+module.exports = {
+  globalSetup: '<rootDir>/test/globalSetup.ts',
+  globalTeardown: '<rootDir>/test/globalTeardown.ts',
+  maxWorkers: 2,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, ...withTemporal, displayName: 'int', testMatch: ['<rootDir>/test/int/**/*.int.test.ts'], testTimeout: 60_000 },
+    { ...common, ...withTemporal, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'], testTimeout: 120_000 },
+    { ...common, ...withTemporal, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.faults.test.ts'], testTimeout: 300_000 },
+  ],
+};

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { hashApiKey } from '../../api/auth/middleware';
+import { startApi, type RunningApi } from '../../api/server';
+import { startPaymentHarness, type PaymentHarness } from '../../integrations/payment/simulator/harness';
+import { startIdentitySimulator } from '../../integrations/identity';
+import { loadConfig, type Env } from '../../platform/config';
+import { createLogger } from '../../platform/logger';
+import { openServices, type Services } from '../../platform/services';
+import { startWorker, type RunningWorker } from '../../worker/run';
+import { LogCapture } from './logCapture';
+
+/** Fixed test keys: recorded workflow histories are encrypted with the codec key and must replay. */
+export const TEST_KEYS = {
+  pii: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+  piiHmac: 'test-hmac-key-0123456789abcdef',
+  codec: 'ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=',
+  operatorToken: 'test-operator-token',
+  identitySecret: 'test-identity-secret',
+};
+
+export function testEnv(over: Record<string, string> = {}): Env {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: process.env.DATABASE_URL,
+    DATABASE_POOL_SIZE: '4',
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    API_PORT: '0',
+    PII_KEYS: `t1:${TEST_KEYS.pii}`,
+    PII_ACTIVE_KEY_ID: 't1',
+    PII_HMAC_KEY: TEST_KEYS.piiHmac,
+    PAYLOAD_CODEC_KEYS: `tc1:${TEST_KEYS.codec}`,
+    PAYLOAD_CODEC_ACTIVE_KEY_ID: 'tc1',
+    OPERATOR_TOKENS: TEST_KEYS.operatorToken,
+    IDENTITY_PROVIDER_SECRET: TEST_KEYS.identitySecret,
+    ...over,
+  });
+}
+
+export interface TestPlatform {
+  services: Services;
+  api: RunningApi;
+  worker: RunningWorker;
+  payment: PaymentHarness;
+  identitySim: Awaited<ReturnType<typeof startIdentitySimulator>>;
+  logs: LogCapture;
+  partner: { id: string; apiKey: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * The real platform for one test file: real API (HTTP on an ephemeral port), real worker on its own
+ * task queue against the run's Temporal server, real PostgreSQL, the payment simulator behind the
+ * real alipay-sdk, the identity simulator over HTTP. Logs are captured so tests can search them.
+ */
+export async function startTestPlatform(opts: { payment?: Parameters<typeof startPaymentHarness>[0]; identityOutcomes?: Parameters<typeof startIdentitySimulator>[0]['outcomes'] } = {}): Promise<TestPlatform> {
+  const logs = new LogCapture();
+  const logger = createLogger({ level: 'info', name: 'test', destination: logs.stream });
+  const payment = await startPaymentHarness({ ...opts.payment, logger });
+  const identitySim = await startIdentitySimulator({ host: '127.0.0.1', port: 0, sharedSecret: TEST_KEYS.identitySecret, ...(opts.identityOutcomes ? { outcomes: opts.identityOutcomes } : {}) });
+  const config = testEnv({
+    PAYMENT_GATEWAY_URL: payment.sim.gatewayUrl,
+    PAYMENT_APP_ID: payment.sim.appId,
+    PAYMENT_APP_PRIVATE_KEY: payment.keys.app.privateKeyPem,
+    PAYMENT_PLATFORM_PUBLIC_KEY: payment.keys.platform.publicKeyPem,
+    IDENTITY_PROVIDER_URL: identitySim.url,
+  });
+  const services = await openServices(config, 'causeway-test', { logger });
+  const api = await startApi(services, 0, { mllpPort: 0 });
+  const worker = await startWorker(services, { workflowBundlePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE, publicBaseUrl: api.url });
+  const partner = { id: `partner-${randomUUID().slice(0, 8)}`, apiKey: `pk_${randomUUID()}` };
+  await services.db.query('INSERT INTO partners (id, name, api_key_hash) VALUES ($1, $2, $3)', [partner.id, 'Test partner', hashApiKey(partner.apiKey)]);
+  return {
+    services, api, worker, payment, identitySim, logs, partner,
+    stop: async () => {
+      await api.close();
+      await worker.shutdown();
+      await services.close();
+      await payment.stop();
+      await identitySim.stop();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { DataSource } from 'typeorm';
+import { DomainError, ErrorCode } from '../domain/errors';
+import type { IdentityProvider } from '../integrations/identity/provider';
+import { withFailureMapping } from './failures';
+
+export interface IdentityActivityDeps {
+  db: DataSource;
+  identity: IdentityProvider;
+  secrets: { decrypt(ciphertext: string): string };
+}
+
+export function createIdentityActivities(deps: IdentityActivityDeps) {
+  return withFailureMapping({
+    /** Asks the identity provider; idempotent: a user already decided keeps its outcome. */
+    async verifyUserIdentity(input: { userId: string }): Promise<'verified' | 'rejected'> {
+      const rows: Array<{ identity_status: string; id_number_enc: string; legal_name_enc: string }> = await deps.db.query(
+        'SELECT identity_status, id_number_enc, legal_name_enc FROM users WHERE id = $1', [input.userId],
+      );
+      const user = rows[0];
+      if (!user) throw new DomainError(ErrorCode.NotFound, `no user ${input.userId}`);
+      if (user.identity_status === 'verified' || user.identity_status === 'rejected') return user.identity_status;
+      // Provider down throws IdentityProviderDown, which is retryable: the workflow keeps trying.
+      const answer = await deps.identity.verify({
+        legalName: deps.secrets.decrypt(user.legal_name_enc),
+        idNumber: deps.secrets.decrypt(user.id_number_enc),
+      });
+      const status = answer === 'match' ? 'verified' : 'rejected';
+      await deps.db.query(
+        `UPDATE users SET identity_status = $2, identity_reason = $3, verified_at = CASE WHEN $2 = 'verified' THEN now() ELSE NULL END
+         WHERE id = $1 AND identity_status = 'pending'`,
+        [input.userId, status, answer === 'match' ? null : 'identity provider: name and ID number do not match'],
+      );
+      return status;
+    },
+  });
+}
+
+export type IdentityActivities = ReturnType<typeof createIdentityActivities>;

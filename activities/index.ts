@@ -1,0 +1,33 @@
+import type { Client } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import type { HisGateway } from '../integrations/hospital/gateway/types';
+import type { IdentityProvider } from '../integrations/identity/provider';
+import type { PaymentProvider } from '../integrations/payment/provider';
+import { createHospitalActivities } from './hospital';
+import { createIdentityActivities } from './identity';
+import { createNotifier } from './notifications';
+import { createPaymentActivities } from './payment';
+import { createReconciliationActivities } from './reconciliation';
+
+export interface ActivityDeps {
+  db: DataSource;
+  payments: PaymentProvider;
+  identity: IdentityProvider;
+  secrets: { decrypt(ciphertext: string): string };
+  /** Where the payment platform posts its notifications (the API's public URL). */
+  notifyUrl: string;
+  his: (institutionId: string) => Promise<HisGateway>;
+  temporal: Client;
+  taskQueue: string;
+}
+
+/** Every activity the worker registers, built over injected adapters (tests swap adapters, not modules). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createPaymentActivities({ db: deps.db, payments: deps.payments, notifyUrl: deps.notifyUrl }),
+    ...createIdentityActivities({ db: deps.db, identity: deps.identity, secrets: deps.secrets }),
+    ...createReconciliationActivities({ db: deps.db, payments: deps.payments }),
+    ...createHospitalActivities({ db: deps.db, his: deps.his, notifier: createNotifier(deps.db), temporal: deps.temporal, taskQueue: deps.taskQueue }),
+  };
+}
+export type Activities = ReturnType<typeof createActivities>;

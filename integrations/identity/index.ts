@@ -1,0 +1,3 @@
+export * from './provider';
+export { HttpIdentityProvider } from './http';
+export { startIdentitySimulator, type IdentityOutcomes, type IdentitySimulator } from './simulator';

@@ -1,0 +1,1 @@
+export { AlipayPaymentProvider, AlipayProviderOptions, createAlipayProvider, NOTIFICATION_ACK } from './client';

@@ -1,0 +1,2 @@
+export * from './provider';
+export { AlipayPaymentProvider, AlipayProviderOptions, createAlipayProvider, NOTIFICATION_ACK } from './alipay';

@@ -1,0 +1,13 @@
+export { startPaymentSimulator, DEFAULT_SIM_APP_ID } from './server';
+export type { PaymentSimulator, PaymentSimulatorOptions } from './server';
+export { generateKeyPairs } from './keys';
+export type { PemKeyPair, SimulatorKeyPairs } from './keys';
+export { Fault } from './faults';
+export type { FaultInput } from './faults';
+export { BillMismatch } from './bill';
+export { SIM_AUTH_CODES } from './trades';
+export type { SimTrade, TradeState } from './trades';
+export { PLATFORM_RETRY_SCHEDULE_MS } from './notifier';
+export type { DeliveryAttempt } from './notifier';
+export { startPaymentHarness, startNotificationReceiver } from './harness';
+export type { PaymentHarness, NotificationReceiver, ReceivedNotification } from './harness';

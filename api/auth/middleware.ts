@@ -1,0 +1,91 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { DataSource } from 'typeorm';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import { signRequest, signatureMatches, withinWindow } from '../../domain/requestSignature';
+import { rawBodyOf, setPrincipal } from './principal';
+
+export interface SecretBox {
+  decrypt(ciphertext: string): string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+/**
+ * Partner apps: `Authorization: Bearer <api key>` (stored hashed) and, for user routes,
+ * `X-Causeway-User: <user id>` naming one of the partner's own users.
+ */
+export function partnerAuth(db: DataSource, opts: { userRequired: boolean }): RequestHandler {
+  return async (req, _res, next) => {
+    try {
+      const key = bearer(req.header('authorization'));
+      if (!key) throw new DomainError(ErrorCode.Unauthenticated, 'missing partner API key (Authorization: Bearer …)');
+      const partners: Array<{ id: string }> = await db.query('SELECT id FROM partners WHERE api_key_hash = $1', [hashApiKey(key)]);
+      const partner = partners[0];
+      if (!partner) throw new DomainError(ErrorCode.Unauthenticated, 'unknown partner API key');
+      const userId = req.header('x-causeway-user') ?? '';
+      if (opts.userRequired) {
+        if (!UUID.test(userId)) throw new DomainError(ErrorCode.Unauthenticated, 'missing or malformed X-Causeway-User header');
+        const users: unknown[] = await db.query('SELECT 1 FROM users WHERE id = $1 AND partner_id = $2', [userId, partner.id]);
+        if (users.length === 0) throw new DomainError(ErrorCode.Unauthenticated, 'unknown user for this partner');
+      }
+      setPrincipal(req, { kind: 'partner', partnerId: partner.id, userId });
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** Institutions: HMAC-signed requests with a timestamp (five-minute window) and a single-use nonce. */
+export function institutionAuth(db: DataSource, secrets: SecretBox, now: () => number = Date.now): RequestHandler {
+  return async (req, _res, next) => {
+    try {
+      const institutionId = req.header('x-causeway-institution') ?? '';
+      const timestamp = req.header('x-causeway-timestamp') ?? '';
+      const nonce = req.header('x-causeway-nonce') ?? '';
+      const signature = req.header('x-causeway-signature') ?? '';
+      if (!institutionId || !timestamp || !nonce || !/^[0-9a-f]{64}$/i.test(signature) || nonce.length > 128) {
+        throw new DomainError(ErrorCode.Unauthenticated, 'missing institution signature headers (X-Causeway-Institution, -Timestamp, -Nonce, -Signature)');
+      }
+      if (!withinWindow(Number(timestamp), now())) throw new DomainError(ErrorCode.InvalidSignature, 'timestamp outside the five-minute window');
+      const rows: Array<{ hmac_secret_enc: string }> = await db.query('SELECT hmac_secret_enc FROM institutions WHERE id = $1', [institutionId]);
+      const row = rows[0];
+      if (!row) throw new DomainError(ErrorCode.Unauthenticated, 'unknown institution');
+      const expected = signRequest(secrets.decrypt(row.hmac_secret_enc), req.method, req.originalUrl.split('?')[0] ?? '', timestamp, nonce, rawBodyOf(req));
+      if (!signatureMatches(expected, signature)) throw new DomainError(ErrorCode.InvalidSignature, 'request signature does not match');
+      const fresh: unknown[] = await db.query(
+        'INSERT INTO request_nonces (institution_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING nonce',
+        [institutionId, nonce],
+      );
+      if (fresh.length === 0) throw new DomainError(ErrorCode.ReplayedRequest, 'nonce already used');
+      setPrincipal(req, { kind: 'institution', institutionId });
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** Operators: a bearer token from configuration, compared in constant time. */
+export function operatorAuth(tokens: readonly string[]): RequestHandler {
+  const hashed = tokens.map((t) => createHash('sha256').update(t).digest());
+  return (req, _res, next) => {
+    const token = bearer(req.header('authorization'));
+    if (!token) return next(new DomainError(ErrorCode.Unauthenticated, 'operator token required'));
+    const h = createHash('sha256').update(token).digest();
+    const idx = hashed.findIndex((x) => timingSafeEqual(x, h));
+    if (idx < 0) return next(new DomainError(ErrorCode.Forbidden, 'not an operator token'));
+    setPrincipal(req, { kind: 'operator', operatorId: `operator-${idx + 1}` });
+    next();
+  };
+}

@@ -1,0 +1,21 @@
+import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import type { PaymentProvider } from '../integrations/payment/provider';
+import type { Env } from '../platform/config';
+import type { PiiCipher } from '../platform/pii';
+
+/** Everything the HTTP layer needs, built once by the entry point (or a test) and passed in. */
+export interface ApiDeps {
+  config: Env;
+  logger: Logger;
+  db: DataSource;
+  temporal: Client;
+  metrics: Registry;
+  pii: PiiCipher;
+  payments: PaymentProvider;
+  codec: PayloadCodec;
+  now?: () => number;
+}

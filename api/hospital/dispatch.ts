@@ -1,0 +1,79 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import { workflowIds } from '../../domain/ids';
+import type { InboundDispatch } from '../../integrations/hospital/inbound';
+import type { PiiCipher } from '../../platform/pii';
+import { leaveDoctorQueue } from '../../workflows/hospital/queue/lifecycle';
+import { queueCalledSignal } from '../../workflows/hospital/queue/definitions';
+import { ordersPlacedSignal, resultsReadySignal } from '../../workflows/hospital/visit/definitions';
+import { serviceDayOf } from '../../domain/hospital/serviceDay';
+
+/**
+ * Applies a stored inbound HL7 message to its visit: orders and results become signals of the visit
+ * workflow (results themselves are stored encrypted, never put in the workflow), a call from the
+ * doctor's room becomes the visit's "called" and takes the patient out of the queue.
+ * A message for a visit Causeway does not know fails the inbox row, for an operator to look at.
+ */
+export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; temporal: Client }): InboundDispatch {
+  const visitOf = async (institutionId: string, bookingRef: string) => {
+    const rows: Array<{ doctor_id: string; slot_id: string; time_zone: string; starts_at: Date }> = await deps.db.query(
+      `SELECT v.doctor_id, v.slot_id, i.time_zone, s.starts_at FROM visits v JOIN institutions i ON i.id = v.institution_id
+       JOIN slots s ON s.id = v.slot_id WHERE v.booking_ref = $1 AND v.institution_id = $2`,
+      [bookingRef, institutionId],
+    );
+    const row = rows[0];
+    if (!row) throw new Error(`no visit ${bookingRef} at ${institutionId}`);
+    return { handle: deps.temporal.workflow.getHandle(workflowIds.hospitalVisit(institutionId, bookingRef)), ...row };
+  };
+
+  return async (event) => {
+    switch (event.kind) {
+      case 'orders-placed': {
+        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        for (const order of event.orders) {
+          const orderId = order.placerOrderId ?? order.fillerOrderId;
+          if (!orderId) throw new Error('order without an order id');
+          const currency = order.charges[0]?.extendedAmount?.currency ?? 'CNY';
+          await visit.handle.signal(ordersPlacedSignal, {
+            version: 1, orderId, currency,
+            items: order.charges.length > 0
+              ? order.charges.map((c) => ({ code: c.code.code ?? c.type, text: c.description ?? '', amountMinor: c.extendedAmount?.amountMinor ?? 0 }))
+              : order.items.map((i) => ({ code: i.service.code ?? '', text: i.service.text ?? '', amountMinor: 0 })),
+          });
+        }
+        return;
+      }
+      case 'results-reported': {
+        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        for (const report of event.reports) {
+          const orderId = report.placerOrderId ?? report.fillerOrderId;
+          if (!orderId) throw new Error('result without an order id');
+          const abnormal = report.observations.some((o) => o.abnormalFlags.some((f) => f !== 'N' && f !== ''));
+          await deps.db.query(
+            `INSERT INTO visit_results (booking_ref, order_id, results_enc, abnormal) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (booking_ref, order_id) DO UPDATE SET results_enc = EXCLUDED.results_enc, abnormal = EXCLUDED.abnormal`,
+            [event.bookingRef, orderId, deps.pii.encrypt(JSON.stringify(report)), abnormal],
+          );
+          await visit.handle.signal(resultsReadySignal, { version: 1, orderId, abnormal });
+        }
+        return;
+      }
+      case 'patient-updated': {
+        // The HIS calls the patient into the room (ADT^A08 with the call time in PV1-44).
+        if (!event.admittedAt) return;
+        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        await visit.handle.signal(queueCalledSignal, { version: 1, calledAt: event.admittedAt });
+        try {
+          await leaveDoctorQueue(deps.temporal, { institutionId: event.header.sendingFacility, doctorId: visit.doctor_id, serviceDay: serviceDayOf(visit.starts_at, visit.time_zone) }, event.bookingRef);
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+        return;
+      }
+      case 'appointment-booked': case 'appointment-modified': case 'appointment-cancelled': case 'appointment-no-show':
+      case 'patient-registered': case 'payments-posted':
+        return; // the HIS echoing what Causeway told it: stored in the inbox, nothing to apply
+    }
+  };
+}

@@ -1,0 +1,24 @@
+import { loadConfig } from '../platform/config';
+import { openServices } from '../platform/services';
+import { startApi } from './server';
+
+/** The API process: scales on its own; SIGTERM/SIGINT stop accepting connections and drain. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const services = await openServices(config, 'causeway-api');
+  const api = await startApi(services);
+  const stop = async (signal: string): Promise<void> => {
+    services.logger.info({ signal }, 'API draining');
+    await api.close();
+    await services.close();
+    services.logger.info('API stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`api failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

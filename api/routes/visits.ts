@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { createSlotRepository } from '../../db/repositories/slots';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import { HospitalPolicy } from '../../domain/hospital/policy';
+import { serviceDayOf } from '../../domain/hospital/serviceDay';
+import { workflowIds } from '../../domain/ids';
+import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflows/searchAttributes';
+import { queuePosition } from '../../workflows/hospital/queue/lifecycle';
+import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
+import type { VisitStatus } from '../../workflows/hospital/visit/types';
+import { partnerAuth } from '../auth/middleware';
+import { requirePartner } from '../auth/principal';
+import type { ApiDeps } from '../deps';
+import { idempotency } from '../http/idempotency';
+import { addRoute } from '../http/route';
+import {
+  BookingParam, BookVisitRequest, CheckInRequest, Department, Doctor, FreeSlot, InstitutionParam, PaymentDue, QueueView, SlotQuery,
+  StageView, VisitCreated, VisitResults, VisitStatusView,
+} from '../schemas/visits';
+
+interface VisitRow { booking_ref: string; institution_id: string; user_id: string; doctor_id: string; slot_id: string; time_zone: string; starts_at: Date; stage: string }
+
+/** Partner routes of the hospital journey. A user only ever sees their own visits: anything else is a 404. */
+export function visitRoutes(deps: ApiDeps) {
+  const { db, temporal, config } = deps;
+  const now = (): number => deps.now?.() ?? Date.now();
+  const slots = createSlotRepository(db);
+  const asUser = partnerAuth(db, { userRequired: true });
+
+  const ownVisit = async (req: Request, bookingRef: string): Promise<VisitRow> => {
+    const { userId } = requirePartner(req);
+    const rows: VisitRow[] = await db.query(
+      `SELECT v.booking_ref, v.institution_id, v.user_id, v.doctor_id, v.slot_id, v.stage, i.time_zone, s.starts_at
+         FROM visits v JOIN institutions i ON i.id = v.institution_id JOIN slots s ON s.id = v.slot_id
+        WHERE v.booking_ref = $1 AND v.user_id = $2`, [bookingRef, userId]);
+    if (!rows[0]) throw new DomainError(ErrorCode.NotFound, `no visit ${bookingRef}`);
+    return rows[0];
+  };
+  const handleOf = (v: VisitRow) => temporal.workflow.getHandle(workflowIds.hospitalVisit(v.institution_id, v.booking_ref));
+  const statusView = (s: VisitStatus) => ({
+    ...s, slotStart: new Date(s.slotStartMs).toISOString(), notices: s.notices.map((n) => ({ kind: n.kind, at: new Date(n.atMs).toISOString() })),
+  });
+  const asDomain = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      // An update refused by its validator: the visit is not in a state that allows it.
+      const message = err instanceof Error ? err.message : String(err);
+      if (/cannot (check in|cancel)/.test(message) || /cannot (check in|cancel)/.test(String((err as { cause?: { message?: string } }).cause?.message))) {
+        throw new DomainError(ErrorCode.InvalidState, (err as { cause?: { message?: string } }).cause?.message ?? message);
+      }
+      throw err;
+    }
+  };
+
+  return (registry: OpenAPIRegistry): Router => {
+    const router = Router();
+    addRoute(router, registry, {
+      method: 'get', path: '/v1/hospitals/:institutionId/departments', summary: 'Departments of a hospital', tags: ['hospital'], audience: 'partner',
+      params: InstitutionParam, response: z.array(Department), middleware: [partnerAuth(db, { userRequired: false })],
+      handler: async ({ params }) => db.query('SELECT id, name FROM departments WHERE institution_id = $1 ORDER BY id', [params.institutionId]),
+    });
+    addRoute(router, registry, {
+      method: 'get', path: '/v1/hospitals/:institutionId/doctors', summary: 'Doctors of a hospital', tags: ['hospital'], audience: 'partner',
+      params: InstitutionParam, query: z.object({ departmentId: z.string().optional() }), response: z.array(Doctor), middleware: [partnerAuth(db, { userRequired: false })],
+      handler: async ({ params, query }) => db.query(
+        `SELECT id, department_id AS "departmentId", display_name AS "displayName", title FROM doctors
+          WHERE institution_id = $1 AND ($2::text IS NULL OR department_id = $2) ORDER BY id`, [params.institutionId, query.departmentId ?? null]),
+    });
+    addRoute(router, registry, {
+      method: 'get', path: '/v1/hospitals/:institutionId/slots', summary: 'Free slots (from the HIS schedule)', tags: ['hospital'], audience: 'partner',
+      params: InstitutionParam, query: SlotQuery, response: z.array(FreeSlot), middleware: [partnerAuth(db, { userRequired: false })],
+      handler: async ({ params, query }) => {
+        const at = new Date(now());
+        const free = await slots.listFreeSlots({
+          institutionId: params.institutionId, now: at, from: query.from ? new Date(query.from) : at,
+          to: query.to ? new Date(query.to) : new Date(at.getTime() + 14 * 86_400_000),
+          ...(query.doctorId ? { doctorId: query.doctorId } : {}), ...(query.departmentId ? { departmentId: query.departmentId } : {}),
+        });
+        return free.map((s) => ({ slotId: s.id, doctorId: s.doctorId, departmentId: s.departmentId, startsAt: s.startsAt.toISOString(), durationMin: s.durationMin, feeMinor: s.feeMinor, currency: s.currency }));
+      },
+    });
+    addRoute(router, registry, {
+      method: 'post', path: '/v1/visits', summary: 'Book a slot: held at once (409 if taken), then the registration fee is due', tags: ['hospital'],
+      audience: 'partner', status: 201, body: BookVisitRequest, response: VisitCreated, middleware: [asUser, idempotency(db)],
+      handler: async ({ body }, req) => {
+        const { userId, partnerId } = requirePartner(req);
+        const users: Array<{ identity_status: string; user_ref: string }> = await db.query('SELECT identity_status, user_ref FROM users WHERE id = $1', [userId]);
+        if (users[0]?.identity_status !== 'verified') throw new DomainError(ErrorCode.Forbidden, 'a hospital booking needs a verified real-name identity');
+        const insts: Array<{ time_zone: string; settings: unknown }> = await db.query(`SELECT time_zone, settings FROM institutions WHERE id = $1 AND kind = 'hospital'`, [body.institutionId]);
+        const inst = insts[0];
+        if (!inst) throw new DomainError(ErrorCode.NotFound, `no hospital ${body.institutionId}`);
+        const policy = HospitalPolicy.parse((inst.settings as { policy?: unknown } | null)?.policy ?? {});
+        const bookingRef = `B${randomBytes(9).toString('hex').toUpperCase()}`;
+        const heldAt = now();
+        // The rush-safe step: one conditional UPDATE; a taken slot is a 409 without asking the HIS.
+        const slot = await slots.holdSlot({ slotId: body.slotId, bookingRef, heldUntil: new Date(heldAt + (policy.holdMinutes + 1) * 60_000), now: new Date(heldAt) });
+        if (slot.institutionId !== body.institutionId) {
+          await slots.releaseSlot(slot.id, bookingRef);
+          throw new DomainError(ErrorCode.NotFound, `no slot ${body.slotId} at ${body.institutionId}`);
+        }
+        const workflowId = workflowIds.hospitalVisit(body.institutionId, bookingRef);
+        await db.query(
+          `INSERT INTO visits (booking_ref, institution_id, user_id, partner_id, slot_id, doctor_id, workflow_id, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, 'holding')`,
+          [bookingRef, body.institutionId, userId, partnerId, slot.id, slot.doctorId, workflowId],
+        );
+        const userRef = users[0].user_ref;
+        await temporal.workflow.start('hospitalVisit', {
+          taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          args: [{ version: 1, institutionId: body.institutionId, bookingRef, slotId: slot.id, doctorId: slot.doctorId, departmentId: slot.departmentId,
+            slotStartMs: slot.startsAt.getTime(), durationMin: slot.durationMin, feeMinor: slot.feeMinor, currency: slot.currency, userRef,
+            timeZone: inst.time_zone, heldAtMs: heldAt, policy }],
+          typedSearchAttributes: [
+            { key: Vertical, value: 'hospital' }, { key: Institution, value: body.institutionId }, { key: UserRef, value: userRef },
+            { key: Stage, value: 'holding' }, { key: AmountDue, value: slot.feeMinor },
+          ],
+          memo: { summary: `hospital visit ${bookingRef} at ${body.institutionId}` },
+        });
+        return { bookingRef, stage: 'holding', heldUntil: new Date(heldAt + policy.holdMinutes * 60_000).toISOString() };
+      },
+    });
+    addRoute(router, registry, {
+      method: 'get', path: '/v1/visits/:bookingRef', summary: 'Visit status and history', tags: ['hospital'], audience: 'partner',
+      params: BookingParam, response: VisitStatusView, middleware: [asUser],
+      handler: async ({ params }, req) => statusView(await handleOf(await ownVisit(req, params.bookingRef)).query(visitStatusQuery)),
+    });
+    addRoute(router, registry, {
+      method: 'get', path: '/v1/visits/:bookingRef/payments', summary: 'What to pay: the platform QR code of each open payment', tags: ['hospital'],
+      audience: 'partner', params: BookingParam, response: PaymentDue, middleware: [asUser],
+      handler: async ({ params }, req) => {
+        const visit = await ownVisit(req, params.bookingRef);
+        const rows: Array<{ out_trade_no: string; step: string; amount_minor: string; currency: string; status: string; qr_code: string | null }> = await db.query(
+          'SELECT out_trade_no, step, amount_minor, currency, status, qr_code FROM payments WHERE journey_id = $1 ORDER BY created_at',
+          [workflowIds.hospitalVisit(visit.institution_id, visit.booking_ref)]);
+        return { payments: rows.map((r) => ({ outTradeNo: r.out_trade_no, step: r.step, amountMinor: Number(r.amount_minor), currency: r.currency.trim(), status: r.status, qrCode: r.status === 'created' ? r.qr_code : null })) };
+      },
+    });
+    addRoute(router, registry, {
+      method: 'post', path: '/v1/visits/:bookingRef/cancel', summary: 'Cancel (refund per the hospital rule)', tags: ['hospital'], audience: 'partner',
+      params: BookingParam, response: StageView, middleware: [asUser],
+      handler: async ({ params }, req) => asDomain(async () => handleOf(await ownVisit(req, params.bookingRef)).executeUpdate(cancelVisitUpdate, { args: [{ version: 1 }] })),
+    });
+    addRoute(router, registry, {
+      method: 'post', path: '/v1/visits/:bookingRef/check-in', summary: 'Arrived at the hospital: join the doctor\'s queue', tags: ['hospital'],
+      audience: 'partner', params: BookingParam, body: CheckInRequest, response: StageView, middleware: [asUser],
+      handler: async ({ params }, req) => asDomain(async () => handleOf(await ownVisit(req, params.bookingRef)).executeUpdate(checkInUpdate, { args: [{ version: 1, arrivedAtMs: now() }] })),
+    });
+    addRoute(router, registry, {
+      method: 'get', path: '/v1/visits/:bookingRef/queue', summary: 'Queue position and ETA', tags: ['hospital'], audience: 'partner',
+      params: BookingParam, response: QueueView, middleware: [asUser],
+      handler: async ({ params }, req) => {
+        const v = await ownVisit(req, params.bookingRef);
+        const pos = await queuePosition(temporal, { institutionId: v.institution_id, doctorId: v.doctor_id, serviceDay: serviceDayOf(v.starts_at, v.time_zone) }, v.booking_ref).catch(() => ({ status: 'unknown' as const }));
+        return { status: pos.status, position: pos.status === 'waiting' ? pos.position : null, etaMinutes: pos.status === 'waiting' ? pos.etaMinutes : null };
+      },
+    });
+    addRoute(router, registry, {
+      method: 'get', path: '/v1/visits/:bookingRef/results', summary: 'Lab results, decrypted for the patient only', tags: ['hospital'], audience: 'partner',
+      params: BookingParam, response: VisitResults, middleware: [asUser],
+      handler: async ({ params }, req) => {
+        const v = await ownVisit(req, params.bookingRef);
+        const rows: Array<{ order_id: string; abnormal: boolean; received_at: Date; results_enc: string }> = await db.query(
+          'SELECT order_id, abnormal, received_at, results_enc FROM visit_results WHERE booking_ref = $1 ORDER BY order_id', [v.booking_ref]);
+        return { results: rows.map((r) => ({ orderId: r.order_id, abnormal: r.abnormal, receivedAt: r.received_at.toISOString(), report: JSON.parse(deps.pii.decrypt(r.results_enc)) as unknown })) };
+      },
+    });
+    return router;
+  };
+}

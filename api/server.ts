@@ -1,0 +1,83 @@
+import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createInboundHl7Handler, type InboundDispatch } from '../integrations/hospital/inbound';
+import type { InboundHl7Handler } from '../integrations/hospital/inbound/types';
+import { MllpServer } from '../integrations/hospital/mllp';
+import type { Services } from '../platform/services';
+import { createApp, type RouteModule } from './app';
+import type { ApiDeps } from './deps';
+import { hospitalDispatch } from './hospital/dispatch';
+import { codecRoutes } from './routes/codec';
+import { hospitalInstitutionRoutes } from './routes/hospitalInstitution';
+import { operatorRoutes } from './routes/operator';
+import { paymentRoutes } from './routes/payments';
+import { userRoutes } from './routes/users';
+import { visitRoutes } from './routes/visits';
+
+export function apiDeps(services: Services): ApiDeps {
+  const { config, logger, db, temporal, metrics, pii, payments, codec } = services;
+  return { config, logger, db, temporal, metrics, pii, payments, codec };
+}
+
+export interface Inbound {
+  handle: InboundHl7Handler;
+  dispatch: InboundDispatch;
+}
+
+export function inboundHl7(deps: ApiDeps): Inbound {
+  const dispatch = hospitalDispatch({ db: deps.db, pii: deps.pii, temporal: deps.temporal });
+  const handle = createInboundHl7Handler({ db: deps.db, secrets: deps.pii, dispatch, logger: deps.logger.child({ adapter: 'hl7-inbound' }) });
+  return { handle, dispatch };
+}
+
+export function routeModules(deps: ApiDeps, inbound: Inbound): RouteModule[] {
+  return [userRoutes(deps), visitRoutes(deps), paymentRoutes(deps), hospitalInstitutionRoutes(deps, inbound), operatorRoutes(deps), codecRoutes(deps)];
+}
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  /** The MLLP listener's port (hospitals send HL7 here), when one is running. */
+  mllpPort: number | null;
+  /** Stops accepting connections and waits for in-flight requests and messages (drain). */
+  close(): Promise<void>;
+}
+
+export async function startApi(services: Services, port = services.config.API_PORT, opts: { mllpPort?: number | null } = {}): Promise<RunningApi> {
+  const deps = apiDeps(services);
+  const inbound = inboundHl7(deps);
+  const { app } = createApp(deps, routeModules(deps, inbound));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, services.config.API_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${services.config.API_HOST}:${actualPort}`;
+  const { config } = services;
+  const mllpPort = opts.mllpPort === undefined ? config.MLLP_PORT : opts.mllpPort;
+  let mllp: MllpServer | null = null;
+  let boundMllp: number | null = null;
+  if (mllpPort !== null) {
+    mllp = new MllpServer({
+      host: config.MLLP_HOST, port: mllpPort, handler: inbound.handle, logger: services.logger.child({ adapter: 'mllp' }),
+      ...(config.MLLP_TLS_KEY_PATH && config.MLLP_TLS_CERT_PATH ? { tls: { key: readFileSync(config.MLLP_TLS_KEY_PATH), cert: readFileSync(config.MLLP_TLS_CERT_PATH) } } : {}),
+    });
+    boundMllp = (await mllp.start()).port;
+  }
+  // Messages a crash left stored but unapplied are applied now.
+  void inbound.handle.resumePending().catch((err: unknown) => services.logger.warn({ err }, 'resuming pending inbox messages failed'));
+  services.logger.info({ url, mllpPort: boundMllp }, 'API listening');
+  return {
+    server,
+    url,
+    mllpPort: boundMllp,
+    close: async () => {
+      await mllp?.stop();
+      await inbound.handle.idle();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import { acceptAck, ackForError, peekHeader, type PeekedHeader } from '../hl7';
+import { applyRow, codeOf, messageTypeOf, parseInbound, reasonOf, type ApplyContext } from './apply';
+import { KeyedSerializer } from './serializer';
+import { insertMessage, pendingCorrelations, receivedFor, replaceRejected, senderOf, syntheticMessageId, type NewRow } from './store';
+import type { InboundHl7Event, InboundHl7Handler, InboundHl7Options, InboundMeta } from './types';
+
+/**
+ * The inbound HL7 pipeline, behind MllpServer (or an HTTP route for hospitals that POST HL7):
+ *
+ *   peek MSH → parse/validate → INSERT into inbox_messages (ON CONFLICT DO NOTHING) → ACK
+ *                                                           └→ dispatch, per booking ref, in order
+ *
+ * AA is only ever sent once the message is durable. A message we cannot read is stored too
+ * (failed, with the reason) and answered AE/AR, so an operator sees everything a hospital sent.
+ * A redelivery (same MSH-3^MSH-4 and MSH-10) is acknowledged again and not dispatched twice.
+ */
+
+type Stored = { outcome: 'new'; id: string } | { outcome: 'duplicate'; id: string; status: string };
+
+export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Handler {
+  const { db, secrets, logger, parseOptions } = opts;
+  const ctx: ApplyContext = { db, secrets, dispatch: opts.dispatch, logger, parseOptions };
+  const ackOpts = {
+    sendingApplication: opts.ackIdentity?.application,
+    sendingFacility: opts.ackIdentity?.facility,
+    localOffsetMinutes: parseOptions?.localOffsetMinutes,
+  };
+  const chains = new KeyedSerializer((_key, err) =>
+    // The rows stay `received`; the next message for the booking or resumePending() retries them.
+    logger?.error({ code: codeOf(err) }, 'hl7 dispatch chain failed; rows left for retry'),
+  );
+  async function drain(correlation: string): Promise<void> {
+    // Each row is parsed again from what was stored: what is dispatched is exactly what reprocessing would see.
+    for (const row of await receivedFor(db, correlation)) await applyRow(ctx, row);
+  }
+
+  function schedule(correlation: string): void {
+    void chains.schedule(correlation, () => drain(correlation));
+  }
+
+  async function store(row: NewRow): Promise<Stored> {
+    const result = await insertMessage(db, row);
+    if (result.inserted) return { outcome: 'new', id: result.id };
+    const { existing } = result;
+    // Rejected at intake (failed, never dispatched): the sender never had an AA, so its resend counts as new.
+    if (existing.status === 'failed' && existing.attempts === 0 && (await replaceRejected(db, existing.id, row))) {
+      return { outcome: 'new', id: existing.id };
+    }
+    return { outcome: 'duplicate', id: existing.id, status: existing.status };
+  }
+
+  async function handle(raw: string, meta: InboundMeta): Promise<string> {
+    const peek: PeekedHeader = peekHeader(raw);
+    const log = { controlId: peek.controlId, type: messageTypeOf(peek), bytes: Buffer.byteLength(raw), remoteAddress: meta.remoteAddress };
+    let event: InboundHl7Event | undefined;
+    let rejection: unknown;
+    try {
+      event = parseInbound(raw, parseOptions);
+    } catch (err) {
+      rejection = err;
+    }
+    let stored: Stored;
+    try {
+      stored = await store({
+        sender: senderOf(event?.header ?? peek),
+        messageId: event?.header.controlId ?? peek.controlId ?? syntheticMessageId(raw),
+        messageType: messageTypeOf(event?.header ?? peek),
+        correlation: event?.bookingRef ?? null,
+        bodyEnc: secrets.encrypt(raw),
+        status: event === undefined ? 'failed' : 'received',
+        error: event === undefined ? reasonOf(rejection, 'parse') : null,
+      });
+    } catch (err) {
+      // Not durable, so not ours: AR (207) tells the sender to try again later.
+      logger?.error({ ...log, code: codeOf(err) }, 'hl7 inbox write failed; answering AR');
+      return ackForError(peek, err, ackOpts);
+    }
+
+    if (stored.outcome === 'duplicate') {
+      // We hold an accepted copy (store() replaces rejected ones): acknowledge again, dispatch nothing.
+      // A row still `received` (left by a crash) gets a nudge; a failed one waits for an operator.
+      logger?.info({ ...log, inboxId: stored.id, status: stored.status }, 'hl7 duplicate acknowledged again');
+      if (stored.status === 'received' && event !== undefined) schedule(event.bookingRef);
+      return acceptAck(peek, ackOpts);
+    }
+    if (event === undefined) {
+      logger?.warn({ ...log, inboxId: stored.id, code: codeOf(rejection) }, 'hl7 message rejected; stored as failed');
+      return ackForError(peek, rejection, ackOpts);
+    }
+    schedule(event.bookingRef);
+    logger?.info({ ...log, inboxId: stored.id }, 'hl7 message stored');
+    return acceptAck(peek, ackOpts);
+  }
+
+  async function resumePending(limit = 1000): Promise<number> {
+    const keys = await pendingCorrelations(db, limit);
+    for (const key of keys) schedule(key);
+    return keys.length;
+  }
+
+  return Object.assign(handle, { idle: () => chains.idle(), resumePending });
+}

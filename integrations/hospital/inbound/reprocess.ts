@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { DomainError, ErrorCode } from '../../../domain/errors';
+import type { ParseOptions } from '../hl7';
+import { applyRow, codeOf, messageTypeOf, parseInbound, reasonOf } from './apply';
+import { loadRow, markFailed, setParsed } from './store';
+import type { InboundDispatch, InboundHl7Event, InboxSecrets, ReprocessResult } from './types';
+
+/**
+ * Operator action on one failed (or stuck `received`) HL7 row: re-parse the stored body and
+ * dispatch it. A fixed parser, or a journey that now exists, turns the row `applied`.
+ * Applied rows are refused (InvalidState): replaying them would signal the journey twice.
+ *
+ * Not routed through a handler's per-booking chain: an operator acts on one row at a time, after
+ * the live messages around it have long been applied.
+ */
+export async function reprocessInboxMessage(
+  db: DataSource,
+  secrets: InboxSecrets,
+  dispatch: InboundDispatch,
+  id: string,
+  opts: { parseOptions?: ParseOptions; logger?: Logger } = {},
+): Promise<ReprocessResult> {
+  if (!/^\d+$/.test(id)) throw new DomainError(ErrorCode.ValidationFailed, 'inbox id must be a positive integer', { fields: [{ field: 'id', message: 'not an integer' }] });
+  const row = await loadRow(db, id);
+  if (row === undefined) throw new DomainError(ErrorCode.NotFound, `no HL7 inbox message ${id}`);
+  if (row.status === 'applied') throw new DomainError(ErrorCode.InvalidState, `HL7 inbox message ${id} is already applied`);
+
+  let event: InboundHl7Event;
+  try {
+    event = parseInbound(secrets.decrypt(row.body_enc), opts.parseOptions);
+  } catch (err) {
+    const error = reasonOf(err, 'parse');
+    await markFailed(db, row.id, error, false);
+    opts.logger?.warn({ inboxId: row.id, code: codeOf(err) }, 'hl7 reprocess: stored body still does not parse');
+    return { id: row.id, status: 'failed', error, attempts: row.attempts };
+  }
+  // A row rejected at intake has no type or booking ref yet; record them so it sorts with its booking.
+  const messageType = messageTypeOf(event.header) ?? event.header.messageType;
+  await setParsed(db, row.id, messageType, event.bookingRef);
+  const result = await applyRow({ db, secrets, dispatch, logger: opts.logger, parseOptions: opts.parseOptions }, { ...row, correlation: event.bookingRef }, event);
+  opts.logger?.info({ inboxId: row.id, controlId: event.header.controlId, type: messageType, status: result.status }, 'hl7 inbox message reprocessed');
+  return result;
+}

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { InboxFailure } from './types';
+
+/**
+ * inbox_messages for channel 'hl7'. Conventions kept by this module:
+ *  - `attempts` counts dispatch attempts. A failed row with 0 attempts was rejected at intake (it
+ *    could not be parsed, its ACK was AE/AR): the sender still owns it, so a resend under the same
+ *    MSH-10 may replace it. Any other row was acknowledged AA and belongs to us.
+ *  - `error` holds our own reason (parser text, error code), never message content.
+ */
+
+export const CHANNEL = 'hl7';
+
+/** Longest reason kept; parser reasons are short, an unexpected error's text may not be. */
+const MAX_ERROR_CHARS = 500;
+
+export function clipError(reason: string): string {
+  return reason.length > MAX_ERROR_CHARS ? `${reason.slice(0, MAX_ERROR_CHARS - 1)}…` : reason;
+}
+
+/** MSH-3^MSH-4, the sender half of the dedupe key. */
+export function senderOf(h: { sendingApplication?: string; sendingFacility?: string }): string {
+  return `${h.sendingApplication ?? ''}^${h.sendingFacility ?? ''}`;
+}
+
+/** A message without a usable MSH-10 still needs a key: the body's hash makes an identical resend a duplicate. */
+export function syntheticMessageId(raw: string): string {
+  return `sha256:${createHash('sha256').update(raw, 'utf8').digest('hex').slice(0, 40)}`;
+}
+
+const IdRow = z.object({ id: z.coerce.string() });
+const ExistingRow = z.object({ id: z.coerce.string(), status: z.enum(['received', 'applied', 'failed']), attempts: z.number().int() });
+export type ExistingRow = z.infer<typeof ExistingRow>;
+
+export const StoredRow = z.object({
+  id: z.coerce.string(),
+  sender: z.string(),
+  message_id: z.string(),
+  correlation: z.string().nullable(),
+  body_enc: z.string(),
+  status: z.enum(['received', 'applied', 'failed']),
+  attempts: z.number().int(),
+});
+export type StoredRow = z.infer<typeof StoredRow>;
+
+export interface NewRow {
+  sender: string;
+  messageId: string;
+  messageType: string | null;
+  correlation: string | null;
+  bodyEnc: string;
+  /** `received` for a message we accept; `failed` (with error) for one rejected at intake. */
+  status: 'received' | 'failed';
+  error: string | null;
+}
+
+/** Inserts unless (channel, sender, message_id) exists. Returns the new row's id, or the existing row. */
+export async function insertMessage(db: DataSource, row: NewRow): Promise<{ inserted: true; id: string } | { inserted: false; existing: ExistingRow }> {
+  const inserted: unknown[] = await db.query(
+    `INSERT INTO inbox_messages (channel, sender, message_id, message_type, correlation, body_enc, status, error, attempts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)
+     ON CONFLICT (channel, sender, message_id) DO NOTHING RETURNING id`,
+    [CHANNEL, row.sender, row.messageId, row.messageType, row.correlation, row.bodyEnc, row.status, row.error],
+  );
+  const first = inserted[0];
+  if (first !== undefined) return { inserted: true, id: IdRow.parse(first).id };
+  const existing: unknown[] = await db.query(
+    'SELECT id, status, attempts FROM inbox_messages WHERE channel = $1 AND sender = $2 AND message_id = $3',
+    [CHANNEL, row.sender, row.messageId],
+  );
+  return { inserted: false, existing: ExistingRow.parse(existing[0]) };
+}
+
+/**
+ * A resend of a message we rejected at intake: it replaces the rejected row (same id, so its place
+ * in the booking's order is kept). Conditional, so a row already accepted is never overwritten.
+ */
+export async function replaceRejected(db: DataSource, id: string, row: NewRow): Promise<boolean> {
+  // Wrapped in a CTE so the driver answers plain rows (a bare UPDATE … RETURNING comes back as [rows, count]).
+  const updated: unknown[] = await db.query(
+    `WITH u AS (
+       UPDATE inbox_messages SET message_type = $2, correlation = $3, body_enc = $4, status = $5, error = $6
+       WHERE id = $1 AND status = 'failed' AND attempts = 0 RETURNING id)
+     SELECT id FROM u`,
+    [id, row.messageType, row.correlation, row.bodyEnc, row.status, row.error],
+  );
+  return updated.length > 0;
+}
+
+/** Rows of one booking waiting for dispatch, in arrival order. */
+export async function receivedFor(db: DataSource, correlation: string): Promise<StoredRow[]> {
+  const rows: unknown[] = await db.query(
+    `SELECT id, sender, message_id, correlation, body_enc, status, attempts FROM inbox_messages
+     WHERE channel = $1 AND correlation = $2 AND status = 'received' ORDER BY id`,
+    [CHANNEL, correlation],
+  );
+  return rows.map((r) => StoredRow.parse(r));
+}
+
+/** Booking refs with rows still waiting (a crash between store and dispatch). */
+export async function pendingCorrelations(db: DataSource, limit: number): Promise<string[]> {
+  const rows: unknown[] = await db.query(
+    `SELECT correlation FROM inbox_messages WHERE channel = $1 AND status = 'received' AND correlation IS NOT NULL
+     GROUP BY correlation ORDER BY min(id) LIMIT $2`,
+    [CHANNEL, limit],
+  );
+  return rows.map((r) => z.object({ correlation: z.string() }).parse(r).correlation);
+}
+
+export async function loadRow(db: DataSource, id: string): Promise<StoredRow | undefined> {
+  const rows: unknown[] = await db.query(
+    'SELECT id, sender, message_id, correlation, body_enc, status, attempts FROM inbox_messages WHERE channel = $1 AND id = $2',
+    [CHANNEL, id],
+  );
+  return rows[0] === undefined ? undefined : StoredRow.parse(rows[0]);
+}
+
+export async function markApplied(db: DataSource, id: string): Promise<void> {
+  await db.query(
+    `UPDATE inbox_messages SET status = 'applied', error = NULL, attempts = attempts + 1, applied_at = now() WHERE id = $1`,
+    [id],
+  );
+}
+
+export async function markFailed(db: DataSource, id: string, error: string, countAttempt = true): Promise<void> {
+  await db.query(`UPDATE inbox_messages SET status = 'failed', error = $2, attempts = attempts + $3 WHERE id = $1`, [
+    id,
+    clipError(error),
+    countAttempt ? 1 : 0,
+  ]);
+}
+
+/** A reprocessed row whose stored body now parses: record what it is before dispatching. */
+export async function setParsed(db: DataSource, id: string, messageType: string, correlation: string): Promise<void> {
+  await db.query('UPDATE inbox_messages SET message_type = $2, correlation = $3 WHERE id = $1', [id, messageType, correlation]);
+}
+
+const FailureRow = z.object({
+  id: z.coerce.string(),
+  sender: z.string(),
+  message_id: z.string(),
+  message_type: z.string().nullable(),
+  correlation: z.string().nullable(),
+  error: z.string().nullable(),
+  attempts: z.number().int(),
+  received_at: z.coerce.date(),
+});
+
+/** Failed HL7 rows, oldest first, for the operator endpoint. Bodies stay in the database. */
+export async function listFailedInbox(db: DataSource, opts: { limit: number; afterId?: string }): Promise<InboxFailure[]> {
+  const limit = Math.max(1, Math.min(opts.limit, 1000));
+  const rows: unknown[] = await db.query(
+    `SELECT id, sender, message_id, message_type, correlation, error, attempts, received_at FROM inbox_messages
+     WHERE channel = $1 AND status = 'failed' AND id > $2 ORDER BY id LIMIT $3`,
+    [CHANNEL, opts.afterId ?? '0', limit],
+  );
+  return rows.map((r) => {
+    const row = FailureRow.parse(r);
+    return InboxFailure.parse({
+      id: row.id,
+      sender: row.sender,
+      messageId: row.message_id,
+      messageType: row.message_type,
+      correlation: row.correlation,
+      error: row.error,
+      attempts: row.attempts,
+      receivedAt: row.received_at,
+    });
+  });
+}

@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { Acknowledgement, Hl7Event, ParseOptions } from '../hl7';
+
+/** What the inbound pipeline hands on: every parsed event except ACKs (ACKs answer our own sends). */
+export type InboundHl7Event = Exclude<Hl7Event, Acknowledgement>;
+
+/** Encrypts message bodies at rest (the platform's PII cipher). */
+export interface InboxSecrets {
+  encrypt(plain: string): string;
+  decrypt(cipher: string): string;
+}
+
+export const DispatchMeta = z.object({
+  /** inbox_messages.id: stable across redeliveries and reprocessing, so a receiver can dedupe on it. */
+  inboxId: z.string(),
+  /** MSH-3^MSH-4. */
+  sender: z.string(),
+  /** MSH-10 (or the synthetic id of a message without one). */
+  messageId: z.string(),
+  /** The booking ref the message correlates to. */
+  correlation: z.string(),
+  /** 1 on the first try; reprocessing counts up. */
+  attempt: z.number().int().positive(),
+});
+export type DispatchMeta = z.infer<typeof DispatchMeta>;
+
+/** Applies one stored message (the lead wires it to the visit workflow's signals). Throw to mark the row failed. */
+export type InboundDispatch = (event: InboundHl7Event, meta: DispatchMeta) => Promise<void>;
+
+export interface InboundHl7Options {
+  db: DataSource;
+  secrets: InboxSecrets;
+  dispatch: InboundDispatch;
+  logger?: Logger;
+  parseOptions?: ParseOptions;
+  /** Our identity in ACKs when the sender left MSH-5/MSH-6 empty. Default CAUSEWAY. */
+  ackIdentity?: { application?: string; facility?: string };
+}
+
+export interface InboundMeta {
+  remoteAddress: string;
+}
+
+export interface InboundHl7Handler {
+  /** Stores the message, answers with the ACK; dispatch continues in the background. Never throws. */
+  (raw: string, meta: InboundMeta): Promise<string>;
+  /** Resolves once every dispatch started so far has settled (tests, graceful shutdown). */
+  idle(): Promise<void>;
+  /**
+   * Dispatches rows left `received` (a crash between store and dispatch), oldest first, through the
+   * same per-booking chains. Call at start-up. Returns how many booking refs it queued.
+   */
+  resumePending(limit?: number): Promise<number>;
+}
+
+/** One failed row as the operator endpoint shows it: no body, only what locates and explains it. */
+export const InboxFailure = z.object({
+  id: z.string(),
+  sender: z.string(),
+  messageId: z.string(),
+  messageType: z.string().nullable(),
+  correlation: z.string().nullable(),
+  error: z.string().nullable(),
+  attempts: z.number().int(),
+  receivedAt: z.date(),
+});
+export type InboxFailure = z.infer<typeof InboxFailure>;
+
+export const ReprocessResult = z.object({
+  id: z.string(),
+  status: z.enum(['applied', 'failed']),
+  error: z.string().optional(),
+  attempts: z.number().int(),
+});
+export type ReprocessResult = z.infer<typeof ReprocessResult>;

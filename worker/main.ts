@@ -1,0 +1,24 @@
+import { loadConfig } from '../platform/config';
+import { openServices } from '../platform/services';
+import { startWorker } from './run';
+
+/** The worker process: scales on its own; SIGTERM/SIGINT stop polling and let in-flight activities finish. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const services = await openServices(config, 'causeway-worker');
+  const running = await startWorker(services, config.WORKFLOW_BUNDLE_PATH ? { workflowBundlePath: config.WORKFLOW_BUNDLE_PATH } : {});
+  const stop = (signal: string): void => {
+    services.logger.info({ signal }, 'worker shutting down: finishing in-flight activities');
+    void running.shutdown();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  await running.done;
+  await services.close();
+  services.logger.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

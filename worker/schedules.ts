@@ -1,0 +1,17 @@
+import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+
+export const RECONCILIATION_SCHEDULE_ID = 'reconciliation-daily';
+
+/** The daily reconciliation runs at 02:30 Beijing time, after the platform publishes the day's bill. */
+export async function ensureSchedules(client: Client, taskQueue: string): Promise<void> {
+  try {
+    await client.schedule.create({
+      scheduleId: RECONCILIATION_SCHEDULE_ID,
+      spec: { cronExpressions: ['30 2 * * *'], timezone: 'Asia/Shanghai' },
+      action: { type: 'startWorkflow', workflowType: 'dailyReconciliation', taskQueue, args: [{ version: 1 }], workflowId: 'reconciliation/scheduled' },
+      policies: { catchupWindow: '1 day' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+}

@@ -1,0 +1,153 @@
+import {
+  ApplicationFailure, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, sleep, workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import { DomainError, ErrorCode } from '../../../domain/errors';
+import { DoctorQueue, type QueueNotice } from '../../../domain/hospital/queue';
+import { workflowIds } from '../../../domain/ids';
+import {
+  callNextUpdate, closeQueueSignal, joinQueueUpdate, leaveQueueSignal, queueCalledSignal, queuePositionQuery, queueSummaryQuery,
+  queueTurnNearSignal, returnPatientSignal, skipPatientSignal,
+} from './definitions';
+import { CallNext, CloseQueue, DoctorQueueInput, JoinQueue, QueuePatient, type DoctorQueueArgs, type DoctorQueueOutcome } from './types';
+
+/** A check-in stamped further ahead than this is a clock or client bug, not an arrival. */
+const MAX_ARRIVAL_SKEW_MS = 5 * 60_000;
+
+/** Rejections carry the error code as the failure type, so a client can map them back to a DomainError. */
+function refusal(err: unknown): ApplicationFailure {
+  if (err instanceof DomainError) return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
+  if (err instanceof z.ZodError) return ApplicationFailure.create({ type: ErrorCode.ValidationFailed, message: z.prettifyError(err), nonRetryable: true });
+  return ApplicationFailure.create({ type: ErrorCode.Internal, message: err instanceof Error ? err.message : String(err), nonRetryable: true });
+}
+
+function refuseUnless(check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    throw refusal(err);
+  }
+}
+
+/**
+ * One doctor's queue for one service day: an entity workflow that patients join on arrival and the
+ * doctor drives with "call next". It tells each patient's visit workflow when their turn is near
+ * and when they are called, and continues as new (carrying its state) after `maxEventsPerRun`
+ * messages or when Temporal suggests it, so a day of thousands of events keeps a small history.
+ */
+export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOutcome> {
+  const parsed = DoctorQueueInput.safeParse(args);
+  if (!parsed.success) throw refusal(parsed.error);
+  const input = parsed.data;
+  const queue = new DoctorQueue(input.config, input.state);
+  const outbox: QueueNotice[] = [];
+  let handled = 0;
+  let closing = false;
+
+  // Every message counts towards the run's budget, including ignored ones: they all grow history.
+  const afterMessage = (): void => {
+    handled++;
+    outbox.push(...queue.dueNotices(Date.now()));
+  };
+  const patient = (raw: unknown, what: string): string | undefined => {
+    const cmd = QueuePatient.safeParse(raw);
+    if (!cmd.success) log.warn(`malformed ${what} signal ignored`, { issues: cmd.error.issues.length });
+    return cmd.success ? cmd.data.bookingRef : undefined;
+  };
+
+  setHandler(joinQueueUpdate, (raw) => {
+    const cmd = JoinQueue.parse(raw);
+    const result = queue.join(cmd.bookingRef, cmd.arrivedAtMs, Date.now());
+    afterMessage();
+    return result;
+  }, {
+    validator: (raw) => refuseUnless(() => {
+      const cmd = JoinQueue.parse(raw);
+      if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
+      if (cmd.arrivedAtMs > Date.now() + MAX_ARRIVAL_SKEW_MS) throw new DomainError(ErrorCode.ValidationFailed, 'arrival time is in the future');
+      queue.assertCanJoin(cmd.bookingRef);
+    }),
+  });
+
+  setHandler(callNextUpdate, (raw) => {
+    const cmd = CallNext.parse(raw);
+    const result = queue.callNext(Date.now(), cmd.callId);
+    if (!result.repeated && result.bookingRef !== null) outbox.push({ kind: 'called', bookingRef: result.bookingRef, calledAtMs: result.calledAtMs });
+    afterMessage();
+    return result;
+  }, {
+    validator: (raw) => refuseUnless(() => {
+      CallNext.parse(raw);
+      if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
+    }),
+  });
+
+  setHandler(skipPatientSignal, (raw) => {
+    const ref = patient(raw, 'skip');
+    if (ref !== undefined && !queue.skip(ref, Date.now())) log.info('skip ignored: not the patient called', { bookingRef: ref });
+    afterMessage();
+  });
+  setHandler(returnPatientSignal, (raw) => {
+    const ref = patient(raw, 'return');
+    if (ref !== undefined && !queue.returnSkipped(ref, Date.now())) log.info('return ignored: not skipped', { bookingRef: ref });
+    afterMessage();
+  });
+  setHandler(leaveQueueSignal, (raw) => {
+    const ref = patient(raw, 'leave');
+    if (ref !== undefined) queue.leave(ref);
+    afterMessage();
+  });
+  setHandler(closeQueueSignal, (raw) => {
+    if (CloseQueue.safeParse(raw).success) closing = true;
+    else log.warn('malformed closeQueue signal ignored');
+    handled++;
+  });
+  setHandler(queuePositionQuery, (bookingRef) => queue.positionOf(bookingRef, Date.now()));
+  setHandler(queueSummaryQuery, () => queue.summary());
+
+  if (input.closeAtMs !== undefined) {
+    const untilClose = input.closeAtMs - Date.now();
+    if (untilClose <= 0) closing = true;
+    else void sleep(untilClose).then(() => { closing = true; });
+  }
+
+  const deliver = async (): Promise<void> => {
+    while (outbox.length > 0) await Promise.all(outbox.splice(0).map(send));
+  };
+  const send = async (notice: QueueNotice): Promise<void> => {
+    const visit = getExternalWorkflowHandle(workflowIds.hospitalVisit(input.institutionId, notice.bookingRef));
+    try {
+      if (notice.kind === 'called') await visit.signal(queueCalledSignal, { version: 1, calledAt: new Date(notice.calledAtMs).toISOString() });
+      else await visit.signal(queueTurnNearSignal, { version: 1, position: notice.position, etaMinutes: notice.etaMinutes });
+    } catch (err) {
+      // The visit may be over (cancelled, closed) or not started yet: the queue goes on regardless.
+      log.warn('visit workflow not signalled', { bookingRef: notice.bookingRef, notice: notice.kind, error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  const shouldContinueAsNew = (): boolean => handled >= input.maxEventsPerRun || workflowInfo().continueAsNewSuggested;
+
+  outbox.push(...queue.dueNotices(Date.now()));
+  for (;;) {
+    await deliver();
+    if (closing || shouldContinueAsNew()) break;
+    const seen = handled;
+    const woken = (): boolean => handled !== seen || closing || outbox.length > 0;
+    // Without messages, a "near" notice can still fall due as the consultation in progress runs on.
+    const dueInMs = queue.msUntilNextNotice(Date.now());
+    if (dueInMs === undefined) await condition(woken);
+    else if (!(await condition(woken, Math.max(1, dueInMs)))) outbox.push(...queue.dueNotices(Date.now()));
+  }
+
+  // Handlers are synchronous, but an update may be mid-validation; none may be lost across the hand-over.
+  while (outbox.length > 0 || !allHandlersFinished()) {
+    await condition(allHandlersFinished);
+    await deliver();
+  }
+  if (!closing) {
+    log.info('doctor queue continuing as new', { handled, historyLength: workflowInfo().historyLength });
+    return continueAsNew<typeof doctorQueue>({ ...input, state: queue.state });
+  }
+  const summary = queue.summary();
+  log.info('doctor queue closed', { served: summary.served, left: summary.left, stillWaiting: summary.waiting.length, skipped: summary.skipped.length });
+  return { closedAtMs: Date.now(), summary };
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { HospitalPolicy } from '../../../domain/hospital/policy';
+
+export const VisitStage = z.enum([
+  'holding', 'awaiting_payment', 'booked', 'queued', 'called', 'closed', 'cancelled', 'expired', 'rejected', 'no_show',
+]);
+export type VisitStage = z.infer<typeof VisitStage>;
+
+/** Everything the journey needs, and nothing personal: the patient is a booking ref and a hashed user ref. */
+export const VisitInput = z.object({
+  version: z.literal(1),
+  institutionId: z.string().min(1),
+  bookingRef: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/),
+  slotId: z.string().min(1),
+  doctorId: z.string().min(1),
+  departmentId: z.string().min(1),
+  slotStartMs: z.number().int(),
+  durationMin: z.number().int().positive(),
+  feeMinor: z.number().int().positive(),
+  currency: z.string().length(3),
+  userRef: z.string().min(1),
+  timeZone: z.string().min(1),
+  /** When the API took the slot hold in PostgreSQL. */
+  heldAtMs: z.number().int(),
+  policy: HospitalPolicy,
+});
+export type VisitInput = z.infer<typeof VisitInput>;
+
+export const OrdersPlaced = z.object({
+  version: z.literal(1),
+  orderId: z.string().min(1).max(40),
+  items: z.array(z.object({ code: z.string(), text: z.string(), amountMinor: z.number().int().nonnegative() })),
+  currency: z.string().length(3),
+});
+export type OrdersPlaced = z.infer<typeof OrdersPlaced>;
+
+export const ResultsReady = z.object({ version: z.literal(1), orderId: z.string().min(1), abnormal: z.boolean() });
+export type ResultsReady = z.infer<typeof ResultsReady>;
+
+export interface OrderView {
+  orderId: string;
+  amountMinor: number;
+  currency: string;
+  status: 'awaiting_payment' | 'paid' | 'closed' | 'free';
+  outTradeNo: string | null;
+  resultsDelivered: boolean;
+}
+
+export interface VisitStatus {
+  bookingRef: string;
+  institutionId: string;
+  stage: VisitStage;
+  slotStartMs: number;
+  amountDueMinor: number;
+  currency: string;
+  registration: { outTradeNo: string; status: 'awaiting_payment' | 'paid' | 'closed' | 'refunded' | 'not_started'; refundedMinor: number };
+  queue: { position: number | null; etaMinutes: number | null; calledAt: string | null };
+  orders: OrderView[];
+  resultOrderIds: string[];
+  notices: Array<{ kind: string; atMs: number }>;
+}
+
+export interface VisitOutcome {
+  stage: VisitStage;
+  refundedMinor: number;
+}

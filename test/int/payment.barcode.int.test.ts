@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import {
+  SIM_AUTH_CODES, startNotificationReceiver, startPaymentHarness, type NotificationReceiver, type PaymentHarness,
+} from '../../integrations/payment/simulator';
+
+/** Face-to-face: the till scans the buyer's payment code (alipay.trade.pay, scene bar_code). */
+let h: PaymentHarness;
+let receiver: NotificationReceiver;
+
+beforeAll(async () => {
+  h = await startPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } });
+  receiver = await startNotificationReceiver();
+});
+afterAll(async () => {
+  await h.stop();
+  await receiver.stop();
+});
+
+const ref = (): string => `B${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+
+async function rejection(p: Promise<unknown>): Promise<DomainError> {
+  const err: unknown = await p.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof DomainError)) throw new Error(`expected DomainError, got ${String(err)}`);
+  return err;
+}
+
+const pay = (outTradeNo: string, authCode: string, notifyUrl?: string) =>
+  h.provider.payByBarcode({ outTradeNo, amountMinor: 2_380, currency: 'CNY', subject: 'Coffee', authCode, ...(notifyUrl ? { notifyUrl } : {}) });
+
+it('pays at once with a good payment code and notifies', async () => {
+  const outTradeNo = ref();
+  const result = await pay(outTradeNo, SIM_AUTH_CODES.success, receiver.url);
+  expect(result).toMatchObject({ outTradeNo, status: 'TRADE_SUCCESS', amountMinor: 2_380, currency: 'CNY' });
+  expect(result.tradeNo).toMatch(/^\d{28}$/);
+  expect(Date.parse(result.paidAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
+  expect(await h.provider.query(outTradeNo)).toMatchObject({ status: 'TRADE_SUCCESS', tradeNo: result.tradeNo });
+  const note = await receiver.waitFor((n) => n.params.out_trade_no === outTradeNo);
+  expect(h.provider.verifyNotification(note.params)).toMatchObject({ tradeStatus: 'TRADE_SUCCESS', totalAmountMinor: 2_380 });
+
+  const again = await rejection(pay(outTradeNo, SIM_AUTH_CODES.success));
+  expect(again.code).toBe(ErrorCode.InvalidState);
+  expect(again.details).toMatchObject({ subCode: 'ACQ.TRADE_HAS_SUCCESS' });
+});
+
+it('returns WAIT_BUYER_PAY (code 10003) when the buyer must confirm, then settles on query', async () => {
+  const outTradeNo = ref();
+  const pending = await pay(outTradeNo, SIM_AUTH_CODES.waitForBuyer);
+  expect(pending).toMatchObject({ status: 'WAIT_BUYER_PAY', outTradeNo });
+  expect(pending.paidAt).toBeUndefined();
+  expect(await h.provider.query(outTradeNo)).toMatchObject({ status: 'WAIT_BUYER_PAY' });
+  const res = await fetch(`${h.sim.url}/sim/trades/${outTradeNo}/pay`, { method: 'POST' });
+  expect(res.status).toBe(200);
+  expect(await h.provider.query(outTradeNo)).toMatchObject({ status: 'TRADE_SUCCESS' });
+});
+
+it('maps refusals to non-retryable PaymentDeclined', async () => {
+  const broke = await rejection(pay(ref(), SIM_AUTH_CODES.insufficientFunds));
+  expect(broke.code).toBe(ErrorCode.PaymentDeclined);
+  expect(broke.retryable).toBe(false);
+  expect(broke.details).toMatchObject({ subCode: 'ACQ.BUYER_BALANCE_NOT_ENOUGH' });
+  // 16-24 digits passes our own check but not the platform's 25-30 prefix rule.
+  const bogus = await rejection(pay(ref(), '1234567890123456'));
+  expect(bogus.code).toBe(ErrorCode.PaymentDeclined);
+  expect(bogus.details).toMatchObject({ subCode: 'ACQ.PAYMENT_AUTH_CODE_INVALID' });
+});
+
+it('validates the payment code shape before calling the platform', async () => {
+  const calls = h.sim.trades.all().length;
+  const err = await rejection(pay(ref(), 'abc'));
+  expect(err.code).toBe(ErrorCode.ValidationFailed);
+  expect(err.details.fields?.[0]?.field).toBe('authCode');
+  expect(h.sim.trades.all().length).toBe(calls);
+});

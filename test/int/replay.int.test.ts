@@ -1,0 +1,29 @@
+import { Worker } from '@temporalio/worker';
+import { createPayloadCodec } from '../../platform/payloadCodec';
+import { loadHistories } from '../helpers/histories';
+import { TEST_KEYS } from '../helpers/platform';
+
+/** Determinism guard: every recorded history must replay on the current workflow code. */
+describe('workflow replay', () => {
+  const histories = loadHistories();
+
+  it('has recorded histories to replay', () => {
+    expect(histories.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('replays every recorded history without non-determinism', async () => {
+    const codec = createPayloadCodec({ keys: { tc1: TEST_KEYS.codec }, activeKeyId: 'tc1' });
+    const results = Worker.runReplayHistories(
+      { workflowBundle: { codePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE ?? '' }, dataConverter: { payloadCodecs: [codec] } },
+      histories,
+    );
+    const failures: string[] = [];
+    let count = 0;
+    for await (const r of results) {
+      count++;
+      if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(count).toBe(histories.length);
+  });
+});

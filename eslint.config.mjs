@@ -22,6 +22,13 @@ export default tseslint.config(
     },
   },
   {
+    // The pre-install bootstrap is plain CommonJS: it runs before the compiler is installed.
+    files: ['scripts/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false, project: null }, sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Workflows are replayed: no I/O, no Node built-ins, no adapters or database, activities by type only.
     files: ['workflows/**/*.ts'],
     rules: {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -19,8 +20,9 @@ import { idempotency } from '../http/idempotency';
 import { addRoute } from '../http/route';
 import {
   BookingParam, BookVisitRequest, CheckInRequest, Department, Doctor, FreeSlot, InstitutionParam, PaymentDue, QueueView, SlotQuery,
-  StageView, VisitCreated, VisitResults, VisitStatusView,
+  QueueEvent, StageView, VisitCreated, VisitResults, VisitStatusView,
 } from '../schemas/visits';
+import { streamQueue } from '../hospital/queueStream';
 
 interface VisitRow { booking_ref: string; institution_id: string; user_id: string; doctor_id: string; slot_id: string; time_zone: string; starts_at: Date; stage: string }
 
@@ -40,19 +42,23 @@ export function visitRoutes(deps: ApiDeps) {
     if (!rows[0]) throw new DomainError(ErrorCode.NotFound, `no visit ${bookingRef}`);
     return rows[0];
   };
+  const queueView = async (v: VisitRow) => {
+    const pos = await queuePosition(temporal, { institutionId: v.institution_id, doctorId: v.doctor_id, serviceDay: serviceDayOf(v.starts_at, v.time_zone) }, v.booking_ref).catch(() => ({ status: 'unknown' as const }));
+    return { status: pos.status, position: pos.status === 'waiting' ? pos.position : null, etaMinutes: pos.status === 'waiting' ? pos.etaMinutes : null };
+  };
   const handleOf = (v: VisitRow) => temporal.workflow.getHandle(workflowIds.hospitalVisit(v.institution_id, v.booking_ref));
   const statusView = (s: VisitStatus) => ({
     ...s, slotStart: new Date(s.slotStartMs).toISOString(), notices: s.notices.map((n) => ({ kind: n.kind, at: new Date(n.atMs).toISOString() })),
   });
-  const asDomain = async <T>(fn: () => Promise<T>): Promise<T> => {
+  /** Runs a visit update; a refusal (validator) or a visit that is already over becomes a 409. */
+  const updateVisit = async <T>(v: VisitRow, what: string, fn: (h: ReturnType<typeof handleOf>) => Promise<T>): Promise<T> => {
     try {
-      return await fn();
+      return await fn(handleOf(v));
     } catch (err) {
-      // An update refused by its validator: the visit is not in a state that allows it.
-      const message = err instanceof Error ? err.message : String(err);
-      if (/cannot (check in|cancel)/.test(message) || /cannot (check in|cancel)/.test(String((err as { cause?: { message?: string } }).cause?.message))) {
-        throw new DomainError(ErrorCode.InvalidState, (err as { cause?: { message?: string } }).cause?.message ?? message);
-      }
+      if (err instanceof WorkflowNotFoundError) throw new DomainError(ErrorCode.InvalidState, `cannot ${what}: the visit is ${v.stage}`);
+      const cause = (err as { cause?: { message?: string } }).cause?.message;
+      const message = cause ?? (err instanceof Error ? err.message : String(err));
+      if (/cannot (check in|cancel)/.test(message)) throw new DomainError(ErrorCode.InvalidState, message);
       throw err;
     }
   };
@@ -142,20 +148,25 @@ export function visitRoutes(deps: ApiDeps) {
     addRoute(router, registry, {
       method: 'post', path: '/v1/visits/:bookingRef/cancel', summary: 'Cancel (refund per the hospital rule)', tags: ['hospital'], audience: 'partner',
       params: BookingParam, response: StageView, middleware: [asUser],
-      handler: async ({ params }, req) => asDomain(async () => handleOf(await ownVisit(req, params.bookingRef)).executeUpdate(cancelVisitUpdate, { args: [{ version: 1 }] })),
+      handler: async ({ params }, req) => updateVisit(await ownVisit(req, params.bookingRef), 'cancel', (h) => h.executeUpdate(cancelVisitUpdate, { args: [{ version: 1 }] })),
     });
     addRoute(router, registry, {
       method: 'post', path: '/v1/visits/:bookingRef/check-in', summary: 'Arrived at the hospital: join the doctor\'s queue', tags: ['hospital'],
       audience: 'partner', params: BookingParam, body: CheckInRequest, response: StageView, middleware: [asUser],
-      handler: async ({ params }, req) => asDomain(async () => handleOf(await ownVisit(req, params.bookingRef)).executeUpdate(checkInUpdate, { args: [{ version: 1, arrivedAtMs: now() }] })),
+      handler: async ({ params }, req) => updateVisit(await ownVisit(req, params.bookingRef), 'check in', (h) => h.executeUpdate(checkInUpdate, { args: [{ version: 1, arrivedAtMs: now() }] })),
     });
     addRoute(router, registry, {
       method: 'get', path: '/v1/visits/:bookingRef/queue', summary: 'Queue position and ETA', tags: ['hospital'], audience: 'partner',
       params: BookingParam, response: QueueView, middleware: [asUser],
-      handler: async ({ params }, req) => {
+      handler: async ({ params }, req) => queueView(await ownVisit(req, params.bookingRef)),
+    });
+    addRoute(router, registry, {
+      method: 'get', path: '/v1/visits/:bookingRef/queue/stream', summary: 'Queue position and ETA as server-sent events (event `queue`), until called',
+      tags: ['hospital'], audience: 'partner', params: BookingParam, response: QueueEvent, produces: 'text/event-stream', middleware: [asUser],
+      handler: async ({ params }, req, res) => {
         const v = await ownVisit(req, params.bookingRef);
-        const pos = await queuePosition(temporal, { institutionId: v.institution_id, doctorId: v.doctor_id, serviceDay: serviceDayOf(v.starts_at, v.time_zone) }, v.booking_ref).catch(() => ({ status: 'unknown' as const }));
-        return { status: pos.status, position: pos.status === 'waiting' ? pos.position : null, etaMinutes: pos.status === 'waiting' ? pos.etaMinutes : null };
+        await streamQueue(req, res, { pollMs: config.QUEUE_STREAM_POLL_MS, heartbeatMs: 15_000, read: async () => ({ stage: (await handleOf(v).query(visitStatusQuery)).stage, ...(await queueView(v)) }) });
+        return undefined;
       },
     });
     addRoute(router, registry, {

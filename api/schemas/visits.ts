@@ -39,6 +39,7 @@ export const PaymentDue = z.object({
 }).meta({ id: 'PaymentDue' });
 
 export const QueueView = z.object({ status: z.string(), position: z.number().int().nullable(), etaMinutes: z.number().int().nullable() }).meta({ id: 'QueueView' });
+export const QueueEvent = QueueView.extend({ stage: z.string() }).meta({ id: 'QueueEvent', description: 'data of each `queue` server-sent event' });
 export const CheckInRequest = z.object({}).meta({ id: 'CheckInRequest' });
 export const StageView = z.object({ stage: z.string(), refundMinor: z.number().int().optional() }).meta({ id: 'StageView' });
 export const VisitResults = z.object({

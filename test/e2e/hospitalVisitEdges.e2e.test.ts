@@ -1,0 +1,146 @@
+import http from 'node:http';
+import { buildOru, parseAck } from '../../integrations/hospital/hl7';
+import { MllpClient } from '../../integrations/hospital/mllp';
+import { startHospitalDriver, until, type HospitalDriver } from '../helpers/hospitalDriver';
+
+/**
+ * The visit's unhappy and unusual paths through the real API, MLLP listener, HIS simulator and
+ * payment simulator: deadline missed, no-show, results before check-in, duplicate and malformed
+ * HL7 from the hospital, and the queue's server-sent events.
+ */
+let d: HospitalDriver;
+let user: string;
+let mllp: MllpClient;
+
+beforeAll(async () => {
+  d = await startHospitalDriver({ policy: { holdMinutes: 1, fullRefundCutoffMinutes: 60, noShowGraceMinutes: 0, reminderLeadMinutes: 4 * 24 * 60, visitQuietCloseSeconds: 3 } });
+  user = await d.verifiedUser();
+  mllp = new MllpClient({ host: '127.0.0.1', port: d.p.api.mllpPort ?? 0, timeoutMs: 5_000 });
+});
+afterAll(async () => {
+  await mllp?.close();
+  await d?.stop();
+});
+
+async function book(slotIndex: number): Promise<string> {
+  const res = await d.api<{ bookingRef: string }>('POST', '/v1/visits', user, { institutionId: d.hospital, slotId: d.slotIds[slotIndex] });
+  expect(res.status).toBe(201);
+  return res.body.bookingRef;
+}
+
+async function bookAndPay(slotIndex: number): Promise<string> {
+  const ref = await book(slotIndex);
+  await d.payOpen(ref, user, 'registration');
+  await d.waitStage(ref, user, 'booked');
+  return ref;
+}
+
+const slotStatus = async (slotIndex: number): Promise<string> =>
+  (await d.p.services.db.query<Array<{ status: string }>>('SELECT status FROM slots WHERE id = $1', [d.slotIds[slotIndex]]))[0]?.status ?? 'missing';
+
+function results(controlId: string, bookingRef: string, orderId: string, value: string): string {
+  return buildOru({
+    sendingApplication: 'LIS', sendingFacility: d.hospital, controlId, bookingRef, patientClass: 'O',
+    patient: { id: 'P-1' },
+    reports: [{
+      placerOrderId: orderId, service: { code: 'GLU', text: 'Glucose' }, observedAt: new Date().toISOString(), resultStatus: 'F', notes: [],
+      observations: [{
+        setId: '1', valueType: 'NM', identifier: { code: 'GLU', text: 'Glucose' }, value: { type: 'numeric', raw: value, number: Number(value) },
+        units: { code: 'mmol/L' }, referenceRange: '3.9-6.1', abnormalFlags: [], status: 'F', observedAt: new Date().toISOString(), notes: [],
+      }],
+    }],
+  });
+}
+
+describe('hospital visit: unusual paths', () => {
+  it('ends the visit as expired and frees the slot when the registration fee is not paid by the deadline', async () => {
+    await d.moveSlotStart(d.slotIds[0] ?? '', new Date(Date.now() + 5_000)); // the deadline is the slot start when that comes first
+    const ref = await book(0);
+    await d.waitStage(ref, user, 'expired');
+    expect(await slotStatus(0)).toBe('free');
+    expect(d.his.received.filter((m) => m.bookingRef === ref).map((m) => m.type)).toEqual(expect.arrayContaining(['SIU^S12', 'SIU^S15']));
+    const ledger: Array<{ kind: string }> = await d.p.services.db.query(
+      `SELECT l.kind FROM ledger_entries l JOIN payments p USING (out_trade_no) WHERE p.journey_id = $1`, [`hospital-visit/${d.hospital}/${ref}`]);
+    expect(ledger.map((l) => l.kind)).not.toContain('paid');
+  }, 60_000);
+
+  it('records a no-show (SIU^S26 to the HIS) when a paid patient never checks in, and keeps the fee', async () => {
+    await d.moveSlotStart(d.slotIds[1] ?? '', new Date(Date.now() + 12_000));
+    const ref = await bookAndPay(1);
+    await d.waitStage(ref, user, 'no_show');
+    expect(d.his.received.filter((m) => m.bookingRef === ref).map((m) => m.type)).toContain('SIU^S26');
+    const status = await d.stage(ref, user);
+    expect(status.registration.refundedMinor).toBe(0);
+    expect(status.notices.map((n) => n.kind)).toContain('no_show');
+    const late = await d.api<{ code: string; detail: string }>('POST', `/v1/visits/${ref}/check-in`, user, {});
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('invalid_state');
+  }, 60_000);
+
+  it('holds results that arrive before check-in and delivers them once the patient has arrived', async () => {
+    const ref = await bookAndPay(2);
+    const ack = parseAck(await mllp.send(results(`EARLY-${ref}`, ref, 'LAB-EARLY', '5.2')));
+    expect(ack.ackCode).toBe('AA');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await d.stage(ref, user)).resultOrderIds).toEqual([]); // not before the patient is there
+    expect((await d.api('POST', `/v1/visits/${ref}/check-in`, user, {})).status).toBe(200);
+    await until(async () => ((await d.stage(ref, user)).resultOrderIds.includes('LAB-EARLY') ? true : undefined), 'early results delivered');
+    const read = await d.api<{ results: Array<{ orderId: string }> }>('GET', `/v1/visits/${ref}/results`, user);
+    expect(read.body.results.map((r) => r.orderId)).toEqual(['LAB-EARLY']);
+  }, 60_000);
+
+  it('acknowledges a repeated HL7 control id again but applies it once, and rejects a malformed message with AE while keeping it', async () => {
+    const ref = await bookAndPay(3);
+    expect((await d.api('POST', `/v1/visits/${ref}/check-in`, user, {})).status).toBe(200);
+    const controlId = `DUP-${ref}`;
+    const message = results(controlId, ref, 'LAB-DUP', '7.9');
+    expect(parseAck(await mllp.send(message)).ackCode).toBe('AA');
+    expect(parseAck(await mllp.send(message)).ackCode).toBe('AA');
+    await until(async () => ((await d.stage(ref, user)).resultOrderIds.includes('LAB-DUP') ? true : undefined), 'results delivered');
+    const rows: Array<{ n: string }> = await d.p.services.db.query(`SELECT count(*) AS n FROM inbox_messages WHERE message_id = $1`, [controlId]);
+    expect(Number(rows[0]?.n)).toBe(1);
+    const notices: Array<{ kind: string }> = await d.p.services.db.query(`SELECT kind FROM notifications WHERE journey_id = $1 AND kind = 'results_ready'`, [`hospital-visit/${d.hospital}/${ref}`]);
+    expect(notices).toHaveLength(1);
+
+    // OBX-5 declared numeric (NM) but not a number: a data type error the hospital must hear about.
+    const malformedId = `BAD-${ref}`;
+    const malformed = results(malformedId, ref, 'LAB-BAD', '7.9').replace('|7.9|', '|seven|');
+    const nack = parseAck(await mllp.send(malformed));
+    expect(nack.ackCode).toBe('AE');
+    expect(JSON.stringify(nack.errors)).toMatch(/OBX-5|numeric/);
+    const failed = await fetch(`${d.p.api.url}/v1/operator/inbox/failed`, { headers: { authorization: `Bearer test-operator-token` } });
+    expect(failed.status).toBe(200);
+    expect(JSON.stringify(await failed.json())).toContain(malformedId);
+    // The listener keeps serving after the rejection.
+    expect(parseAck(await mllp.send(results(`AFTER-${ref}`, ref, 'LAB-AFTER', '5.0'))).ackCode).toBe('AA');
+  }, 60_000);
+
+  it('streams queue position as server-sent events until the patient is called', async () => {
+    const ref = await bookAndPay(4);
+    expect((await d.api('POST', `/v1/visits/${ref}/check-in`, user, {})).status).toBe(200);
+    const events: Array<{ stage: string; status: string; position: number | null }> = [];
+    const ended = new Promise<string>((resolve, reject) => {
+      const req = http.get(`${d.p.api.url}/v1/visits/${ref}/queue/stream`, { headers: { authorization: `Bearer ${d.p.partner.apiKey}`, 'x-causeway-user': user } }, (res) => {
+        expect(res.headers['content-type']).toContain('text/event-stream');
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
+            const data = buf.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
+            buf = buf.slice(cut + 2);
+            if (data) events.push(JSON.parse(data.slice(6)));
+          }
+        });
+        res.on('end', () => resolve('ended'));
+      });
+      req.on('error', reject);
+    });
+    await until(async () => (events.length > 0 ? true : undefined), 'first queue event');
+    expect(events[0]).toMatchObject({ stage: 'queued', status: 'waiting' });
+    // Earlier tests left patients in this doctor's queue: the doctor calls until it is this one's turn.
+    await until(async () => ((await d.his.callNext(d.doctor))?.bookingRef === ref ? true : undefined), 'HIS calls this patient');
+    expect(await ended).toBe('ended');
+    expect(events.at(-1)?.stage).toBe('called');
+  }, 60_000);
+});

@@ -13,6 +13,7 @@ import { startWorker } from '../worker/run';
 import { demoEnv, loadOrCreateDevKeys } from './demo/devKeys';
 import { runDemoJourney } from './demo/journey';
 import { seedDemo } from './demo/seed';
+import { runDemoVisit } from './demo/visit';
 import { startSimulators } from './demo/simulators';
 
 /**
@@ -27,6 +28,7 @@ const StartEnv = z.object({
   TEMPORAL_PORT: z.coerce.number().int().default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
   CAUSEWAY_DEMO: z.enum(['true', 'false']).default('true'),
+  MLLP_PORT: z.coerce.number().int().default(2575),
   PATH: z.string().default(''),
 });
 
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   const say = (m: string): void => { process.stdout.write(`[causeway] ${m}\n`); };
   const keys = await loadOrCreateDevKeys(dataDir);
 
-  say('starting Temporal dev server (data/temporal.sqlite)…');
+  say(`starting Temporal dev server (${path.join(dataDir, 'temporal.sqlite')})…`);
   const temporal = await startDevServer({
     pathVar: env.PATH,
     dbFilename: path.join(dataDir, 'temporal.sqlite'),
@@ -61,8 +63,10 @@ async function main(): Promise<void> {
     say(`no PostgreSQL at ${pg.host}: using the embedded PostgreSQL (PGlite, data/pglite) on port 54329, one connection`);
   }
 
-  const sims = await startSimulators(keys);
+  const mllpPort = env.MLLP_PORT;
+  const sims = await startSimulators(keys, { causewayMllpPort: mllpPort });
   const config = loadConfig(demoEnv(keys, {
+    MLLP_PORT: String(mllpPort),
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: poolSize,
     TEMPORAL_ADDRESS: temporal.address,
@@ -100,10 +104,14 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
+  say(`HIS sim     ${sims.hisControlUrl}/sim/state   (demo hospital's HIS: call patients, place orders, send results)`);
   if (env.CAUSEWAY_DEMO === 'true') {
-    await runDemoJourney({ apiUrl: api.url, keys, sims, uiUrl: config.TEMPORAL_UI_URL, say }).catch((err: unknown) => {
-      say(`demo journey failed: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    try {
+      const demoUser = await runDemoJourney({ apiUrl: api.url, keys, sims, uiUrl: config.TEMPORAL_UI_URL, say });
+      if (demoUser.verified) await runDemoVisit({ apiUrl: api.url, partnerApiKey: keys.partnerApiKey, userId: demoUser.userId, sims, uiUrl: config.TEMPORAL_UI_URL, say });
+    } catch (err) {
+      say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   say('running; Ctrl-C stops everything (workflows and data persist under data/)');
 }

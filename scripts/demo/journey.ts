@@ -11,7 +11,7 @@ export const DEMO_ID_NUMBER = '11010519491231002X';
 /**
  * Drives one journey through the public HTTP API, as a partner app would, and says what to look at.
  */
-export async function runDemoJourney(opts: { apiUrl: string; keys: DevKeys; sims: DemoSimulators; uiUrl: string; say: (m: string) => void }): Promise<void> {
+export async function runDemoJourney(opts: { apiUrl: string; keys: DevKeys; sims: DemoSimulators; uiUrl: string; say: (m: string) => void }): Promise<{ userId: string; verified: boolean }> {
   const { apiUrl, keys, say } = opts;
   const headers = { authorization: `Bearer ${keys.partnerApiKey}`, 'content-type': 'application/json' };
   const res = await fetch(`${apiUrl}/v1/users`, {
@@ -26,9 +26,10 @@ export async function runDemoJourney(opts: { apiUrl: string; keys: DevKeys; sims
     const me = UserView.parse(await (await fetch(`${apiUrl}/v1/users/me`, { headers: { ...headers, 'x-causeway-user': user.userId } })).json());
     if (me.identityStatus !== 'pending') {
       say(`identity ${me.identityStatus}; see workflow identity/${user.userId} in ${opts.uiUrl}`);
-      return;
+      return { userId: user.userId, verified: me.identityStatus === 'verified' };
     }
     await sleep(500);
   }
   say('identity still pending (the provider may be slow); the workflow keeps retrying');
+  return { userId: user.userId, verified: false };
 }

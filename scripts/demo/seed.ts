@@ -1,11 +1,22 @@
 import { hashApiKey } from '../../api/auth/middleware';
+import { seedSchedule } from '../../db/repositories/slots';
+import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
 import type { Services } from '../../platform/services';
 import type { DevKeys } from './devKeys';
 
 export const DEMO_PARTNER_ID = 'demo-app';
 export const DEMO_HOSPITAL_ID = 'demo-hospital';
+/** Where the demo hospital's HIS simulator listens for Causeway's HL7 (Causeway's own listener is 2575). */
+export const DEMO_HIS_MLLP_PORT = 2576;
+export const DEMO_DEPARTMENTS = [{ id: 'CARD', name: 'Cardiology' }, { id: 'PAED', name: 'Paediatrics' }];
+export const DEMO_DOCTORS = [
+  { id: 'D-ZHANG', departmentId: 'CARD', displayName: 'Dr. Zhang Wei', title: 'Chief physician' },
+  { id: 'D-LI', departmentId: 'PAED', displayName: 'Dr. Li Na', title: 'Attending physician' },
+];
+/** Short quiet period so the demo visit closes within a minute of its results. */
+const DEMO_POLICY = { visitQuietCloseSeconds: 20 };
 
-/** A partner app and a hospital for the demo; idempotent, so every start can run it. */
+/** A partner app, a hospital and a week of its schedule; idempotent, so every start can run it. */
 export async function seedDemo(services: Services, keys: DevKeys): Promise<void> {
   const { db, pii } = services;
   await db.query(
@@ -14,9 +25,15 @@ export async function seedDemo(services: Services, keys: DevKeys): Promise<void>
     [DEMO_PARTNER_ID, hashApiKey(keys.partnerApiKey)],
   );
   await db.query(
-    `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port)
-     VALUES ($1, 'hospital', 'Demo People''s Hospital', 'Asia/Shanghai', $2, '127.0.0.1', 2576)
-     ON CONFLICT (id) DO NOTHING`,
-    [DEMO_HOSPITAL_ID, pii.encrypt(keys.hospitalSecret)],
+    `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port, settings)
+     VALUES ($1, 'hospital', 'Demo People''s Hospital', 'Asia/Shanghai', $2, '127.0.0.1', $3, $4)
+     ON CONFLICT (id) DO UPDATE SET mllp_port = EXCLUDED.mllp_port, settings = EXCLUDED.settings`,
+    [DEMO_HOSPITAL_ID, pii.encrypt(keys.hospitalSecret), DEMO_HIS_MLLP_PORT, JSON.stringify({ policy: DEMO_POLICY })],
   );
+  const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
+  await seedSchedule(db, {
+    institutionId: DEMO_HOSPITAL_ID, departments: DEMO_DEPARTMENTS, doctors: DEMO_DOCTORS,
+    days: [1, 2, 3, 4, 5, 6, 7].map((n) => addDays(today, n)), slotsPerDoctorPerDay: 24,
+    feeMinor: 2500, currency: 'CNY', opensAt: new Date(Date.now() - 60_000), timeZone: 'Asia/Shanghai',
+  });
 }

@@ -1,15 +1,23 @@
 import { startPaymentSimulator, type PaymentSimulator } from '../../integrations/payment/simulator';
 import { startIdentitySimulator } from '../../integrations/identity';
+import { startHisSimulator, type HisSimulator } from '../../integrations/hospital/simulator';
 import type { DevKeys } from './devKeys';
+import { DEMO_DEPARTMENTS, DEMO_DOCTORS, DEMO_HIS_MLLP_PORT, DEMO_HOSPITAL_ID } from './seed';
 
 export interface DemoSimulators {
   payment: PaymentSimulator;
   identity: { url: string; stop(): Promise<void> };
+  his: HisSimulator;
+  /** The HIS simulator's HTTP control API (call next patient, place orders, send results). */
+  hisControlUrl: string;
   stop(): Promise<void>;
 }
 
 /** The counterparts the demo talks to, on their usual local ports. */
-export async function startSimulators(keys: DevKeys, opts: { host?: string; paymentPort?: number; identityPort?: number } = {}): Promise<DemoSimulators> {
+export async function startSimulators(
+  keys: DevKeys,
+  opts: { host?: string; paymentPort?: number; identityPort?: number; hisControlPort?: number; causewayMllpPort: number },
+): Promise<DemoSimulators> {
   const host = opts.host ?? '127.0.0.1';
   const payment = await startPaymentSimulator({
     host,
@@ -18,10 +26,20 @@ export async function startSimulators(keys: DevKeys, opts: { host?: string; paym
     platformPrivateKey: keys.payment.platform.privateKeyPem,
   });
   const identity = await startIdentitySimulator({ host, port: opts.identityPort ?? 8091, sharedSecret: keys.identitySecret });
+  const hisControlPort = opts.hisControlPort ?? 8092;
+  const his = await startHisSimulator({
+    host, port: DEMO_HIS_MLLP_PORT, causeway: { host, port: opts.causewayMllpPort }, facility: DEMO_HOSPITAL_ID,
+    departments: DEMO_DEPARTMENTS.map((d) => ({ id: d.id, name: d.name })),
+    doctors: DEMO_DOCTORS.map((d) => ({ id: d.id, name: d.displayName, departmentId: d.departmentId })),
+    control: { host, port: hisControlPort },
+  });
   return {
     payment,
     identity,
+    his,
+    hisControlUrl: `http://${host}:${hisControlPort}`,
     stop: async () => {
+      await his.stop();
       await payment.stop();
       await identity.stop();
     },

@@ -12,5 +12,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The shared key volume mounts here; owned by node so the simulators can write the demo keys.
+RUN mkdir -p /keys && chown node:node /keys
 USER node
 CMD ["node", "dist/api/main.js"]

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const services = await openServices(config, 'causeway');
   const applied = await runMigrations(services.db);
   if (applied.length) say(`migrations applied: ${applied.join(', ')}`);
-  await seedDemo(services, keys);
+  await seedDemo(services, { partnerApiKey: keys.partnerApiKey, hospitalSecret: keys.hospitalSecret, hisHost: '127.0.0.1' });
   const worker = await startWorker(services);
   const api = await startApi(services);
 

@@ -1,8 +1,8 @@
 import { hashApiKey } from '../../api/auth/middleware';
 import { seedSchedule } from '../../db/repositories/slots';
 import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
-import type { Services } from '../../platform/services';
-import type { DevKeys } from './devKeys';
+import type { SqlRunner } from '../../db/repositories/slots';
+import type { PiiCipher } from '../../platform/pii';
 
 export const DEMO_PARTNER_ID = 'demo-app';
 export const DEMO_HOSPITAL_ID = 'demo-hospital';
@@ -16,9 +16,15 @@ export const DEMO_DOCTORS = [
 /** Short quiet period so the demo visit closes within a minute of its results. */
 const DEMO_POLICY = { visitQuietCloseSeconds: 20 };
 
+export interface DemoSeed {
+  partnerApiKey: string;
+  hospitalSecret: string;
+  /** Where Causeway reaches the demo HIS over MLLP. */
+  hisHost: string;
+}
+
 /** A partner app, a hospital and a week of its schedule; idempotent, so every start can run it. */
-export async function seedDemo(services: Services, keys: DevKeys): Promise<void> {
-  const { db, pii } = services;
+export async function seedDemo({ db, pii }: { db: SqlRunner; pii: PiiCipher }, keys: DemoSeed): Promise<void> {
   await db.query(
     `INSERT INTO partners (id, name, api_key_hash) VALUES ($1, 'Demo partner app', $2)
      ON CONFLICT (id) DO UPDATE SET api_key_hash = EXCLUDED.api_key_hash`,
@@ -26,9 +32,9 @@ export async function seedDemo(services: Services, keys: DevKeys): Promise<void>
   );
   await db.query(
     `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port, settings)
-     VALUES ($1, 'hospital', 'Demo People''s Hospital', 'Asia/Shanghai', $2, '127.0.0.1', $3, $4)
-     ON CONFLICT (id) DO UPDATE SET mllp_port = EXCLUDED.mllp_port, settings = EXCLUDED.settings`,
-    [DEMO_HOSPITAL_ID, pii.encrypt(keys.hospitalSecret), DEMO_HIS_MLLP_PORT, JSON.stringify({ policy: DEMO_POLICY })],
+     VALUES ($1, 'hospital', 'Demo People''s Hospital', 'Asia/Shanghai', $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET mllp_host = EXCLUDED.mllp_host, mllp_port = EXCLUDED.mllp_port, settings = EXCLUDED.settings`,
+    [DEMO_HOSPITAL_ID, pii.encrypt(keys.hospitalSecret), keys.hisHost, DEMO_HIS_MLLP_PORT, JSON.stringify({ policy: DEMO_POLICY })],
   );
   const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
   await seedSchedule(db, {

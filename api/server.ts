@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createInboundHl7Handler, type InboundDispatch } from '../integrations/hospital/inbound';
+import { createSenderCheck } from './hospital/senderCheck';
 import type { InboundHl7Handler } from '../integrations/hospital/inbound/types';
 import { MllpServer } from '../integrations/hospital/mllp';
 import type { Services } from '../platform/services';
@@ -26,7 +27,7 @@ export interface Inbound {
 
 export function inboundHl7(deps: ApiDeps): Inbound {
   const dispatch = hospitalDispatch({ db: deps.db, pii: deps.pii, temporal: deps.temporal });
-  const handle = createInboundHl7Handler({ db: deps.db, secrets: deps.pii, dispatch, logger: deps.logger.child({ adapter: 'hl7-inbound' }) });
+  const handle = createInboundHl7Handler({ db: deps.db, secrets: deps.pii, dispatch, authorizeSender: createSenderCheck(deps.db), logger: deps.logger.child({ adapter: 'hl7-inbound' }) });
   return { handle, dispatch };
 }
 

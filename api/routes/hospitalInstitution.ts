@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { peekHeader } from '../../integrations/hospital/hl7';
-import { listFailedInbox, reprocessInboxMessage, type InboundDispatch } from '../../integrations/hospital/inbound';
+import { listFailedInbox, reprocessInboxMessage, type InboundDispatch, type InboundMeta } from '../../integrations/hospital/inbound';
 import { institutionAuth, operatorAuth } from '../auth/middleware';
 import { requireInstitution } from '../auth/principal';
 import type { ApiDeps } from '../deps';
@@ -20,7 +20,7 @@ export const FailedInboxItem = z.object({
  * Hospitals that post HL7 over HTTPS instead of MLLP (signed like every institution request), and the
  * operator routes over the inbox: list what failed, reprocess it once the cause is fixed.
  */
-export function hospitalInstitutionRoutes(deps: ApiDeps, inbound: { handle: (raw: string, meta: { remoteAddress: string }) => Promise<string>; dispatch: InboundDispatch }) {
+export function hospitalInstitutionRoutes(deps: ApiDeps, inbound: { handle: (raw: string, meta: InboundMeta) => Promise<string>; dispatch: InboundDispatch }) {
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
     addRoute(router, registry, {
@@ -31,7 +31,7 @@ export function hospitalInstitutionRoutes(deps: ApiDeps, inbound: { handle: (raw
         // An institution speaks only for itself: MSH-4 must name it.
         const facility = peekHeader(body.message).sendingFacility;
         if (facility && facility !== institutionId) throw new DomainError(ErrorCode.Forbidden, 'MSH-4 names another institution');
-        return { ack: await inbound.handle(body.message, { remoteAddress: req.ip ?? 'http' }) };
+        return { ack: await inbound.handle(body.message, { remoteAddress: req.ip ?? 'http', authenticatedInstitution: institutionId }) };
       },
     });
     const asOperator = operatorAuth(deps.config.OPERATOR_TOKENS);

@@ -115,8 +115,27 @@ describe('hospital visit: unusual paths', () => {
     expect(parseAck(await mllp.send(results(`AFTER-${ref}`, ref, 'LAB-AFTER', '5.0'))).ackCode).toBe('AA');
   }, 60_000);
 
+  it('refuses HL7 from an unknown facility or an unregistered source with AR and stores nothing of it', async () => {
+    const ref = await bookAndPay(5);
+    const stranger = results(`STRANGER-${ref}`, ref, 'LAB-X', '5.0').replace(`|${d.hospital}|`, '|NOT-A-HOSPITAL|');
+    const refused = parseAck(await mllp.send(stranger));
+    expect(refused.ackCode).toBe('AR');
+    expect(refused.text).toContain('unknown sending facility NOT-A-HOSPITAL');
+    // A hospital whose HIS is registered elsewhere: this connection (127.0.0.1) may not speak for it.
+    await d.p.services.db.query(
+      `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port) VALUES ($1, 'hospital', 'Elsewhere', 'Asia/Shanghai', $2, '192.0.2.10', 2575)`,
+      [`${d.hospital}-far`, d.p.services.pii.encrypt('far-secret')]);
+    const spoofed = results(`SPOOF-${ref}`, ref, 'LAB-Y', '5.0').replace(`|${d.hospital}|`, `|${d.hospital}-far|`);
+    const refusedToo = parseAck(await mllp.send(spoofed));
+    expect(refusedToo.ackCode).toBe('AR');
+    expect(refusedToo.text).toMatch(/source address .* is not registered/);
+    const stored: Array<{ n: string }> = await d.p.services.db.query(`SELECT count(*) AS n FROM inbox_messages WHERE message_id IN ($1, $2)`, [`STRANGER-${ref}`, `SPOOF-${ref}`]);
+    expect(Number(stored[0]?.n)).toBe(0);
+    expect((await d.stage(ref, user)).resultOrderIds).toEqual([]);
+  }, 60_000);
+
   it('streams queue position as server-sent events until the patient is called', async () => {
-    const ref = await bookAndPay(4);
+    const ref = await bookAndPay(6);
     expect((await d.api('POST', `/v1/visits/${ref}/check-in`, user, {})).status).toBe(200);
     const events: Array<{ stage: string; status: string; position: number | null }> = [];
     const ended = new Promise<string>((resolve, reject) => {

@@ -109,6 +109,9 @@ export function ackForError(original: PeekedHeader, err: unknown, opts: Omit<Ack
     error = { code: Hl7ErrorCode.UnknownKeyIdentifier, text: 'Unknown key identifier' };
   } else if (err instanceof DomainError && err.code === ErrorCode.Conflict) {
     error = { code: Hl7ErrorCode.DuplicateKeyIdentifier, text: 'Duplicate key identifier' };
+  } else if (err instanceof DomainError && (err.code === ErrorCode.Forbidden || err.code === ErrorCode.Unauthenticated)) {
+    // HL7 has no authentication error code: 207 makes it an AR, and the text says why.
+    error = { code: Hl7ErrorCode.ApplicationInternalError, text: err.message };
   } else {
     error = { code: Hl7ErrorCode.ApplicationInternalError, text: 'Application internal error' };
   }

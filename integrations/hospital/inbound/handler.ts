@@ -1,3 +1,4 @@
+import { DomainError, ErrorCode } from '../../../domain/errors';
 import { acceptAck, ackForError, peekHeader, type PeekedHeader } from '../hl7';
 import { applyRow, codeOf, messageTypeOf, parseInbound, reasonOf, type ApplyContext } from './apply';
 import { KeyedSerializer } from './serializer';
@@ -52,6 +53,13 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
   async function handle(raw: string, meta: InboundMeta): Promise<string> {
     const peek: PeekedHeader = peekHeader(raw);
     const log = { controlId: peek.controlId, type: messageTypeOf(peek), bytes: Buffer.byteLength(raw), remoteAddress: meta.remoteAddress };
+    if (opts.authorizeSender) {
+      const verdict = await opts.authorizeSender(peek.sendingFacility, meta).catch((err: unknown) => ({ ok: false as const, reason: `sender check failed (${codeOf(err)})` }));
+      if (!verdict.ok) {
+        logger?.warn({ ...log, facility: peek.sendingFacility, reason: verdict.reason }, 'hl7 sender not authorized; answering AR, not stored');
+        return ackForError(peek, new DomainError(ErrorCode.Forbidden, `sender not authorized: ${verdict.reason}`), ackOpts);
+      }
+    }
     let event: InboundHl7Event | undefined;
     let rejection: unknown;
     try {

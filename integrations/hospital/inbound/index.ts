@@ -12,5 +12,6 @@ export {
   type InboundHl7Handler,
   type InboundHl7Options,
   type InboundMeta,
+  type SenderCheck,
   type InboxSecrets,
 } from './types';

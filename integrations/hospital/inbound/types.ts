@@ -35,13 +35,26 @@ export interface InboundHl7Options {
   dispatch: InboundDispatch;
   logger?: Logger;
   parseOptions?: ParseOptions;
+  /** Who may send; without it every sender is accepted (unit tests of the pipeline). */
+  authorizeSender?: SenderCheck;
   /** Our identity in ACKs when the sender left MSH-5/MSH-6 empty. Default CAUSEWAY. */
   ackIdentity?: { application?: string; facility?: string };
 }
 
 export interface InboundMeta {
   remoteAddress: string;
+  /** CN of a verified TLS client certificate (MLLP over mutual TLS). */
+  peerCertificateCn?: string;
+  /** An institution the transport already authenticated (the HMAC-signed HTTP route). */
+  authenticatedInstitution?: string;
 }
+
+/**
+ * Decides whether this connection may speak for the institution named in MSH-4. Refused messages
+ * are answered AR and not stored: storing them would let anyone who reaches the port claim a
+ * hospital's control ids before the hospital sends them.
+ */
+export type SenderCheck = (facility: string | undefined, meta: InboundMeta) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
 export interface InboundHl7Handler {
   /** Stores the message, answers with the ACK; dispatch continues in the background. Never throws. */

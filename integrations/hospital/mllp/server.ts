@@ -20,11 +20,25 @@ export interface MllpServerOptions {
   port?: number;
   tls?: MllpServerTls;
   /** Returns the ACK for one message. A throw becomes an AE/AR ACK built from the error. */
-  handler: (message: string, meta: { remoteAddress: string }) => Promise<string>;
+  handler: (message: string, meta: MllpPeer) => Promise<string>;
   logger?: Logger;
   maxFrameBytes?: number;
   /** How long stop() waits for in-flight messages before cutting connections. Default 10 s. */
   drainTimeoutMs?: number;
+}
+
+/** Who is on the other end of a connection, for the handler's sender check. */
+export interface MllpPeer {
+  remoteAddress: string;
+  /** CN of a client certificate the TLS layer verified (mutual TLS); absent otherwise. */
+  peerCertificateCn?: string;
+}
+
+/** The CN of a verified client certificate, if the socket is TLS and the certificate was authorised. */
+function verifiedPeerCn(socket: net.Socket): string | undefined {
+  if (!(socket instanceof tls.TLSSocket) || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
 }
 
 /** Above this many decoded-but-unanswered messages the socket stops reading until we catch up. */
@@ -33,6 +47,7 @@ const HIGH_WATER = 32;
 interface Connection {
   socket: net.Socket;
   remoteAddress: string;
+  peerCertificateCn: string | undefined;
   queue: string[];
   busy: boolean;
   closed: boolean;
@@ -96,7 +111,7 @@ export class MllpServer {
   }
 
   private accept(socket: net.Socket): void {
-    const conn: Connection = { socket, remoteAddress: socket.remoteAddress ?? 'unknown', queue: [], busy: false, closed: false };
+    const conn: Connection = { socket, remoteAddress: socket.remoteAddress ?? 'unknown', peerCertificateCn: verifiedPeerCn(socket), queue: [], busy: false, closed: false };
     if (this.stopping) {
       socket.destroy();
       return;
@@ -135,7 +150,7 @@ export class MllpServer {
     try {
       for (let message = conn.queue.shift(); message !== undefined && !conn.closed; message = conn.queue.shift()) {
         if (conn.socket.isPaused() && conn.queue.length < HIGH_WATER / 2 && !this.stopping) conn.socket.resume();
-        const ack = await this.handle(message, conn.remoteAddress);
+        const ack = await this.handle(message, { remoteAddress: conn.remoteAddress, ...(conn.peerCertificateCn ? { peerCertificateCn: conn.peerCertificateCn } : {}) });
         if (conn.closed) break;
         await new Promise<void>((resolve) => conn.socket.write(frame(ack), () => resolve()));
       }
@@ -145,7 +160,8 @@ export class MllpServer {
     }
   }
 
-  private async handle(message: string, remoteAddress: string): Promise<string> {
+  private async handle(message: string, peer: MllpPeer): Promise<string> {
+    const { remoteAddress } = peer;
     const started = Date.now();
     const header = peekHeader(message);
     const log = {
@@ -156,7 +172,7 @@ export class MllpServer {
       bytes: Buffer.byteLength(message),
     };
     try {
-      const ack = await this.opts.handler(message, { remoteAddress });
+      const ack = await this.opts.handler(message, peer);
       this.opts.logger?.info({ ...log, ms: Date.now() - started }, 'mllp message handled');
       return ack;
     } catch (err) {

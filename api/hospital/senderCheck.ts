@@ -1,0 +1,61 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import type { DataSource } from 'typeorm';
+import { checkSender, normaliseAddress, type SenderInstitution } from '../../domain/hospital/senderPolicy';
+import type { InboundMeta, SenderCheck } from '../../integrations/hospital/inbound';
+
+const Settings = z.object({ mllpAllowedSources: z.array(z.string()).default([]) }).loose();
+
+/**
+ * The MLLP listener's sender check over the institutions table: the hospital's registered sources
+ * are `settings.mllpAllowedSources` plus the addresses of its MLLP host (the HIS usually sends from
+ * the machine we send to). Looked up at most once a minute per hospital.
+ */
+export function createSenderCheck(db: Pick<DataSource, 'query'>, opts: { cacheMs?: number; now?: () => number } = {}): SenderCheck {
+  const cacheMs = opts.cacheMs ?? 60_000;
+  const now = opts.now ?? Date.now;
+  const cache = new Map<string, { at: number; institution: SenderInstitution | undefined }>();
+
+  async function addressesOf(host: string | null): Promise<string[]> {
+    if (!host) return [];
+    if (isIP(host)) return [host];
+    return (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+  }
+
+  type Row = { id: string; kind: string; mllp_host: string | null; settings: unknown };
+  const toInstitution = async (row: Row): Promise<SenderInstitution> => ({
+    id: row.id,
+    kind: row.kind,
+    allowedAddresses: [...Settings.catch({ mllpAllowedSources: [] }).parse(row.settings ?? {}).mllpAllowedSources, ...(await addressesOf(row.mllp_host))],
+  });
+
+  async function institutionOf(id: string): Promise<SenderInstitution | undefined> {
+    const hit = cache.get(id);
+    if (hit && now() - hit.at < cacheMs) return hit.institution;
+    const rows: Row[] = await db.query('SELECT id, kind, mllp_host, settings FROM institutions WHERE id = $1', [id]);
+    const institution = rows[0] && (await toInstitution(rows[0]));
+    cache.set(id, { at: now(), institution });
+    return institution;
+  }
+
+  /** The hospital a connection comes from, for a message whose MSH-4 cannot be read. */
+  async function hospitalAt(meta: InboundMeta): Promise<string | undefined> {
+    const claimed = meta.authenticatedInstitution ?? meta.peerCertificateCn;
+    if (claimed) return claimed;
+    const rows: Row[] = await db.query("SELECT id, kind, mllp_host, settings FROM institutions WHERE kind = 'hospital' ORDER BY id");
+    const from = normaliseAddress(meta.remoteAddress);
+    for (const row of rows) {
+      if ((await toInstitution(row)).allowedAddresses.some((a) => normaliseAddress(a) === from)) return row.id;
+    }
+    return undefined;
+  }
+
+  return async (facility, meta) => {
+    // Unreadable MSH-4 from a registered hospital is still that hospital's message: it is stored
+    // (failed) for reprocessing like any malformed one. From anywhere else it is refused.
+    const claimed = facility || (await hospitalAt(meta));
+    if (!claimed) return { ok: false, reason: 'MSH-4 (sending facility) is empty and the source is not a registered hospital' };
+    return checkSender(claimed, await institutionOf(claimed), meta);
+  };
+}

@@ -2,7 +2,8 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { peekHeader } from '../../integrations/hospital/hl7';
+import { parseAck, peekHeader } from '../../integrations/hospital/hl7';
+import { InstitutionEvent, institutionEventToHl7 } from '../hospital/jsonEvents';
 import { listFailedInbox, reprocessInboxMessage, type InboundDispatch, type InboundMeta } from '../../integrations/hospital/inbound';
 import { institutionAuth, operatorAuth } from '../auth/middleware';
 import { requireInstitution } from '../auth/principal';
@@ -11,6 +12,7 @@ import { addRoute } from '../http/route';
 
 export const Hl7Submission = z.object({ message: z.string().min(8).max(1_000_000) }).meta({ id: 'Hl7Submission' });
 export const Hl7AckView = z.object({ ack: z.string() }).meta({ id: 'Hl7Ack' });
+export const InstitutionEventAccepted = z.object({ eventId: z.string(), status: z.literal('accepted') }).meta({ id: 'InstitutionEventAccepted' });
 export const FailedInboxItem = z.object({
   id: z.string(), sender: z.string(), messageId: z.string(), messageType: z.string().nullable(), correlation: z.string().nullable(),
   error: z.string().nullable(), attempts: z.number().int(), receivedAt: z.string(),
@@ -32,6 +34,17 @@ export function hospitalInstitutionRoutes(deps: ApiDeps, inbound: { handle: (raw
         const facility = peekHeader(body.message).sendingFacility;
         if (facility && facility !== institutionId) throw new DomainError(ErrorCode.Forbidden, 'MSH-4 names another institution');
         return { ack: await inbound.handle(body.message, { remoteAddress: req.ip ?? 'http', authenticatedInstitution: institutionId }) };
+      },
+    });
+    addRoute(router, registry, {
+      method: 'post', path: '/v1/institutions/events', summary: 'Submit one hospital event as JSON (patient called, orders placed, results reported)', tags: ['institutions'],
+      audience: 'institution', status: 202, body: InstitutionEvent, response: InstitutionEventAccepted, middleware: [institutionAuth(deps.db, deps.pii)],
+      handler: async ({ body }, req) => {
+        const { institutionId } = requireInstitution(req);
+        const ack = parseAck(await inbound.handle(institutionEventToHl7(body, institutionId), { remoteAddress: req.ip ?? 'http', authenticatedInstitution: institutionId }));
+        // Schema validation already ran, so a refusal here is about the event's content (or storage).
+        if (ack.ackCode !== 'AA') throw new DomainError(ErrorCode.ValidationFailed, ack.text ?? `event refused (${ack.ackCode})`);
+        return { eventId: body.eventId, status: 'accepted' as const };
       },
     });
     const asOperator = operatorAuth(deps.config.OPERATOR_TOKENS);

@@ -1,29 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode } from '../../domain/errors';
+import { ErrorCode } from '../../domain/errors';
 import {
-  SIM_AUTH_CODES, startNotificationReceiver, startPaymentHarness, type NotificationReceiver, type PaymentHarness,
+  SIM_AUTH_CODES, type NotificationReceiver, type PaymentHarness,
 } from '../../integrations/payment/simulator';
+import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /** Face-to-face: the till scans the buyer's payment code (alipay.trade.pay, scene bar_code). */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => { h = a; receiver = b; });
 
-beforeAll(async () => {
-  h = await startPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } });
-  receiver = await startNotificationReceiver();
-});
-afterAll(async () => {
-  await h.stop();
-  await receiver.stop();
-});
+const ref = (): string => tradeRef('B');
 
-const ref = (): string => `B${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-
-async function rejection(p: Promise<unknown>): Promise<DomainError> {
-  const err: unknown = await p.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof DomainError)) throw new Error(`expected DomainError, got ${String(err)}`);
-  return err;
-}
 
 const pay = (outTradeNo: string, authCode: string, notifyUrl?: string) =>
   h.provider.payByBarcode({ outTradeNo, amountMinor: 2_380, currency: 'CNY', subject: 'Coffee', authCode, ...(notifyUrl ? { notifyUrl } : {}) });

@@ -1,25 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import type { BillRow } from '../../integrations/payment';
 import {
-  startNotificationReceiver, startPaymentHarness, type NotificationReceiver, type PaymentHarness,
+  type NotificationReceiver, type PaymentHarness,
 } from '../../integrations/payment/simulator';
+import { tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /** Daily bill for reconciliation, with the platform's clock under test control. */
 let clock = new Date('2025-03-10T02:00:00Z'); // 10:00 in Beijing
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
+withPaymentHarness({ sim: { now: () => clock, notify: { retryScheduleMs: [] } } }, (a, b) => { h = a; receiver = b; });
 
-beforeAll(async () => {
-  h = await startPaymentHarness({ sim: { now: () => clock, notify: { retryScheduleMs: [] } } });
-  receiver = await startNotificationReceiver();
-});
-afterAll(async () => {
-  await h.stop();
-  await receiver.stop();
-});
-
-const ref = (p: string): string => `${p}${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+const ref = tradeRef;
 
 async function paid(amountMinor: number): Promise<string> {
   const outTradeNo = ref('T');

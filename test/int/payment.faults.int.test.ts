@@ -1,30 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode } from '../../domain/errors';
+import { ErrorCode } from '../../domain/errors';
 import {
-  startNotificationReceiver, startPaymentHarness, type NotificationReceiver, type PaymentHarness,
+  type NotificationReceiver, type PaymentHarness,
 } from '../../integrations/payment/simulator';
+import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /** Faults the simulator injects, and what the adapter turns them into. */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
-
-beforeAll(async () => {
-  h = await startPaymentHarness({ sim: { notify: { retryScheduleMs: [] } }, provider: { timeoutMs: 400 } });
-  receiver = await startNotificationReceiver();
-});
-afterAll(async () => {
-  await h.stop();
-  await receiver.stop();
-});
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } }, provider: { timeoutMs: 400 } }, (a, b) => { h = a; receiver = b; });
 afterEach(() => h.sim.faults.clear());
 
-const ref = (): string => `F${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+const ref = (): string => tradeRef('F');
 
-async function rejection(p: Promise<unknown>): Promise<DomainError> {
-  const err: unknown = await p.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof DomainError)) throw new Error(`expected DomainError, got ${String(err)}`);
-  return err;
-}
 
 async function order(amountMinor = 100): Promise<string> {
   const outTradeNo = ref();

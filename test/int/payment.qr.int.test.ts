@@ -1,33 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode } from '../../domain/errors';
+import { ErrorCode } from '../../domain/errors';
 import {
-  startNotificationReceiver, startPaymentHarness, type NotificationReceiver, type PaymentHarness,
+  startNotificationReceiver, type NotificationReceiver, type PaymentHarness,
 } from '../../integrations/payment/simulator';
+import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /** Real alipay-sdk ↔ simulator over loopback HTTP: QR (precreate) orders end to end. */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [30, 60, 90] } } }, (a, b) => { h = a; receiver = b; });
 
-beforeAll(async () => {
-  h = await startPaymentHarness({ sim: { notify: { retryScheduleMs: [30, 60, 90] } } });
-  receiver = await startNotificationReceiver();
-});
-afterAll(async () => {
-  await h.stop();
-  await receiver.stop();
-});
-
-const ref = (): string => `T${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+const ref = (): string => tradeRef('T');
 
 async function buyer(action: 'scan' | 'pay', outTradeNo: string): Promise<Response> {
   return fetch(`${h.sim.url}/sim/trades/${outTradeNo}/${action}`, { method: 'POST' });
 }
 
-async function rejection(p: Promise<unknown>): Promise<DomainError> {
-  const err: unknown = await p.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof DomainError)) throw new Error(`expected DomainError, got ${String(err)}`);
-  return err;
-}
 
 it('creates a QR order, the buyer pays, a signed notification arrives and verifies', async () => {
   const outTradeNo = ref();

@@ -1,28 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode } from '../../domain/errors';
+import { ErrorCode } from '../../domain/errors';
 import {
-  startNotificationReceiver, startPaymentHarness, type NotificationReceiver, type PaymentHarness,
+  type NotificationReceiver, type PaymentHarness,
 } from '../../integrations/payment/simulator';
+import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => { h = a; receiver = b; });
 
-beforeAll(async () => {
-  h = await startPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } });
-  receiver = await startNotificationReceiver();
-});
-afterAll(async () => {
-  await h.stop();
-  await receiver.stop();
-});
+const ref = tradeRef;
 
-const ref = (p: string): string => `${p}${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-
-async function rejection(p: Promise<unknown>): Promise<DomainError> {
-  const err: unknown = await p.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof DomainError)) throw new Error(`expected DomainError, got ${String(err)}`);
-  return err;
-}
 
 async function paidTrade(amountMinor: number): Promise<string> {
   const outTradeNo = ref('T');

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode } from '../../domain/errors';
+import { ErrorCode } from '../../domain/errors';
 import { AlipayPaymentProvider } from '../../integrations/payment/alipay';
 import {
-  generateKeyPairs, startNotificationReceiver, startPaymentHarness, type NotificationReceiver, type PaymentHarness,
+  generateKeyPairs, type NotificationReceiver, type PaymentHarness,
 } from '../../integrations/payment/simulator';
+import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /**
  * Every signature in the protocol, exercised for real: the SDK signs requests and the simulator
@@ -11,24 +11,10 @@ import {
  */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => { h = a; receiver = b; });
 
-beforeAll(async () => {
-  h = await startPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } });
-  receiver = await startNotificationReceiver();
-});
-afterAll(async () => {
-  await h.stop();
-  await receiver.stop();
-});
+const ref = (): string => tradeRef('S');
 
-const ref = (): string => `S${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-
-async function rejection(p: Promise<unknown> | (() => unknown)): Promise<DomainError> {
-  const run = typeof p === 'function' ? Promise.resolve().then(p) : p;
-  const err: unknown = await run.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof DomainError)) throw new Error(`expected DomainError, got ${String(err)}`);
-  return err;
-}
 
 async function paidNotification(): Promise<Record<string, string>> {
   const outTradeNo = ref();

@@ -4,6 +4,12 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['fs', 'net', 'tls', 'http', 'https', 'crypto', 'child_process', 'os', 'path', 'dgram', 'dns', 'worker_threads', 'process', 'stream', 'zlib'];
 
+const builtinPaths = nodeBuiltins.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'workflows must stay deterministic: no Node built-ins' }));
+const workflowPatterns = [
+  { group: ['**/integrations/**', '**/db/**', '**/api/**', '**/platform/**', 'typeorm', 'pg', 'pino', 'express'], message: 'workflows never import I/O layers' },
+  { group: ['**/activities/**'], allowTypeImports: true, message: 'workflows import activities by type only' },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', '*.config.js', '*.config.mjs'] },
   js.configs.recommended,
@@ -31,14 +37,17 @@ export default tseslint.config(
   {
     // Workflows are replayed: no I/O, no Node built-ins, no adapters or database, activities by type only.
     files: ['workflows/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: builtinPaths, patterns: workflowPatterns }] },
+  },
+  {
+    // Each workflow run evaluates the bundle's modules again: zod there cost most of the worker's CPU
+    // and memory. Workflow code validates by hand; only client helpers and boundary schemas use zod.
+    files: ['workflows/**/*.ts'],
+    ignores: ['workflows/**/lifecycle.ts', 'workflows/**/types.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: nodeBuiltins.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'workflows must stay deterministic: no Node built-ins' })),
-        patterns: [
-          { group: ['**/integrations/**', '**/db/**', '**/api/**', '**/platform/**', 'typeorm', 'pg', 'pino', 'express'], message: 'workflows never import I/O layers' },
-          { group: ['**/activities/**'], allowTypeImports: true, message: 'workflows import activities by type only' },
-        ],
-      }],
+      'no-restricted-imports': ['error', { paths: builtinPaths, patterns: [...workflowPatterns,
+        { group: ['zod', '**/domain/hospital/schemas', '**/domain/hospital/policy', '**/domain/money'], allowTypeImports: true, message: 'workflow code validates by hand (see queue/validate.ts); zod stays at the boundaries' },
+      ] }],
     },
   },
   {

@@ -44,7 +44,8 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(services: Services, port = services.config.API_PORT, opts: { mllpPort?: number | null } = {}): Promise<RunningApi> {
+export async function startApi(services: Services, port = services.config.API_PORT, opts: { mllpPort?: number | null; drainMs?: number } = {}): Promise<RunningApi> {
+  const drainMs = opts.drainMs ?? 10_000;
   const deps = apiDeps(services);
   const inbound = inboundHl7(deps);
   const { app } = createApp(deps, routeModules(deps, inbound));
@@ -78,6 +79,9 @@ export async function startApi(services: Services, port = services.config.API_PO
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        // Requests still running after the drain budget (an update waiting on a stopped worker,
+        // an open event stream) are cut rather than holding the shutdown forever.
+        setTimeout(() => server.closeAllConnections(), drainMs).unref();
       });
     },
   };

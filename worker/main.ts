@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   await running.done;
   await services.close();
   services.logger.info('worker stopped');
+  // Keep-alive sockets (the payment SDK's HTTP agent) would otherwise keep the process alive.
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { instantOfLocalTime, isValidTimeZone, ServiceDay } from '../../domain/hospital/serviceDay';
+import { ServiceDay } from '../../domain/hospital/schemas';
+import { instantOfLocalTime, isValidTimeZone } from '../../domain/hospital/serviceDay';
 import { CurrencyCode } from '../../domain/money';
 
 /**

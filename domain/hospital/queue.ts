@@ -1,44 +1,44 @@
-import { z } from 'zod';
 import { DomainError, ErrorCode } from '../errors';
 import {
-  ConsultationStats, QueueEtaConfig, estimateWaitMinutes, initialStats, isTurnNear, msUntilNearByEta, observeConsultation,
+  DEFAULT_QUEUE_ETA_CONFIG, estimateWaitMinutes, initialStats, isTurnNear, msUntilNearByEta, observeConsultation, type ConsultationStats, type QueueEtaConfig,
 } from './queueEta';
 
 /**
  * A doctor's queue for one session as plain data plus the rules that move it. The queue workflow
  * holds one of these and carries its state across continue-as-new; nothing here does I/O or reads
  * a clock, so every rule is unit-tested directly. Patients appear only as opaque booking refs.
+ * Plain types only: workflow code runs this, and zod (`schemas.ts`) would be evaluated in every workflow.
  */
-export const BookingRef = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an opaque booking reference');
-export type BookingRef = z.infer<typeof BookingRef>;
+/** An opaque booking reference ([A-Za-z0-9_-]{1,64}). */
+export type BookingRef = string;
+export const BOOKING_REF_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const QueueConfig = QueueEtaConfig.extend({
+export interface QueueConfig extends QueueEtaConfig {
   /** A skipped patient who comes back is seated behind this many of those waiting (fewer if fewer wait). */
-  returnAfter: z.number().int().nonnegative().default(2),
-}).refine((c) => c.minObservedMinutes <= c.maxObservedMinutes, 'minObservedMinutes must not exceed maxObservedMinutes');
-export type QueueConfig = z.infer<typeof QueueConfig>;
+  returnAfter: number;
+}
 
-export const WaitingEntry = z.object({
-  ref: BookingRef,
-  arrivedAtMs: z.number().int(),
+export const DEFAULT_QUEUE_CONFIG: QueueConfig = { ...DEFAULT_QUEUE_ETA_CONFIG, returnAfter: 2 };
+
+export interface WaitingEntry {
+  ref: BookingRef;
+  arrivedAtMs: number;
   /** Came back after being skipped; later returners queue behind earlier ones. */
-  returned: z.boolean(),
+  returned: boolean;
   /** "Your turn is near" already sent, so it is sent once. */
-  nearNotified: z.boolean(),
-});
-export type WaitingEntry = z.infer<typeof WaitingEntry>;
+  nearNotified: boolean;
+}
 
-export const QueueState = z.object({
-  waiting: z.array(WaitingEntry),
-  skipped: z.array(z.object({ ref: BookingRef, skippedAtMs: z.number().int() })),
-  current: z.object({ ref: BookingRef, calledAtMs: z.number().int() }).nullable(),
+export interface QueueState {
+  waiting: WaitingEntry[];
+  skipped: Array<{ ref: BookingRef; skippedAtMs: number }>;
+  current: { ref: BookingRef; calledAtMs: number } | null;
   /** Refs that are done, so a late or repeated join cannot put them back in line. */
-  closed: z.record(z.string(), z.enum(['served', 'left'])),
-  stats: ConsultationStats,
+  closed: Record<string, 'served' | 'left'>;
+  stats: ConsultationStats;
   /** The last callNext, so that a repeated call (double click, client retry) calls nobody new. */
-  lastCall: z.object({ callId: z.string(), ref: BookingRef.nullable(), calledAtMs: z.number().int() }).nullable(),
-});
-export type QueueState = z.infer<typeof QueueState>;
+  lastCall: { callId: string; ref: BookingRef | null; calledAtMs: number } | null;
+}
 
 export type QueuePosition =
   | { status: 'waiting'; position: number; etaMinutes: number; near: boolean }

@@ -1,32 +1,34 @@
-import { z } from 'zod';
-
 /**
  * Waiting-time estimate for a doctor's queue. The typical consultation length is an exponentially
  * weighted moving average of observed consultations, seeded with a per-doctor prior, so the first
  * few patients get a sensible ETA and one unusual consultation moves it only partly. Observations
  * are clamped: a 2-minute "consultation" that was really a no-show, or a 3-hour one that spans the
  * lunch break, must not swing everyone's ETA.
+ *
+ * Plain types here (workflow code runs this); the zod schemas are in `schemas.ts`.
  */
-export const QueueEtaConfig = z.object({
+export interface QueueEtaConfig {
   /** The doctor's usual consultation length, used until consultations are observed. */
-  priorConsultationMinutes: z.number().positive().max(480).default(10),
+  priorConsultationMinutes: number;
   /** Weight of the newest observation (0 < α ≤ 1). */
-  ewmaAlpha: z.number().gt(0).max(1).default(0.3),
-  minObservedMinutes: z.number().nonnegative().default(1),
-  maxObservedMinutes: z.number().positive().default(60),
+  ewmaAlpha: number;
+  minObservedMinutes: number;
+  maxObservedMinutes: number;
   /** "Your turn is near" when at most this many places from the front (1 = next) … */
-  nearPosition: z.number().int().nonnegative().default(3),
+  nearPosition: number;
   /** … or when the estimated wait is at most this many minutes. */
-  nearMinutes: z.number().int().nonnegative().default(15),
-});
-export type QueueEtaConfig = z.infer<typeof QueueEtaConfig>;
+  nearMinutes: number;
+}
 
-export const ConsultationStats = z.object({
+export const DEFAULT_QUEUE_ETA_CONFIG: QueueEtaConfig = {
+  priorConsultationMinutes: 10, ewmaAlpha: 0.3, minObservedMinutes: 1, maxObservedMinutes: 60, nearPosition: 3, nearMinutes: 15,
+};
+
+export interface ConsultationStats {
   /** Current estimate of one consultation, whole milliseconds. */
-  avgMs: z.number().int().positive(),
-  samples: z.number().int().nonnegative(),
-});
-export type ConsultationStats = z.infer<typeof ConsultationStats>;
+  avgMs: number;
+  samples: number;
+}
 
 const MINUTE = 60_000;
 

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { DomainError, ErrorCode } from '../errors';
 
 /**
@@ -10,7 +9,7 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const MS_PER_DAY = 86_400_000;
 
-function isCalendarDay(text: string): boolean {
+export function isCalendarDay(text: string): boolean {
   const m = DAY.exec(text);
   if (!m) return false;
   const [, y, mo, d] = m.map(Number) as [number, number, number, number];
@@ -19,8 +18,8 @@ function isCalendarDay(text: string): boolean {
 }
 
 /** A calendar day, 'yyyy-mm-dd'. */
-export const ServiceDay = z.string().refine(isCalendarDay, 'expected a calendar day yyyy-mm-dd');
-export type ServiceDay = z.infer<typeof ServiceDay>;
+/** A calendar day `yyyy-mm-dd` (validated by the `ServiceDay` schema in `schemas.ts`). */
+export type ServiceDay = string;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { createPayloadCodec } from '../../platform/payloadCodec';
 import { loadHistories } from '../helpers/histories';
@@ -25,5 +26,11 @@ describe('workflow replay', () => {
     }
     expect(failures).toEqual([]);
     expect(count).toBe(histories.length);
+  });
+
+  it('bundles no zod: every workflow run evaluates its bundle modules again, so it stays small', () => {
+    const code = readFileSync(process.env.CAUSEWAY_WORKFLOW_BUNDLE ?? '', 'utf8');
+    expect(code).toContain('hospitalVisit');
+    expect(code.match(/node_modules\/zod\//g) ?? []).toEqual([]);
   });
 });

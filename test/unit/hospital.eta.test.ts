@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import {
-  estimateWaitMinutes, estimateWaitMs, initialStats, isTurnNear, msUntilNearByEta, observeConsultation, QueueEtaConfig,
+  estimateWaitMinutes, estimateWaitMs, initialStats, isTurnNear, msUntilNearByEta, observeConsultation,
 } from '../../domain/hospital/queueEta';
+import { QueueEtaConfig } from '../../domain/hospital/schemas';
 
 const MIN = 60_000;
 const config = QueueEtaConfig.parse({ priorConsultationMinutes: 10, ewmaAlpha: 0.5, minObservedMinutes: 1, maxObservedMinutes: 30, nearPosition: 2, nearMinutes: 15 });

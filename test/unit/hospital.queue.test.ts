@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { DoctorQueue, QueueConfig, QueueState } from '../../domain/hospital/queue';
+import { DEFAULT_QUEUE_CONFIG, DoctorQueue } from '../../domain/hospital/queue';
+import { QueueConfig, QueueState } from '../../domain/hospital/schemas';
 
 const MIN = 60_000;
 const T0 = Date.parse('2024-03-02T00:00:00Z');
@@ -198,5 +199,11 @@ describe('state', () => {
       for (const ref of placed) expect(s.closed[ref]).toBeUndefined();
       s.waiting.forEach((e, i) => expect(q.positionOf(e.ref, now)).toMatchObject({ status: 'waiting', position: i + 1 }));
     }));
+  });
+});
+
+describe('queue configuration', () => {
+  it('has the same defaults in the plain rules (workflow side) as in the schema (boundary side)', () => {
+    expect(QueueConfig.parse({})).toEqual(DEFAULT_QUEUE_CONFIG);
   });
 });

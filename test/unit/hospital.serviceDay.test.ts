@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { addDays, instantOfLocalTime, isValidTimeZone, serviceDayOf, ServiceDay, utcOffsetMinutes } from '../../domain/hospital/serviceDay';
+import { ServiceDay } from '../../domain/hospital/schemas';
+import { addDays, instantOfLocalTime, isValidTimeZone, serviceDayOf, utcOffsetMinutes } from '../../domain/hospital/serviceDay';
 
 /** The DomainError code `fn` throws, or what it threw otherwise. */
 function thrownCode(fn: () => unknown): unknown {

@@ -1,7 +1,6 @@
 import {
   ApplicationFailure, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, sleep, workflowInfo,
 } from '@temporalio/workflow';
-import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import { DoctorQueue, type QueueNotice } from '../../../domain/hospital/queue';
 import { workflowIds } from '../../../domain/ids';
@@ -9,7 +8,8 @@ import {
   callNextUpdate, closeQueueSignal, joinQueueUpdate, leaveQueueSignal, queueCalledSignal, queuePositionQuery, queueSummaryQuery,
   queueTurnNearSignal, returnPatientSignal, skipPatientSignal,
 } from './definitions';
-import { CallNext, CloseQueue, DoctorQueueInput, JoinQueue, QueuePatient, type DoctorQueueArgs, type DoctorQueueOutcome } from './types';
+import type { DoctorQueueArgs, DoctorQueueOutcome } from './types';
+import { callNext, doctorQueueInput, isCloseQueue, joinQueue, queuePatient } from './validate';
 
 /** A check-in stamped further ahead than this is a clock or client bug, not an arrival. */
 const MAX_ARRIVAL_SKEW_MS = 5 * 60_000;
@@ -17,7 +17,6 @@ const MAX_ARRIVAL_SKEW_MS = 5 * 60_000;
 /** Rejections carry the error code as the failure type, so a client can map them back to a DomainError. */
 function refusal(err: unknown): ApplicationFailure {
   if (err instanceof DomainError) return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
-  if (err instanceof z.ZodError) return ApplicationFailure.create({ type: ErrorCode.ValidationFailed, message: z.prettifyError(err), nonRetryable: true });
   return ApplicationFailure.create({ type: ErrorCode.Internal, message: err instanceof Error ? err.message : String(err), nonRetryable: true });
 }
 
@@ -36,9 +35,12 @@ function refuseUnless(check: () => void): void {
  * messages or when Temporal suggests it, so a day of thousands of events keeps a small history.
  */
 export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOutcome> {
-  const parsed = DoctorQueueInput.safeParse(args);
-  if (!parsed.success) throw refusal(parsed.error);
-  const input = parsed.data;
+  let input: ReturnType<typeof doctorQueueInput>;
+  try {
+    input = doctorQueueInput(args);
+  } catch (err) {
+    throw refusal(err);
+  }
   const queue = new DoctorQueue(input.config, input.state);
   const outbox: QueueNotice[] = [];
   let handled = 0;
@@ -50,19 +52,22 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     outbox.push(...queue.dueNotices(Date.now()));
   };
   const patient = (raw: unknown, what: string): string | undefined => {
-    const cmd = QueuePatient.safeParse(raw);
-    if (!cmd.success) log.warn(`malformed ${what} signal ignored`, { issues: cmd.error.issues.length });
-    return cmd.success ? cmd.data.bookingRef : undefined;
+    try {
+      return queuePatient(raw).bookingRef;
+    } catch (err) {
+      log.warn(`malformed ${what} signal ignored`, { reason: err instanceof Error ? err.message : 'invalid' });
+      return undefined;
+    }
   };
 
   setHandler(joinQueueUpdate, (raw) => {
-    const cmd = JoinQueue.parse(raw);
+    const cmd = joinQueue(raw);
     const result = queue.join(cmd.bookingRef, cmd.arrivedAtMs, Date.now());
     afterMessage();
     return result;
   }, {
     validator: (raw) => refuseUnless(() => {
-      const cmd = JoinQueue.parse(raw);
+      const cmd = joinQueue(raw);
       if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
       if (cmd.arrivedAtMs > Date.now() + MAX_ARRIVAL_SKEW_MS) throw new DomainError(ErrorCode.ValidationFailed, 'arrival time is in the future');
       queue.assertCanJoin(cmd.bookingRef);
@@ -70,14 +75,14 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
   });
 
   setHandler(callNextUpdate, (raw) => {
-    const cmd = CallNext.parse(raw);
+    const cmd = callNext(raw);
     const result = queue.callNext(Date.now(), cmd.callId);
     if (!result.repeated && result.bookingRef !== null) outbox.push({ kind: 'called', bookingRef: result.bookingRef, calledAtMs: result.calledAtMs });
     afterMessage();
     return result;
   }, {
     validator: (raw) => refuseUnless(() => {
-      CallNext.parse(raw);
+      callNext(raw);
       if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
     }),
   });
@@ -98,7 +103,7 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     afterMessage();
   });
   setHandler(closeQueueSignal, (raw) => {
-    if (CloseQueue.safeParse(raw).success) closing = true;
+    if (isCloseQueue(raw)) closing = true;
     else log.warn('malformed closeQueue signal ignored');
     handled++;
   });

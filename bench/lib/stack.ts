@@ -1,0 +1,177 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../db/dataSource';
+import { startHisSimulator, type HisSimulator } from '../../integrations/hospital/simulator';
+import { startPaymentHarness, type PaymentHarness } from '../../integrations/payment/simulator/harness';
+import { PiiCipher } from '../../platform/pii';
+import type { ApiHostReady } from '../hosts/api';
+import { firstMessage, spawnNode, toEnv, type Child } from './children';
+import { bundleWorkflows, createBenchDatabase, randomKeys, startTemporal, type BenchKeys } from './infra';
+import type { BenchOptions } from './options';
+import { findTemporalServerPid, ProcessSampler } from './usage';
+import { insertPartner } from './seed';
+import { Teardown } from './teardown';
+
+/**
+ * Everything a scenario talks to: the real stack (API and worker as their own processes, the
+ * in-memory Temporal dev server, a fresh PostgreSQL database, the payment simulator behind the real
+ * alipay-sdk, HIS simulators over MLLP) and the floors' processes (the bare Temporal worker).
+ */
+export interface Stack {
+  options: BenchOptions;
+  keys: BenchKeys;
+  /** The bench's own pool: seeding, polling and verification (never the API's or the worker's). */
+  db: DataSource;
+  databaseUrl: string;
+  databaseName: string;
+  pii: PiiCipher;
+  /** Plain client (no codec): the bare journey and reading history event types. */
+  temporal: Client;
+  taskQueue: string;
+  bareTaskQueue: string;
+  api: ApiHostReady;
+  payment: PaymentHarness;
+  partner: { id: string; apiKey: string };
+  processes: { api: Child; worker: Child; bareWorker: Child };
+  /** CPU and peak memory of every process, per scenario phase. */
+  usage: ProcessSampler;
+  /** An HIS simulator for a hospital, talking to the API's MLLP listener; stopped with the stack. */
+  startHis(facility: string, doctorIds: string[]): Promise<HisSimulator>;
+  stop(): Promise<void>;
+}
+
+const DIST = path.join(__dirname, '..', '..');
+
+async function waitForPollers(client: Client, taskQueue: string, who: Child, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    if ((res.pollers?.length ?? 0) > 0) return;
+    await Promise.race([who.exited, new Promise((r) => setTimeout(r, 200))]);
+  }
+  throw new Error(`${who.name}: no poller on ${taskQueue} within ${timeoutMs} ms:\n${who.tail()}`);
+}
+
+export async function startStack(options: BenchOptions, say: (m: string) => void): Promise<Stack> {
+  const teardown = new Teardown();
+  try {
+    return await build(options, say, teardown);
+  } catch (err) {
+    await teardown.run(say);
+    throw err;
+  }
+}
+
+async function build(options: BenchOptions, say: (m: string) => void, teardown: Teardown): Promise<Stack> {
+  const keys = randomKeys();
+  say('creating a fresh database and starting an in-memory Temporal dev server…');
+  // Both at once; whichever comes up is registered for teardown even if the other fails.
+  const [createdDb, startedServer] = await Promise.allSettled([
+    createBenchDatabase(options.adminUrl).then((d) => {
+      teardown.add('drop database', () => (options.keepDatabase ? say(`database ${d.name} kept`) : d.drop()));
+      return d;
+    }),
+    startTemporal(options.path, say).then((s) => {
+      teardown.add('stop Temporal', () => s.stop());
+      return s;
+    }),
+  ]);
+  if (createdDb.status === 'rejected') throw createdDb.reason;
+  if (startedServer.status === 'rejected') throw startedServer.reason;
+  const database = createdDb.value;
+  const server = startedServer.value;
+  say(`database ${database.name}, Temporal ${server.address}; bundling workflows…`);
+  const bundles = await bundleWorkflows();
+  teardown.add('remove bundles', () => bundles.remove());
+
+  const db = createDataSource(database.url, { poolSize: 10, applicationName: 'causeway-bench' });
+  await db.initialize();
+  teardown.add('close bench pool', () => db.destroy());
+  const pii = new PiiCipher({ keys: { b1: keys.piiKey }, activeKeyId: 'b1', hmacKey: keys.piiHmacKey });
+  const connection = await Connection.connect({ address: server.address });
+  teardown.add('close Temporal client', () => connection.close());
+  const temporal = new Client({ connection, namespace: 'default' });
+
+  const payment = await startPaymentHarness();
+  const sims: HisSimulator[] = [];
+  let simulatorsStopped: Promise<void> | undefined;
+  const stopSimulators = (): Promise<void> => {
+    simulatorsStopped ??= (async () => {
+      for (const sim of sims) await sim.stop();
+      await payment.stop();
+    })();
+    return simulatorsStopped;
+  };
+  teardown.add('stop simulators', stopSimulators);
+  const partner = { id: await insertPartner(db, keys.partnerApiKey), apiKey: keys.partnerApiKey };
+
+  const suffix = randomBytes(3).toString('hex');
+  const taskQueue = `bench-${suffix}`;
+  const bareTaskQueue = `bench-bare-${suffix}`;
+  const platformEnv = toEnv({
+    PATH: options.path,
+    NODE_ENV: 'production',
+    LOG_LEVEL: options.logLevel,
+    API_HOST: '127.0.0.1',
+    API_PORT: 0,
+    MLLP_HOST: '127.0.0.1',
+    MLLP_PORT: 0,
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PII_KEYS: `b1:${keys.piiKey}`,
+    PII_ACTIVE_KEY_ID: 'b1',
+    PII_HMAC_KEY: keys.piiHmacKey,
+    PAYLOAD_CODEC_KEYS: `bc1:${keys.codecKey}`,
+    PAYLOAD_CODEC_ACTIVE_KEY_ID: 'bc1',
+    OPERATOR_TOKENS: keys.operatorToken,
+    PAYMENT_GATEWAY_URL: payment.sim.gatewayUrl,
+    PAYMENT_APP_ID: payment.sim.appId,
+    PAYMENT_APP_PRIVATE_KEY: payment.keys.app.privateKeyPem,
+    PAYMENT_PLATFORM_PUBLIC_KEY: payment.keys.platform.publicKeyPem,
+    WORKFLOW_BUNDLE_PATH: bundles.platform,
+  });
+
+  say('starting the API, the worker and the bare worker as their own processes…');
+  const apiChild = spawnNode('api', path.join(DIST, 'bench', 'hosts', 'api.js'), platformEnv, { ipc: true });
+  teardown.add('stop API', () => apiChild.stop());
+  const api = await firstMessage<ApiHostReady>(apiChild, 'ready');
+  // The real worker entry point, unchanged; payment notifications go to the API it was told about.
+  const worker = spawnNode('worker', path.join(DIST, 'worker', 'main.js'), { ...platformEnv, PUBLIC_BASE_URL: api.apiUrl });
+  teardown.add('stop worker', () => worker.stop());
+  const bareWorker = spawnNode('bare-worker', path.join(DIST, 'bench', 'hosts', 'bareWorker.js'), toEnv({
+    PATH: options.path, BENCH_TEMPORAL_ADDRESS: server.address, BENCH_BARE_TASK_QUEUE: bareTaskQueue, BENCH_BARE_BUNDLE: bundles.bare,
+  }), { ipc: true });
+  teardown.add('stop bare worker', () => bareWorker.stop());
+  // Runs before the processes stop: closing the simulators closes the keep-alive connections the worker
+  // holds to them, which would otherwise keep a stopped worker process alive (worker/main.ts does not exit by itself).
+  teardown.add('stop simulators before the processes', stopSimulators);
+  await Promise.all([waitForPollers(temporal, taskQueue, worker), waitForPollers(temporal, bareTaskQueue, bareWorker)]);
+
+  const temporalPid = findTemporalServerPid();
+  const usage = new ProcessSampler(() => ({ api: apiChild.pid, worker: worker.pid, bareWorker: bareWorker.pid, temporal: temporalPid, bench: process.pid }), db, database.name);
+  teardown.add('stop usage sampler', () => usage.stop());
+
+  return {
+    options, keys, db, databaseUrl: database.url, databaseName: database.name, pii, temporal, taskQueue, bareTaskQueue, api, payment, partner, usage,
+    processes: { api: apiChild, worker, bareWorker },
+    startHis: async (facility, doctorIds) => {
+      const sim = await startHisSimulator({
+        host: '127.0.0.1', port: 0, causeway: { host: '127.0.0.1', port: api.mllpPort }, facility,
+        departments: [{ id: 'GEN', name: 'General medicine' }],
+        doctors: doctorIds.map((id) => ({ id, name: `Doctor ${id}`, departmentId: 'GEN' })),
+        // Results follow as soon as an order is paid in full (DFT^P03), like a fast laboratory.
+        behaviour: { autoResultsAfterMs: 0 },
+      });
+      sims.push(sim);
+      return sim;
+    },
+    stop: () => teardown.run(say),
+  };
+}

@@ -1,0 +1,94 @@
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { PartnerApi } from './helpers/api';
+import { openHospital, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
+import { settledInvariants } from './helpers/invariants';
+import { allSettledOrThrow, until } from './helpers/poll';
+import { pendingActivity } from './helpers/temporalProbe';
+
+/**
+ * Drill 4: the hospital's HIS goes away and comes back. First it refuses connections while
+ * patients book (the slot hold, SIU^S12, cannot reach it); then it accepts connections but answers
+ * nothing while the registration fees are paid (the confirmation, SIU^S14, times out). Outbound HL7
+ * is retried by Temporal with the same MSH-10 each time; once the HIS is back every visit proceeds,
+ * and the HIS applied each message once.
+ */
+let p: TestPlatform;
+let api: PartnerApi;
+let hospital: DrillHospital;
+const VISITS = 3;
+
+beforeAll(async () => {
+  p = await startTestPlatform();
+  api = new PartnerApi(p.api.url, p.partner.apiKey);
+  hospital = await openHospital(p, { doctors: VISITS });
+}, 60_000);
+afterAll(async () => {
+  await hospital?.stop();
+  await p?.stop();
+}, 60_000);
+
+it(`injects a HIS outage twice — connections refused while ${VISITS} patients book, then connections hanging unanswered while they pay — and lifts it; checks the visits wait in holding / awaiting_payment while outbound HL7 is retried through Temporal, then proceed (one closes, one is cancelled with a refund, one stays booked), the HIS applied every message once, and the invariants hold`, async () => {
+  const { his } = hospital;
+  const user = await verifiedUser(api, p);
+  const ctx = { api, db: p.services.db, paymentSim: p.payment.sim, hospital, stepTimeoutMs: 90_000 };
+  const drivers = hospital.slots.map((slot) => new VisitDriver(ctx, user, slot));
+  const temporal = p.services.temporal;
+
+  // --- outage 1: the HIS refuses connections while the patients book -------------------------
+  await his.outage({ mode: 'refuse' });
+  for (const d of drivers) await d.book();
+  for (const d of drivers) {
+    const hold = await until(`${d.bookingRef}: the hold retried`, async () => {
+      const a = await pendingActivity(temporal, d.workflowId, 'hisRequestHold');
+      return a && a.attempt >= 3 ? a : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    expect(hold.lastFailure).toBeTruthy();
+    expect(await d.stage()).toBe('holding');
+  }
+  expect(his.received.filter((m) => m.type?.startsWith('SIU'))).toEqual([]);
+  // The API's slot hold stands while the HIS is away: nobody else can take these slots.
+  for (const d of drivers) {
+    const [slot] = await p.services.db.query('SELECT status, booking_ref FROM slots WHERE id = $1', [d.slot.slotId]);
+    expect(slot).toEqual({ status: 'held', booking_ref: d.bookingRef });
+  }
+  await his.restore();
+  for (const d of drivers) await d.waitStage('awaiting_payment');
+
+  // --- outage 2: the HIS accepts connections but answers nothing while the fees are paid ------
+  await his.outage({ mode: 'hang' });
+  for (const d of drivers) await d.pay('registration');
+  for (const d of drivers) {
+    await d.waitPayment('registration', 'paid');
+    const confirm = await until(`${d.bookingRef}: the confirmation retried after an ACK timeout`, async () => {
+      const a = await pendingActivity(temporal, d.workflowId, 'hisConfirm');
+      return a && a.attempt >= 2 ? a : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    expect(confirm.lastFailure).toBeTruthy();
+    // Paid, but not booked until the HIS has confirmed.
+    expect(await d.stage()).toBe('awaiting_payment');
+  }
+  await his.restore();
+  await allSettledOrThrow(drivers.map((d) => d.waitStage('booked')));
+
+  // Each booking's confirmation reached the HIS more than once (the retries), and was applied once.
+  for (const d of drivers) {
+    const booking = his.state.bookings.get(d.bookingRef);
+    expect(booking?.status).toBe('booked');
+  }
+  const s14 = his.received.filter((m) => m.type === 'SIU^S14');
+  expect(s14.filter((m) => !m.duplicate)).toHaveLength(VISITS);
+  expect(s14.length).toBeGreaterThan(VISITS);
+
+  // --- afterwards: the journeys go on as usual ------------------------------------------------
+  const [first, second, third] = drivers;
+  if (!first || !second || !third) throw new Error('three visits expected');
+  const cancelled = await second.cancel();
+  expect(cancelled).toEqual({ stage: 'cancelled', refundMinor: hospital.feeMinor });
+  await first.attendAndClose('ORD-1', 4200);
+  expect(await third.stage()).toBe('booked');
+  expect(his.received.map((m) => m.type)).toEqual(expect.arrayContaining(['SIU^S12', 'SIU^S14', 'SIU^S15', 'ADT^A04', 'DFT^P03']));
+
+  const report = await settledInvariants({ db: p.services.db, temporal, paymentSim: p.payment.sim, institutionIds: [hospital.id], his: [his], simulatorIsScoped: true });
+  expect(report.violations).toEqual([]);
+  expect(report.counts).toMatchObject({ visits: VISITS, completedVisits: 2, waitingVisits: 1, payments: VISITS + 1, paid: VISITS + 1, refunded: 1 });
+}, 200_000);

@@ -8,6 +8,8 @@ const transform = {
 };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'], setupFiles: ['reflect-metadata'] };
 const withTemporal = { setupFiles: ['reflect-metadata', '<rootDir>/test/setup/runtime.ts'] };
+// Jest reads testTimeout only at the top level; per project it is set by a setup file instead.
+const timeout = (ms) => ({ setupFilesAfterEnv: [`<rootDir>/test/setup/timeout${ms}.ts`] });
 
 module.exports = {
   globalSetup: '<rootDir>/test/globalSetup.ts',
@@ -15,8 +17,8 @@ module.exports = {
   maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, ...withTemporal, displayName: 'int', testMatch: ['<rootDir>/test/int/**/*.int.test.ts'], testTimeout: 60_000 },
-    { ...common, ...withTemporal, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'], testTimeout: 120_000 },
-    { ...common, ...withTemporal, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.faults.test.ts'], testTimeout: 300_000 },
+    { ...common, ...withTemporal, displayName: 'int', testMatch: ['<rootDir>/test/int/**/*.int.test.ts'], ...timeout(60000) },
+    { ...common, ...withTemporal, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'], ...timeout(120000) },
+    { ...common, ...withTemporal, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.faults.test.ts'], ...timeout(300000) },
   ],
 };

@@ -104,6 +104,22 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
       return { status: 'closed', tradeNo: '', amountMinor: 0 };
     },
 
+    /**
+     * Money that arrived for an order we had already closed (a QR code scanned after the close found
+     * no trade to close): recorded as paid so the ledger shows it, then refunded by the caller.
+     */
+    async recordLatePayment(input: { outTradeNo: string; tradeNo: string; amountMinor: number }): Promise<void> {
+      const row = await paymentRow(input.outTradeNo);
+      await db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO ledger_entries (out_trade_no, kind, ref, amount_minor, currency, provider_ref)
+           VALUES ($1, 'paid', 'late', $2, $3, $4) ON CONFLICT (out_trade_no, kind, ref) DO NOTHING`,
+          [input.outTradeNo, input.amountMinor, row.currency, input.tradeNo],
+        );
+        await tx.query(`UPDATE payments SET status = 'paid', trade_no = $2, updated_at = now() WHERE out_trade_no = $1 AND status = 'closed'`, [input.outTradeNo, input.tradeNo]);
+      });
+    },
+
     async refundPayment(input: { outTradeNo: string; outRequestNo: string; amountMinor: number; reason: string }): Promise<{ refundedMinor: number }> {
       const row = await paymentRow(input.outTradeNo);
       if (input.amountMinor <= 0) return { refundedMinor: 0 };

@@ -20,6 +20,7 @@ export const workflowIds = {
   hospitalVisit: (institutionId: string, bookingRef: string) => `hospital-visit/${institutionId}/${bookingRef}`,
   doctorQueue: (institutionId: string, doctorId: string, day: string) => `doctor-queue/${institutionId}/${doctorId}/${day}`,
   payment: (outTradeNo: string) => `payment/${outTradeNo}`,
+  latePaymentRefund: (outTradeNo: string) => `late-payment-refund/${outTradeNo}`,
   identity: (userId: string) => `identity/${userId}`,
   reconciliation: (date: string) => `reconciliation/${date}`,
 };

@@ -1,5 +1,6 @@
 // The workflow barrel the worker bundles. Only deterministic code is reachable from here.
 export { collectPayment } from './payment/collect';
+export { latePaymentRefund } from './payment/lateRefund';
 export { verifyIdentity } from './identity/verify';
 export { dailyReconciliation } from './reconciliation/daily';
 export { doctorQueue } from './hospital/queue/workflow';

@@ -2,14 +2,26 @@ import type { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
 
 /** Parse a request part with its schema; a failure names every bad field (`body.patient.idNumber`). */
+/** Paths of strings holding NUL, which no text column can store: refused up front, naming the field. */
+function nulFields(value: unknown, path: string[], out: string[]): string[] {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) out.push(path.join('.'));
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => nulFields(v, [...path, String(i)], out));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) nulFields(v, [...path, k], out);
+  }
+  return out;
+}
+
 export function parseOr422<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params' | 'headers'): z.infer<S> {
+  const withNul = nulFields(value, [where], []);
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const fields = parsed.error.issues.map((i) => ({
-    field: [where, ...i.path.map(String)].join('.'),
-    message: i.message,
-  }));
-  // A body of the wrong shape altogether (not an object) is a 400; a well-formed body with bad fields is a 422.
-  const code = ErrorCode.ValidationFailed;
-  throw new DomainError(code, `invalid ${where}: ${fields.map((f) => f.field).join(', ')}`, { fields });
+  if (parsed.success && withNul.length === 0) return parsed.data;
+  const fields = withNul.map((field) => ({ field, message: 'NUL characters are not allowed' }));
+  for (const issue of parsed.success ? [] : parsed.error.issues) {
+    const field = [where, ...issue.path.map(String)].join('.');
+    if (!withNul.includes(field)) fields.push({ field, message: issue.message });
+  }
+  throw new DomainError(ErrorCode.ValidationFailed, `invalid ${where}: ${fields.map((f) => f.field).join(', ')}`, { fields });
 }

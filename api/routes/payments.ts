@@ -1,10 +1,11 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { workflowIds } from '../../domain/ids';
 import { paymentNotifiedSignal } from '../../workflows/payment/definitions';
+import type { latePaymentRefund } from '../../workflows/payment/lateRefund';
 import type { ApiDeps } from '../deps';
 import { addRoute } from '../http/route';
 
@@ -22,6 +23,26 @@ export function paymentRoutes(deps: ApiDeps) {
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
     const now = deps.now ?? Date.now;
+    /** Paid after the order was closed: nothing will deliver the service, so the money goes back. */
+    const refundIfLate = async (n: { outTradeNo: string; tradeNo?: string | undefined; tradeStatus: string; totalAmountMinor: number }): Promise<void> => {
+      if (n.tradeStatus !== 'TRADE_SUCCESS' && n.tradeStatus !== 'TRADE_FINISHED') return;
+      const rows: Array<{ status: string }> = await deps.db.query('SELECT status FROM payments WHERE out_trade_no = $1', [n.outTradeNo]);
+      if (rows[0]?.status !== 'closed') return;
+      deps.logger.warn({ outTradeNo: n.outTradeNo }, 'payment made after its order was closed; refunding it');
+      try {
+        await deps.temporal.workflow.start<typeof latePaymentRefund>('latePaymentRefund', {
+          taskQueue: deps.config.TEMPORAL_TASK_QUEUE, workflowId: workflowIds.latePaymentRefund(n.outTradeNo),
+          args: [{ version: 1, outTradeNo: n.outTradeNo, tradeNo: n.tradeNo ?? '', amountMinor: n.totalAmountMinor }],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    };
+    const pendingNotification = async (appId: string, notifyId: string): Promise<string | undefined> => {
+      const rows: Array<{ id: string }> = await deps.db.query(
+        `SELECT id FROM inbox_messages WHERE channel = 'payment_notification' AND sender = $1 AND message_id = $2 AND status = 'received'`, [appId, notifyId]);
+      return rows[0]?.id;
+    };
     addRoute(router, registry, {
       method: 'post', path: '/v1/payments/notifications', summary: 'Asynchronous payment notification (signed by the payment platform)',
       tags: ['payments'], audience: 'public', consumes: 'application/x-www-form-urlencoded', produces: 'text/plain',
@@ -39,10 +60,12 @@ export function paymentRoutes(deps: ApiDeps) {
            ON CONFLICT (channel, sender, message_id) DO NOTHING RETURNING id`,
           [n.appId, n.notifyId, n.tradeStatus, n.outTradeNo, deps.pii.encrypt(JSON.stringify(body)), problem ? 'failed' : 'received', problem],
         );
+        // A redelivery of a row left `received` (we failed between storing and marking it) applies it again.
+        const id = stored[0]?.id ?? (await pendingNotification(n.appId, n.notifyId));
         if (problem) {
           // Stored for an operator; answering success stops the platform's retries, which cannot fix it.
           deps.logger.warn({ outTradeNo: n.outTradeNo, notifyId: n.notifyId }, `payment notification kept for review: ${problem}`);
-        } else {
+        } else if (id) {
           try {
             await deps.temporal.workflow.getHandle(workflowIds.payment(n.outTradeNo)).signal(paymentNotifiedSignal, {
               version: 1, tradeStatus: n.tradeStatus, tradeNo: n.tradeNo, amountMinor: n.totalAmountMinor,
@@ -51,8 +74,8 @@ export function paymentRoutes(deps: ApiDeps) {
             // A finished payment workflow already knows its outcome; anything else: the workflow polls.
             if (!(err instanceof WorkflowNotFoundError)) deps.logger.warn({ err, outTradeNo: n.outTradeNo }, 'signal to payment workflow failed; it will poll');
           }
-          const id = stored[0]?.id;
-          if (id) await deps.db.query(`UPDATE inbox_messages SET status = 'applied', applied_at = now() WHERE id = $1`, [id]);
+          await refundIfLate(n);
+          await deps.db.query(`UPDATE inbox_messages SET status = 'applied', applied_at = now() WHERE id = $1`, [id]);
         }
         res.status(200).type('text/plain').send('success');
         return undefined;

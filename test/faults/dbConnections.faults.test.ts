@@ -152,11 +152,9 @@ it(`injects repeated pg_terminate_backend of every connection to the database, t
   }
 }, 290_000);
 
-describe('known defects found by this drill', () => {
-  /** FAULTS_KNOWN_BUGS_STRICT=1 runs them as ordinary tests, to see how each fails today. */
-  const knownBug = process.env.FAULTS_KNOWN_BUGS_STRICT ? it : it.failing;
+describe('defects this drill found (fixed; kept as regressions)', () => {
 
-  knownBug('KNOWN BUG: injects a dropped connection while the API marks a payment notification applied (after storing it and signalling the payment); expected the platform\'s redelivery to leave the inbox row applied, today the redelivery hits ON CONFLICT DO NOTHING and the row stays `received` forever', async () => {
+  it('injects a dropped connection while the API marks a payment notification applied and checks the platform\'s redelivery leaves the inbox row applied', async () => {
     const ref = randomUUID().replace(/-/g, '').slice(0, 16);
     const input: CollectPaymentInput = {
       version: 1, outTradeNo: `DB_${ref}`, journeyId: `drill-db/${ref}`, step: 'registration', institutionId: `kb-${hospital.id}`,
@@ -190,7 +188,7 @@ describe('known defects found by this drill', () => {
     expect(rows).toEqual([{ status: 'applied' }]);
   }, 60_000);
 
-  knownBug('KNOWN BUG: injects a dropped connection while the inbound HL7 pipeline marks a message applied (after its AA and its dispatch); expected the row applied or failed with its error soon after, today it stays `received` until another message for the same booking arrives or the API restarts', async () => {
+  it('injects a dropped connection while the inbound HL7 pipeline marks a message applied and checks the row settles (applied, or failed with its error) without waiting for another message', async () => {
     const ref = `BKDB${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
     const cid = `DB${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
     // The HIS echoing a booking change (SIU^S14): dispatch does nothing, then the row is marked applied.

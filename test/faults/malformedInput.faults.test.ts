@@ -398,9 +398,7 @@ describe('every POST operation of the OpenAPI document', () => {
   }, 120_000);
 });
 
-describe('known defects found by this drill', () => {
-  /** FAULTS_KNOWN_BUGS_STRICT=1 runs them as ordinary tests, to see how each fails today. */
-  const knownBug = process.env.FAULTS_KNOWN_BUGS_STRICT ? it : it.failing;
+describe('defects this drill found (fixed; kept as regressions)', () => {
   function signedNotification(over: Record<string, string>): string {
     const params: Record<string, string> = {
       notify_time: '2030-01-01 08:00:00', notify_type: 'trade_status_sync', notify_id: randomUUID().replace(/-/g, ''), app_id: p.payment.sim.appId,
@@ -410,7 +408,7 @@ describe('known defects found by this drill', () => {
   }
   const form = { contentType: 'application/x-www-form-urlencoded' };
 
-  knownBug('KNOWN BUG: HL7 with a NUL byte in MSH-10 is answered AR (the inbox write fails) and never stored; expected a rejecting ACK with ERR and a failed inbox row', async () => {
+  it('sends HL7 with a NUL byte in MSH-10 and checks it gets a rejecting ACK with ERR and is kept as a failed inbox row', async () => {
     const prefix = controlId();
     const raw = base('siu_s12_v251.hl7', `${prefix}\u0000`);
     const { acks } = await exchangeRaw(mllpPort, framed(raw), { expectAcks: 1 });
@@ -423,22 +421,22 @@ describe('known defects found by this drill', () => {
     expect(rows).toEqual([expect.objectContaining({ status: 'failed' })]);
   }, 60_000);
 
-  knownBug('KNOWN BUG: POST /v1/visits with a NUL byte in slotId answers 500; expected a 4xx problem', async () => {
+  it('posts /v1/visits with a NUL byte in slotId and checks a 4xx problem, not a 500', async () => {
     const res = await api.call('POST', '/v1/visits', { body: { institutionId: hospital.id, slotId: 'a\u0000b' }, user });
     expect(res.status).toBeLessThan(500);
   }, 60_000);
 
-  knownBug('KNOWN BUG: a payment notification with an unknown sign_type next to a signature answers 500 (the SDK throws); expected 401 invalid_signature', async () => {
+  it('posts a payment notification with an unknown sign_type next to a signature and checks 401 invalid_signature', async () => {
     const res = await api.call('POST', '/v1/payments/notifications', { raw: 'sign_type=RSA3&sign=abc&out_trade_no=x', ...form });
     expect(res.status).toBe(401);
   }, 60_000);
 
-  knownBug('KNOWN BUG: a signed notification whose notify_time has the right shape but is no real time answers 503 (the platform would retry it for a day); expected 422 naming notify_time', async () => {
+  it('posts a signed notification whose notify_time has the right shape but is no real time and checks a 422 naming notify_time', async () => {
     const res = await api.call('POST', '/v1/payments/notifications', { raw: signedNotification({ notify_time: '2024-02-30 25:61:61' }), ...form });
     expectProblemNaming(res, ['notify_time']);
   }, 60_000);
 
-  knownBug('KNOWN BUG: a signed notification with a negative total_amount is refused naming `amount`, which is no field of the form; expected `total_amount`', async () => {
+  it('posts a signed notification with a negative total_amount and checks the 422 names total_amount', async () => {
     const res = await api.call('POST', '/v1/payments/notifications', { raw: signedNotification({ total_amount: '-25.00' }), ...form });
     expectProblemNaming(res, ['total_amount']);
   }, 60_000);

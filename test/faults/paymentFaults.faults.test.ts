@@ -135,11 +135,9 @@ it('injects mixed payment-platform faults (5xx, system busy, delays and a never-
   expect(report.counts.ledgerSumMinor).toBe(3 * hospital.feeMinor + 3100 + 3110 + 3120 + hospital.feeMinor /* v6 */);
 }, 280_000);
 
-describe('known defects found by this drill', () => {
-  /** FAULTS_KNOWN_BUGS_STRICT=1 runs them as ordinary tests, to see how each fails today. */
-  const knownBug = process.env.FAULTS_KNOWN_BUGS_STRICT ? it : it.failing;
+describe('defects this drill found (fixed; kept as regressions)', () => {
 
-  knownBug('KNOWN BUG: injects a payment made on a QR code after its order was closed unscanned (the patient cancelled, the platform answers "trade does not exist" to the close and keeps the QR payable); expected the money recorded and refunded (ledger agrees with the platform), today it is taken with no ledger entry while the inbox says the notification was applied', async () => {
+  it('injects a payment made on a QR code after its order was closed unscanned (patient cancelled; the platform kept the QR payable) and checks the money is recorded and refunded in full, the ledger agreeing with the platform', async () => {
     const other = await openHospital(p, { doctors: 1 });
     try {
       const d = new VisitDriver({ api, db: p.services.db, paymentSim: p.payment.sim, hospital: other, stepTimeoutMs: 60_000 }, user, other.slots[0] ?? { slotId: '', doctorId: '' });
@@ -159,7 +157,7 @@ describe('known defects found by this drill', () => {
     }
   }, 90_000);
 
-  it('(control for the known defect above) checks the invariant check itself sees a capture that has no ledger entry', async () => {
+  it('(control for the late-payment case above) checks the invariant check itself sees a capture that has no ledger entry', async () => {
     // The checker must be able to fail: a trade paid at the platform behind Causeway's back is a violation.
     const other = await openHospital(p, { doctors: 1 });
     try {

@@ -26,6 +26,8 @@ function pick<T extends string>(list: readonly T[], value: string): T | undefine
 
 export function parseHl7(raw: string, options?: ParseOptions): Hl7Event {
   const opts = resolveParseOptions(options);
+  // HL7 carries control characters only as escapes (\X00\); a raw NUL is corruption, and no database stores it.
+  if (raw.includes('\u0000')) throw malformed(Hl7ErrorCode.DataTypeError, { segment: 'MSH' }, 'message contains a NUL byte (0x00)');
   const msg = tokenize(raw);
   const msh = msg.segments[0];
   if (msh === undefined || msh.name !== 'MSH') {

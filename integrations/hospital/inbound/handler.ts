@@ -16,6 +16,9 @@ import type { InboundHl7Event, InboundHl7Handler, InboundHl7Options, InboundMeta
  * A redelivery (same MSH-3^MSH-4 and MSH-10) is acknowledged again and not dispatched twice.
  */
 
+/** After this many failed retries a booking's rows wait for its next message or resumePending(). */
+const MAX_CHAIN_RETRIES = 8;
+
 type Stored = { outcome: 'new'; id: string } | { outcome: 'duplicate'; id: string; status: string };
 
 export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Handler {
@@ -26,13 +29,19 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     sendingFacility: opts.ackIdentity?.facility,
     localOffsetMinutes: parseOptions?.localOffsetMinutes,
   };
-  const chains = new KeyedSerializer((_key, err) =>
-    // The rows stay `received`; the next message for the booking or resumePending() retries them.
-    logger?.error({ code: codeOf(err) }, 'hl7 dispatch chain failed; rows left for retry'),
-  );
+  // A chain that fails (the database went away mid-apply) leaves its rows `received` and is tried
+  // again with growing pauses, so they settle without waiting for the booking's next message.
+  const retries = new Map<string, number>();
+  const chains = new KeyedSerializer((key, err) => {
+    const attempt = (retries.get(key) ?? 0) + 1;
+    retries.set(key, attempt);
+    logger?.error({ code: codeOf(err), attempt }, 'hl7 dispatch chain failed; rows kept and retried');
+    if (attempt <= MAX_CHAIN_RETRIES) setTimeout(() => schedule(key), Math.min(30_000, 500 * 2 ** (attempt - 1))).unref();
+  });
   async function drain(correlation: string): Promise<void> {
     // Each row is parsed again from what was stored: what is dispatched is exactly what reprocessing would see.
     for (const row of await receivedFor(db, correlation)) await applyRow(ctx, row);
+    retries.delete(correlation);
   }
 
   function schedule(correlation: string): void {

@@ -57,7 +57,14 @@ export interface NewRow {
 }
 
 /** Inserts unless (channel, sender, message_id) exists. Returns the new row's id, or the existing row. */
-export async function insertMessage(db: DataSource, row: NewRow): Promise<{ inserted: true; id: string } | { inserted: false; existing: ExistingRow }> {
+/** PostgreSQL text cannot hold NUL: what a sender put in its header is kept visibly instead. */
+const pgText = (v: string | null): string | null => (v === null ? null : v.replaceAll('\u0000', '\uFFFD'));
+const pgRow = (row: NewRow): NewRow => ({
+  ...row, sender: pgText(row.sender) ?? '', messageId: pgText(row.messageId) ?? '', messageType: pgText(row.messageType), correlation: pgText(row.correlation), error: pgText(row.error),
+});
+
+export async function insertMessage(db: DataSource, rawRow: NewRow): Promise<{ inserted: true; id: string } | { inserted: false; existing: ExistingRow }> {
+  const row = pgRow(rawRow);
   const inserted: unknown[] = await db.query(
     `INSERT INTO inbox_messages (channel, sender, message_id, message_type, correlation, body_enc, status, error, attempts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)
@@ -77,7 +84,8 @@ export async function insertMessage(db: DataSource, row: NewRow): Promise<{ inse
  * A resend of a message we rejected at intake: it replaces the rejected row (same id, so its place
  * in the booking's order is kept). Conditional, so a row already accepted is never overwritten.
  */
-export async function replaceRejected(db: DataSource, id: string, row: NewRow): Promise<boolean> {
+export async function replaceRejected(db: DataSource, id: string, rawRow: NewRow): Promise<boolean> {
+  const row = pgRow(rawRow);
   // Wrapped in a CTE so the driver answers plain rows (a bare UPDATE … RETURNING comes back as [rows, count]).
   const updated: unknown[] = await db.query(
     `WITH u AS (

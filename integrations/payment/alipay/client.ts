@@ -178,7 +178,14 @@ export class AlipayPaymentProvider implements PaymentProvider {
     const form = parseInput(NotificationParams, params);
     // V2 verifies the values as received (already form-decoded); V1 would URL-decode them again
     // and break on any literal '%'.
-    if (!this.sdk.checkNotifySignV2(form)) {
+    let signed: boolean;
+    try {
+      signed = this.sdk.checkNotifySignV2(form);
+    } catch {
+      // The SDK throws on what it cannot verify (an unknown sign_type): unverifiable is unsigned.
+      signed = false;
+    }
+    if (!signed) {
       this.logger?.warn({ notifyId: form.notify_id }, 'payment notification with bad signature rejected');
       throw new DomainError(ErrorCode.InvalidSignature, 'payment notification signature invalid');
     }

@@ -82,24 +82,39 @@ export function toRefundQueryResult(
 }
 
 export function toPaymentNotification(f: NotificationForm, currency: string): PaymentNotification {
-  const money = (text: string | undefined): number | undefined =>
-    text === undefined ? undefined : parseMajor(text, currency);
+  // A notification is signed input, not an answer to retry: a bad value is a 422 naming its form field.
+  const field = <T>(name: string, read: () => T): T => {
+    try {
+      return read();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : 'invalid';
+      throw new DomainError(ErrorCode.ValidationFailed, `payment notification ${name}: ${reason}`, { fields: [{ field: name, message: reason }] });
+    }
+  };
+  const money = (name: string, text: string | undefined): number | undefined =>
+    text === undefined ? undefined : field(name, () => parseMajor(text, currency));
+  const when = (name: string, text: string | undefined): string | undefined =>
+    text === undefined || text === '' ? undefined : field(name, () => {
+      const iso = parsePlatformTime(text);
+      if (!iso) throw new Error('not a real time');
+      return iso;
+    });
   return PaymentNotification.parse({
     notifyId: f.notify_id,
     notifyType: f.notify_type,
-    notifyTime: time(f.notify_time, 'notify_time'),
+    notifyTime: when('notify_time', f.notify_time),
     appId: f.app_id,
     outTradeNo: f.out_trade_no,
     tradeNo: f.trade_no,
     tradeStatus: f.trade_status,
-    totalAmountMinor: parseMajor(f.total_amount, currency),
+    totalAmountMinor: money('total_amount', f.total_amount),
     currency,
-    ...optional('receiptAmountMinor', money(f.receipt_amount)),
-    ...optional('refundFeeMinor', money(f.refund_fee)),
+    ...optional('receiptAmountMinor', money('receipt_amount', f.receipt_amount)),
+    ...optional('refundFeeMinor', money('refund_fee', f.refund_fee)),
     ...optional('outBizNo', f.out_biz_no),
-    ...optional('createdAt', time(f.gmt_create, 'gmt_create')),
-    ...optional('paidAt', time(f.gmt_payment, 'gmt_payment')),
-    ...optional('refundedAt', time(f.gmt_refund, 'gmt_refund')),
-    ...optional('closedAt', time(f.gmt_close, 'gmt_close')),
+    ...optional('createdAt', when('gmt_create', f.gmt_create)),
+    ...optional('paidAt', when('gmt_payment', f.gmt_payment)),
+    ...optional('refundedAt', when('gmt_refund', f.gmt_refund)),
+    ...optional('closedAt', when('gmt_close', f.gmt_close)),
   });
 }

@@ -1,0 +1,2 @@
+// Per-project default for tests and hooks (see jest.config.js).
+jest.setTimeout(60000);

@@ -29,16 +29,21 @@ export function partnerAuth(db: DataSource, opts: { userRequired: boolean }): Re
     try {
       const key = bearer(req.header('authorization'));
       if (!key) throw new DomainError(ErrorCode.Unauthenticated, 'missing partner API key (Authorization: Bearer …)');
-      const partners: Array<{ id: string }> = await db.query('SELECT id FROM partners WHERE api_key_hash = $1', [hashApiKey(key)]);
-      const partner = partners[0];
-      if (!partner) throw new DomainError(ErrorCode.Unauthenticated, 'unknown partner API key');
       const userId = req.header('x-causeway-user') ?? '';
-      if (opts.userRequired) {
-        if (!UUID.test(userId)) throw new DomainError(ErrorCode.Unauthenticated, 'missing or malformed X-Causeway-User header');
-        const users: unknown[] = await db.query('SELECT 1 FROM users WHERE id = $1 AND partner_id = $2', [userId, partner.id]);
-        if (users.length === 0) throw new DomainError(ErrorCode.Unauthenticated, 'unknown user for this partner');
-      }
-      setPrincipal(req, { kind: 'partner', partnerId: partner.id, userId });
+      if (opts.userRequired && !UUID.test(userId)) throw new DomainError(ErrorCode.Unauthenticated, 'missing or malformed X-Causeway-User header');
+      // One round trip for the partner and (when named) its user: this runs before every partner request.
+      const rows: Array<{ id: string; user_id: string | null; identity_status: string | null; user_ref: string | null }> = await db.query(
+        `SELECT p.id, u.id AS user_id, u.identity_status, u.user_ref
+           FROM partners p LEFT JOIN users u ON u.id = $2::uuid AND u.partner_id = p.id
+          WHERE p.api_key_hash = $1`,
+        [hashApiKey(key), opts.userRequired ? userId : null]);
+      const partner = rows[0];
+      if (!partner) throw new DomainError(ErrorCode.Unauthenticated, 'unknown partner API key');
+      if (opts.userRequired && partner.user_id === null) throw new DomainError(ErrorCode.Unauthenticated, 'unknown user for this partner');
+      setPrincipal(req, {
+        kind: 'partner', partnerId: partner.id, userId,
+        ...(partner.identity_status !== null && partner.user_ref !== null ? { user: { identityStatus: partner.identity_status, userRef: partner.user_ref } } : {}),
+      });
       next();
     } catch (err) {
       next(err);

@@ -3,7 +3,7 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 
 /** Who is calling: set by the audience's authentication middleware, read by handlers. */
 export type Principal =
-  | { kind: 'partner'; partnerId: string; userId: string }
+  | { kind: 'partner'; partnerId: string; userId: string; user?: { identityStatus: string; userRef: string } }
   | { kind: 'institution'; institutionId: string }
   | { kind: 'operator'; operatorId: string };
 

@@ -26,11 +26,36 @@ import { streamQueue } from '../hospital/queueStream';
 
 interface VisitRow { booking_ref: string; institution_id: string; user_id: string; doctor_id: string; slot_id: string; time_zone: string; starts_at: Date; stage: string }
 
+/**
+ * A hospital's time zone and policy, read at most every few seconds: at the registration rush every
+ * booking needs them, and a policy change taking effect seconds later is harmless.
+ */
+function hospitalSettingsCache(db: ApiDeps['db'], ttlMs = 5_000) {
+  const cache = new Map<string, { at: number; value: Promise<{ timeZone: string; policy: HospitalPolicy }> }>();
+  const load = async (id: string): Promise<{ timeZone: string; policy: HospitalPolicy }> => {
+    const rows: Array<{ time_zone: string; settings: unknown }> = await db.query(`SELECT time_zone, settings FROM institutions WHERE id = $1 AND kind = 'hospital'`, [id]);
+    const row = rows[0];
+    if (!row) throw new DomainError(ErrorCode.NotFound, `no hospital ${id}`);
+    return { timeZone: row.time_zone, policy: HospitalPolicy.parse((row.settings as { policy?: unknown } | null)?.policy ?? {}) };
+  };
+  return {
+    get(id: string): Promise<{ timeZone: string; policy: HospitalPolicy }> {
+      const hit = cache.get(id);
+      if (hit && Date.now() - hit.at < ttlMs) return hit.value;
+      const value = load(id);
+      cache.set(id, { at: Date.now(), value });
+      value.catch(() => cache.delete(id)); // an unknown hospital is not remembered
+      return value;
+    },
+  };
+}
+
 /** Partner routes of the hospital journey. A user only ever sees their own visits: anything else is a 404. */
 export function visitRoutes(deps: ApiDeps) {
   const { db, temporal, config } = deps;
   const now = (): number => deps.now?.() ?? Date.now();
   const slots = createSlotRepository(db);
+  const hospitals = hospitalSettingsCache(db);
   const asUser = partnerAuth(db, { userRequired: true });
 
   const ownVisit = async (req: Request, bookingRef: string): Promise<VisitRow> => {
@@ -94,13 +119,9 @@ export function visitRoutes(deps: ApiDeps) {
       method: 'post', path: '/v1/visits', summary: 'Book a slot: held at once (409 if taken), then the registration fee is due', tags: ['hospital'],
       audience: 'partner', status: 201, body: BookVisitRequest, response: VisitCreated, middleware: [asUser, idempotency(db)],
       handler: async ({ body }, req) => {
-        const { userId, partnerId } = requirePartner(req);
-        const users: Array<{ identity_status: string; user_ref: string }> = await db.query('SELECT identity_status, user_ref FROM users WHERE id = $1', [userId]);
-        if (users[0]?.identity_status !== 'verified') throw new DomainError(ErrorCode.Forbidden, 'a hospital booking needs a verified real-name identity');
-        const insts: Array<{ time_zone: string; settings: unknown }> = await db.query(`SELECT time_zone, settings FROM institutions WHERE id = $1 AND kind = 'hospital'`, [body.institutionId]);
-        const inst = insts[0];
-        if (!inst) throw new DomainError(ErrorCode.NotFound, `no hospital ${body.institutionId}`);
-        const policy = HospitalPolicy.parse((inst.settings as { policy?: unknown } | null)?.policy ?? {});
+        const { userId, partnerId, user } = requirePartner(req);
+        if (user?.identityStatus !== 'verified') throw new DomainError(ErrorCode.Forbidden, 'a hospital booking needs a verified real-name identity');
+        const { timeZone, policy } = await hospitals.get(body.institutionId);
         const bookingRef = `B${randomBytes(9).toString('hex').toUpperCase()}`;
         const heldAt = now();
         // The rush-safe step: one conditional UPDATE; a taken slot is a 409 without asking the HIS.
@@ -114,12 +135,12 @@ export function visitRoutes(deps: ApiDeps) {
           `INSERT INTO visits (booking_ref, institution_id, user_id, partner_id, slot_id, doctor_id, workflow_id, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, 'holding')`,
           [bookingRef, body.institutionId, userId, partnerId, slot.id, slot.doctorId, workflowId],
         );
-        const userRef = users[0].user_ref;
+        const { userRef } = user;
         await temporal.workflow.start('hospitalVisit', {
           taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           args: [{ version: 1, institutionId: body.institutionId, bookingRef, slotId: slot.id, doctorId: slot.doctorId, departmentId: slot.departmentId,
             slotStartMs: slot.startsAt.getTime(), durationMin: slot.durationMin, feeMinor: slot.feeMinor, currency: slot.currency, userRef,
-            timeZone: inst.time_zone, heldAtMs: heldAt, policy }],
+            timeZone, heldAtMs: heldAt, policy }],
           typedSearchAttributes: [
             { key: Vertical, value: 'hospital' }, { key: Institution, value: body.institutionId }, { key: UserRef, value: userRef },
             { key: Stage, value: 'holding' }, { key: AmountDue, value: slot.feeMinor },

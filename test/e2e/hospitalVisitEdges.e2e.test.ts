@@ -108,9 +108,14 @@ describe('hospital visit: unusual paths', () => {
     const nack = parseAck(await mllp.send(malformed));
     expect(nack.ackCode).toBe('AE');
     expect(JSON.stringify(nack.errors)).toMatch(/OBX-5|numeric/);
-    const failed = await fetch(`${d.p.api.url}/v1/operator/inbox/failed`, { headers: { authorization: `Bearer test-operator-token` } });
-    expect(failed.status).toBe(200);
-    expect(JSON.stringify(await failed.json())).toContain(malformedId);
+    // Kept for reprocessing: a failed row, which the operator can replay (it fails again, with the same reason).
+    const kept: Array<{ id: string; status: string; error: string }> = await d.p.services.db.query(
+      `SELECT id, status, error FROM inbox_messages WHERE channel = 'hl7' AND message_id = $1`, [malformedId]);
+    expect(kept).toEqual([expect.objectContaining({ status: 'failed', error: expect.stringMatching(/OBX-5|numeric/) })]);
+    const operator = { authorization: `Bearer test-operator-token` };
+    expect((await fetch(`${d.p.api.url}/v1/operator/inbox/failed?limit=500`, { headers: operator })).status).toBe(200);
+    const replay = await fetch(`${d.p.api.url}/v1/operator/inbox/${kept[0]?.id}/reprocess`, { method: 'POST', headers: operator });
+    expect(await replay.json()).toMatchObject({ id: kept[0]?.id, status: 'failed' });
     // The listener keeps serving after the rejection.
     expect(parseAck(await mllp.send(results(`AFTER-${ref}`, ref, 'LAB-AFTER', '5.0'))).ackCode).toBe('AA');
   }, 60_000);

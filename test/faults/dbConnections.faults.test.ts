@@ -153,6 +153,25 @@ it(`injects repeated pg_terminate_backend of every connection to the database, t
 }, 290_000);
 
 describe('defects this drill found (fixed; kept as regressions)', () => {
+  /**
+   * Fault injector (in this drill's own database): the UPDATE that marks one inbox row applied is made
+   * to take 3 s, and its connection is terminated while it runs. `act` sends what creates the row.
+   */
+  async function dropWhileMarkingApplied(channel: string, correlation: string, act: () => Promise<void>): Promise<void> {
+    await killer.query(`CREATE OR REPLACE FUNCTION drill_slow_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$`);
+    await killer.query(`CREATE TRIGGER drill_slow_apply BEFORE UPDATE ON inbox_messages FOR EACH ROW
+      WHEN (NEW.channel = '${channel}' AND NEW.status = 'applied' AND NEW.correlation = '${correlation}') EXECUTE FUNCTION drill_slow_apply()`);
+    try {
+      await act();
+      const pid = await until('the mark-applied UPDATE running', async () => {
+        const r = await killer.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'UPDATE inbox_messages SET status = ''applied''%'`);
+        return r.rows[0]?.pid;
+      }, { timeoutMs: 15_000, intervalMs: 20 });
+      await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await killer.query('DROP TRIGGER IF EXISTS drill_slow_apply ON inbox_messages');
+    }
+  }
 
   it('injects a dropped connection while the API marks a payment notification applied and checks the platform\'s redelivery leaves the inbox row applied', async () => {
     const ref = randomUUID().replace(/-/g, '').slice(0, 16);
@@ -165,21 +184,10 @@ describe('defects this drill found (fixed; kept as regressions)', () => {
       const rows: unknown[] = await p.services.db.query('SELECT 1 FROM payments WHERE out_trade_no = $1 AND qr_code IS NOT NULL', [input.outTradeNo]);
       return rows.length > 0;
     });
-    // Fault injector (in this drill's own database): the "mark applied" UPDATE of this one notification
-    // takes 3 s, long enough to drop its connection while it runs.
-    await killer.query(`CREATE OR REPLACE FUNCTION drill_slow_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$`);
-    await killer.query(`CREATE TRIGGER drill_slow_apply BEFORE UPDATE ON inbox_messages FOR EACH ROW
-      WHEN (NEW.channel = 'payment_notification' AND NEW.status = 'applied' AND NEW.correlation = '${input.outTradeNo}') EXECUTE FUNCTION drill_slow_apply()`);
-    try {
+    // The "mark applied" UPDATE of this one notification is slowed and its connection dropped mid-way.
+    await dropWhileMarkingApplied('payment_notification', input.outTradeNo, async () => {
       payAtPlatform(p.payment.sim, input.outTradeNo);
-      const pid = await until('the mark-applied UPDATE running', async () => {
-        const r = await killer.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'UPDATE inbox_messages SET status = ''applied''%'`);
-        return r.rows[0]?.pid;
-      }, { timeoutMs: 15_000, intervalMs: 20 });
-      await killer.query('SELECT pg_terminate_backend($1)', [pid]);
-    } finally {
-      await killer.query('DROP TRIGGER IF EXISTS drill_slow_apply ON inbox_messages');
-    }
+    });
     // The payment itself went through (the signal came before the failed UPDATE) ...
     expect(await handle.result()).toMatchObject({ status: 'paid' });
     // ... and the platform, answered 500, redelivers until it gets `success`.
@@ -194,20 +202,10 @@ describe('defects this drill found (fixed; kept as regressions)', () => {
     // The HIS echoing a booking change (SIU^S14): dispatch does nothing, then the row is marked applied.
     let raw = withField(withField(fixture('siu_s12_v251.hl7'), 'MSH', 4, hospital.id), 'MSH', 10, cid);
     raw = withField(withField(raw, 'MSH', 9, 'SIU^S14^SIU_S12'), 'SCH', 1, `${ref}^CAUSEWAY`);
-    await killer.query(`CREATE OR REPLACE FUNCTION drill_slow_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$`);
-    await killer.query(`CREATE TRIGGER drill_slow_apply BEFORE UPDATE ON inbox_messages FOR EACH ROW
-      WHEN (NEW.channel = 'hl7' AND NEW.status = 'applied' AND NEW.correlation = '${ref}') EXECUTE FUNCTION drill_slow_apply()`);
-    try {
+    await dropWhileMarkingApplied('hl7', ref, async () => {
       const { acks } = await exchangeRaw(p.api.mllpPort ?? 0, framed(raw), { expectAcks: 1 });
       expect(parseAck(acks[0] ?? '')).toMatchObject({ ackCode: 'AA', ackedControlId: cid });
-      const pid = await until('the mark-applied UPDATE running', async () => {
-        const r = await killer.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'UPDATE inbox_messages SET status = ''applied''%'`);
-        return r.rows[0]?.pid;
-      }, { timeoutMs: 15_000, intervalMs: 20 });
-      await killer.query('SELECT pg_terminate_backend($1)', [pid]);
-    } finally {
-      await killer.query('DROP TRIGGER IF EXISTS drill_slow_apply ON inbox_messages');
-    }
+    });
     const row = async (): Promise<{ status: string; error: string | null } | undefined> => {
       const rows: Array<{ status: string; error: string | null }> = await p.services.db.query(
         `SELECT status, error FROM inbox_messages WHERE channel = 'hl7' AND sender = $1 AND message_id = $2`, [`HIS^${hospital.id}`, cid]);

@@ -43,10 +43,11 @@ export function createSenderCheck(db: Pick<DataSource, 'query'>, opts: { cacheMs
   async function hospitalAt(meta: InboundMeta): Promise<string | undefined> {
     const claimed = meta.authenticatedInstitution ?? meta.peerCertificateCn;
     if (claimed) return claimed;
-    const rows: Row[] = await db.query("SELECT id, kind, mllp_host, settings FROM institutions WHERE kind = 'hospital' ORDER BY id");
+    const rows: Array<{ id: string }> = await db.query("SELECT id FROM institutions WHERE kind = 'hospital' ORDER BY id");
     const from = normaliseAddress(meta.remoteAddress);
-    for (const row of rows) {
-      if ((await toInstitution(row)).allowedAddresses.some((a) => normaliseAddress(a) === from)) return row.id;
+    for (const { id } of rows) {
+      // Through the same cache as named senders: no DNS lookup per hospital per unreadable message.
+      if ((await institutionOf(id))?.allowedAddresses.some((a) => normaliseAddress(a) === from)) return id;
     }
     return undefined;
   }

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
 
-/** Parse a request part with its schema; a failure names every bad field (`body.patient.idNumber`). */
 /** Paths of strings holding NUL, which no text column can store: refused up front, naming the field. */
 function nulFields(value: unknown, path: string[], out: string[]): string[] {
   if (typeof value === 'string') {
@@ -14,6 +13,7 @@ function nulFields(value: unknown, path: string[], out: string[]): string[] {
   return out;
 }
 
+/** Parse a request part with its schema; a failure names every bad field (`body.patient.idNumber`). */
 export function parseOr422<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params' | 'headers'): z.infer<S> {
   const withNul = nulFields(value, [where], []);
   const parsed = schema.safeParse(value);

@@ -7,7 +7,8 @@ import {
  * A doctor's queue for one session as plain data plus the rules that move it. The queue workflow
  * holds one of these and carries its state across continue-as-new; nothing here does I/O or reads
  * a clock, so every rule is unit-tested directly. Patients appear only as opaque booking refs.
- * Plain types only: workflow code runs this, and zod (`schemas.ts`) would be evaluated in every workflow.
+ * Plain types only: workflow code runs this, and zod would be evaluated in every workflow run; the
+ * queue workflow checks its input by hand (`workflows/hospital/queue/validate.ts`).
  */
 /** An opaque booking reference ([A-Za-z0-9_-]{1,64}). */
 export type BookingRef = string;

@@ -5,7 +5,7 @@
  * are clamped: a 2-minute "consultation" that was really a no-show, or a 3-hour one that spans the
  * lunch break, must not swing everyone's ETA.
  *
- * Plain types here (workflow code runs this); the zod schemas are in `schemas.ts`.
+ * Plain types here (workflow code runs this); input is checked in `workflows/hospital/queue/validate.ts`.
  */
 export interface QueueEtaConfig {
   /** The doctor's usual consultation length, used until consultations are observed. */

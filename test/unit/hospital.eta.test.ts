@@ -1,16 +1,15 @@
 import fc from 'fast-check';
 import {
-  estimateWaitMinutes, estimateWaitMs, initialStats, isTurnNear, msUntilNearByEta, observeConsultation,
+  DEFAULT_QUEUE_ETA_CONFIG, estimateWaitMinutes, estimateWaitMs, initialStats, isTurnNear, msUntilNearByEta, observeConsultation,
 } from '../../domain/hospital/queueEta';
-import { QueueEtaConfig } from '../../domain/hospital/schemas';
 
 const MIN = 60_000;
-const config = QueueEtaConfig.parse({ priorConsultationMinutes: 10, ewmaAlpha: 0.5, minObservedMinutes: 1, maxObservedMinutes: 30, nearPosition: 2, nearMinutes: 15 });
+const config = { priorConsultationMinutes: 10, ewmaAlpha: 0.5, minObservedMinutes: 1, maxObservedMinutes: 30, nearPosition: 2, nearMinutes: 15 };
 
 describe('consultation statistics', () => {
   it('start from the per-doctor prior', () => {
     expect(initialStats(config)).toEqual({ avgMs: 10 * MIN, samples: 0 });
-    expect(initialStats(QueueEtaConfig.parse({ priorConsultationMinutes: 7.5 }))).toEqual({ avgMs: 7.5 * MIN, samples: 0 });
+    expect(initialStats({ ...DEFAULT_QUEUE_ETA_CONFIG, priorConsultationMinutes: 7.5 })).toEqual({ avgMs: 7.5 * MIN, samples: 0 });
   });
 
   it('move towards observations by the EWMA weight', () => {

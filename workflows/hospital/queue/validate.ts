@@ -42,14 +42,22 @@ function bookingRef(o: Obj): string {
   return v;
 }
 
+/** The same bounds as the boundary's zod schema had; unknown keys are dropped. */
 function queueConfig(raw: unknown): QueueConfig {
-  const c: QueueConfig = { ...DEFAULT_QUEUE_CONFIG, ...(raw === undefined ? {} : (object(raw, 'config') as Partial<QueueConfig>)) };
-  const positive = (k: keyof QueueConfig): boolean => typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] >= 0;
-  for (const k of Object.keys(DEFAULT_QUEUE_CONFIG) as Array<keyof QueueConfig>) if (!positive(k)) invalid(`config.${k}`, 'a non-negative number expected');
-  if (c.ewmaAlpha <= 0 || c.ewmaAlpha > 1) invalid('config.ewmaAlpha', 'a number in (0, 1] expected');
-  if (c.priorConsultationMinutes <= 0) invalid('config.priorConsultationMinutes', 'a positive number expected');
-  if (c.minObservedMinutes > c.maxObservedMinutes) invalid('config.minObservedMinutes', 'at most maxObservedMinutes expected');
-  return c;
+  const given = raw === undefined ? {} : object(raw, 'config');
+  const keys = Object.keys(DEFAULT_QUEUE_CONFIG) as Array<keyof QueueConfig>;
+  const c = Object.fromEntries(keys.map((k) => [k, given[k] ?? DEFAULT_QUEUE_CONFIG[k]])) as Record<keyof QueueConfig, unknown>;
+  for (const k of keys) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) invalid(`config.${k}`, 'a non-negative number expected');
+  }
+  const n = c as QueueConfig;
+  for (const k of ['nearPosition', 'nearMinutes', 'returnAfter'] as const) if (!Number.isInteger(n[k])) invalid(`config.${k}`, 'a whole number expected');
+  if (n.ewmaAlpha <= 0 || n.ewmaAlpha > 1) invalid('config.ewmaAlpha', 'a number in (0, 1] expected');
+  if (n.priorConsultationMinutes <= 0 || n.priorConsultationMinutes > 480) invalid('config.priorConsultationMinutes', 'a number of minutes in (0, 480] expected');
+  if (n.maxObservedMinutes <= 0) invalid('config.maxObservedMinutes', 'a positive number expected');
+  if (n.minObservedMinutes > n.maxObservedMinutes) invalid('config.minObservedMinutes', 'at most maxObservedMinutes expected');
+  return n;
 }
 
 export function doctorQueueInput(raw: unknown): DoctorQueueInput {

@@ -1,15 +1,19 @@
 import type { z } from 'zod';
+import type { DomainError } from '../../../domain/errors';
 import { at, identifierAt, type Identifier } from './datatypes';
 import { Hl7ErrorCode, malformed, requiredMissing } from './errors';
 import { first, type Hl7Message, type Segment } from './message';
 
 /** Helpers shared by the per-message parsers. */
 
+/** The error for a segment the message must have (`ORC segment (common order) is missing`). */
+export function missingSegment(name: string, what: string): DomainError {
+  return malformed(Hl7ErrorCode.SegmentSequenceError, { segment: name }, `${name} segment (${what}) is missing`);
+}
+
 export function requireSegment(msg: Hl7Message, name: string, what: string): Segment {
   const seg = first(msg, name);
-  if (seg === undefined) {
-    throw malformed(Hl7ErrorCode.SegmentSequenceError, { segment: name }, `${name} segment (${what}) is missing`);
-  }
+  if (seg === undefined) throw missingSegment(name, what);
   return seg;
 }
 

@@ -3,7 +3,7 @@ import { Hl7ErrorCode, malformed, requiredMissing } from './errors';
 import { OrdersPlaced, PaymentsPosted, type FinancialTransaction, type Hl7Header, type Order } from './events';
 import type { ResolvedParseOptions } from './header';
 import type { Hl7Message, Segment } from './message';
-import { bookingRefOf, patientIdOf, validated } from './parse-common';
+import { bookingRefOf, missingSegment, patientIdOf, validated } from './parse-common';
 
 /** ORM^O01 / OML^O21 (orders, with FT1 prices) and DFT^P03 (charges and payments posted). */
 
@@ -74,7 +74,7 @@ export function parseOrders(msg: Hl7Message, header: Hl7Header, opts: ResolvedPa
     }
   }
   if (orders.length === 0) {
-    throw malformed(Hl7ErrorCode.SegmentSequenceError, { segment: 'ORC' }, 'ORC segment (common order) is missing');
+    throw missingSegment('ORC', 'common order');
   }
   return validated(OrdersPlaced, {
     kind: 'orders-placed',
@@ -93,7 +93,7 @@ export function parseOrders(msg: Hl7Message, header: Hl7Header, opts: ResolvedPa
 export function parseDft(msg: Hl7Message, header: Hl7Header, opts: ResolvedParseOptions) {
   const transactions = msg.segments.filter((s) => s.name === 'FT1').map((s) => transactionFrom(s, opts));
   if (transactions.length === 0) {
-    throw malformed(Hl7ErrorCode.SegmentSequenceError, { segment: 'FT1' }, 'FT1 segment (financial transaction) is missing');
+    throw missingSegment('FT1', 'financial transaction');
   }
   return validated(PaymentsPosted, {
     kind: 'payments-posted',

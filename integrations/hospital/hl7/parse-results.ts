@@ -3,7 +3,7 @@ import { Hl7ErrorCode, malformed, requiredMissing } from './errors';
 import { ResultsReported, type Hl7Header, type Observation, type ObservationValue, type ResultReport } from './events';
 import type { ResolvedParseOptions } from './header';
 import type { Hl7Message, Segment } from './message';
-import { bookingRefOf, patientIdOf, validated } from './parse-common';
+import { bookingRefOf, missingSegment, patientIdOf, validated } from './parse-common';
 
 /** ORU^R01: each OBR is a report, the OBX after it its observations, NTE notes on either. */
 
@@ -118,7 +118,7 @@ export function parseResults(msg: Hl7Message, header: Hl7Header, opts: ResolvedP
     }
   }
   if (reports.length === 0) {
-    throw malformed(Hl7ErrorCode.SegmentSequenceError, { segment: 'OBR' }, 'OBR segment (observation request) is missing');
+    throw missingSegment('OBR', 'observation request');
   }
   return validated(ResultsReported, {
     kind: 'results-reported',

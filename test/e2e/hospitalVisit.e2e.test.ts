@@ -1,5 +1,6 @@
 import { recordHistory } from '../helpers/histories';
-import { startHospitalDriver, until, type HospitalDriver } from '../helpers/hospitalDriver';
+import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { until } from '../helpers/poll';
 
 /**
  * Whole hospital visits through the HTTP API, the MLLP socket, the HIS simulator and the payment
@@ -44,11 +45,11 @@ describe('hospital visit', () => {
     const queue = await api<{ status: string; position: number }>('GET', `/v1/visits/${ref}/queue`, userA);
     expect(queue.body).toMatchObject({ status: 'waiting', position: 1 });
 
-    await until(async () => (await d.his.callNext(d.doctor)) ?? undefined, 'HIS call');
+    await until('HIS call', async () => d.his.callNext(d.doctor), { timeoutMs: 30_000 });
     await waitStage(ref, 'called');
     const { order } = await d.his.placeOrders(ref, { items: [{ code: 'CBC', text: 'Blood count', priceMinor: 4500 }], orderId: 'ORD-1' });
     await payOpen(ref, `order-${order.orderId}`);
-    await until(async () => ((await stage(ref)).orders.find((o) => o.orderId === 'ORD-1')?.status === 'paid' ? true : undefined), 'order paid');
+    await until('order paid', async () => (await stage(ref)).orders.find((o) => o.orderId === 'ORD-1')?.status === 'paid', { timeoutMs: 30_000 });
     await d.his.sendResults(ref, 'ORD-1', [{ code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' }]);
     await waitStage(ref, 'closed');
 

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { buildOru, parseAck } from '../../integrations/hospital/hl7';
 import { MllpClient } from '../../integrations/hospital/mllp';
-import { startHospitalDriver, until, type HospitalDriver } from '../helpers/hospitalDriver';
+import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { until } from '../helpers/poll';
 
 /**
  * The visit's unhappy and unusual paths through the real API, MLLP listener, HIS simulator and
@@ -84,7 +85,7 @@ describe('hospital visit: unusual paths', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await d.stage(ref, user)).resultOrderIds).toEqual([]); // not before the patient is there
     expect((await d.api('POST', `/v1/visits/${ref}/check-in`, user, {})).status).toBe(200);
-    await until(async () => ((await d.stage(ref, user)).resultOrderIds.includes('LAB-EARLY') ? true : undefined), 'early results delivered');
+    await until('early results delivered', async () => (await d.stage(ref, user)).resultOrderIds.includes('LAB-EARLY'), { timeoutMs: 30_000 });
     const read = await d.api<{ results: Array<{ orderId: string }> }>('GET', `/v1/visits/${ref}/results`, user);
     expect(read.body.results.map((r) => r.orderId)).toEqual(['LAB-EARLY']);
   }, 60_000);
@@ -96,7 +97,7 @@ describe('hospital visit: unusual paths', () => {
     const message = results(controlId, ref, 'LAB-DUP', '7.9');
     expect(parseAck(await mllp.send(message)).ackCode).toBe('AA');
     expect(parseAck(await mllp.send(message)).ackCode).toBe('AA');
-    await until(async () => ((await d.stage(ref, user)).resultOrderIds.includes('LAB-DUP') ? true : undefined), 'results delivered');
+    await until('results delivered', async () => (await d.stage(ref, user)).resultOrderIds.includes('LAB-DUP'), { timeoutMs: 30_000 });
     const rows: Array<{ n: string }> = await d.p.services.db.query(`SELECT count(*) AS n FROM inbox_messages WHERE message_id = $1`, [controlId]);
     expect(Number(rows[0]?.n)).toBe(1);
     const notices: Array<{ kind: string }> = await d.p.services.db.query(`SELECT kind FROM notifications WHERE journey_id = $1 AND kind = 'results_ready'`, [`hospital-visit/${d.hospital}/${ref}`]);
@@ -160,10 +161,10 @@ describe('hospital visit: unusual paths', () => {
       });
       req.on('error', reject);
     });
-    await until(async () => (events.length > 0 ? true : undefined), 'first queue event');
+    await until('first queue event', async () => events.length > 0, { timeoutMs: 30_000 });
     expect(events[0]).toMatchObject({ stage: 'queued', status: 'waiting' });
     // Earlier tests left patients in this doctor's queue: the doctor calls until it is this one's turn.
-    await until(async () => ((await d.his.callNext(d.doctor))?.bookingRef === ref ? true : undefined), 'HIS calls this patient');
+    await until('HIS calls this patient', async () => (await d.his.callNext(d.doctor))?.bookingRef === ref, { timeoutMs: 30_000 });
     expect(await ended).toBe('ended');
     expect(events.at(-1)?.stage).toBe('called');
   }, 60_000);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { signRequest } from '../../domain/requestSignature';
 import { buildOru, parseAck } from '../../integrations/hospital/hl7';
-import { startHospitalDriver, until, type HospitalDriver } from '../helpers/hospitalDriver';
+import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { until } from '../helpers/poll';
 
 /**
  * Hospitals that post over HTTPS instead of MLLP: HMAC-signed requests (timestamp window, single-use
@@ -55,7 +56,7 @@ describe('institution API (HMAC-signed)', () => {
     expect(first).toEqual({ status: 202, body: { eventId: `EV-${ref}`.slice(0, 20), status: 'accepted' } });
     const again = await signedPost('/v1/institutions/events', resultsEvent(ref, `EV-${ref}`.slice(0, 20)));
     expect(again.status).toBe(202);
-    await until(async () => ((await d.stage(ref, user)).resultOrderIds.includes('LAB-JSON') ? true : undefined), 'JSON results delivered');
+    await until('JSON results delivered', async () => (await d.stage(ref, user)).resultOrderIds.includes('LAB-JSON'), { timeoutMs: 30_000 });
     const results = await d.api<{ results: Array<{ orderId: string; report: unknown }> }>('GET', `/v1/visits/${ref}/results`, user);
     expect(results.body.results.map((r) => r.orderId)).toEqual(['LAB-JSON']);
     expect(JSON.stringify(results.body.results[0]?.report)).toContain('5.6');
@@ -96,10 +97,10 @@ describe('institution API (HMAC-signed)', () => {
     // A JSON event from the second hospital for the first one's booking is stored but reaches no visit of the first.
     const stray = await signedPost('/v1/institutions/events', { ...resultsEvent(ref, 'EV-STRAY'), orderId: 'LAB-STRAY' }, { institution: other, secret: 'other-secret' });
     expect(stray.status).toBe(202);
-    await until(async () => {
+    await until('stray event marked failed', async () => {
       const rows: Array<{ status: string }> = await d.p.services.db.query("SELECT status FROM inbox_messages WHERE message_id = 'EV-STRAY'");
-      return rows[0]?.status === 'failed' ? true : undefined;
-    }, 'stray event marked failed');
+      return rows[0]?.status === 'failed';
+    }, { timeoutMs: 30_000 });
     expect((await d.stage(ref, user)).resultOrderIds).not.toContain('LAB-STRAY');
   });
 

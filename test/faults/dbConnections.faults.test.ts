@@ -10,7 +10,7 @@ import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospi
 import { checkInvariants, settledInvariants } from './helpers/invariants';
 import { exchangeRaw, framed } from './helpers/mllpRaw';
 import { createOwnDatabase } from './helpers/ownDatabase';
-import { allSettledOrThrow, Mutex, sleep, until } from './helpers/poll';
+import { allSettledOrThrow, Mutex, sleep, until } from '../helpers/poll';
 import { journeyWorkflowIds, retriedActivities } from './helpers/temporalProbe';
 
 /**

@@ -2,7 +2,7 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { PartnerApi } from './helpers/api';
 import { openHospital, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
 import { settledInvariants } from './helpers/invariants';
-import { allSettledOrThrow, until } from './helpers/poll';
+import { allSettledOrThrow, until } from '../helpers/poll';
 import { pendingActivity } from './helpers/temporalProbe';
 
 /**

@@ -13,7 +13,7 @@ import { PartnerApi, type ApiAnswer, type Problem } from './helpers/api';
 import { openHospital, verifiedUser, type DrillHospital } from './helpers/hospital';
 import { checkInvariants } from './helpers/invariants';
 import { CR, FS, VT, exchangeRaw, framed } from './helpers/mllpRaw';
-import { until } from './helpers/poll';
+import { until } from '../helpers/poll';
 
 /**
  * Drill 1: malformed input from outside, over the real sockets. HL7 over the real MLLP listener into

@@ -6,7 +6,7 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { PartnerApi } from './helpers/api';
 import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
 import { checkInvariants, settledInvariants } from './helpers/invariants';
-import { allSettledOrThrow, until } from './helpers/poll';
+import { allSettledOrThrow, until } from '../helpers/poll';
 
 /**
  * Drill 5: the payment platform misbehaves in every way the simulator knows while several hospital

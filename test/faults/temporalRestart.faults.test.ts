@@ -9,7 +9,7 @@ import { killed, spawnWorker } from '../helpers/workerProcess';
 import { PartnerApi } from './helpers/api';
 import { openHospital, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
 import { settledInvariants } from './helpers/invariants';
-import { allSettledOrThrow, until } from './helpers/poll';
+import { allSettledOrThrow, until } from '../helpers/poll';
 
 /**
  * Drill 6: the Temporal server itself stops and starts again. A dev server of this drill's own

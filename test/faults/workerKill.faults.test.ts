@@ -7,7 +7,7 @@ import { killed, spawnWorker } from '../helpers/workerProcess';
 import { PartnerApi } from './helpers/api';
 import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
 import { settledInvariants } from './helpers/invariants';
-import { allSettledOrThrow, until } from './helpers/poll';
+import { allSettledOrThrow, until } from '../helpers/poll';
 import { activitiesInFlight, journeyWorkflowIds, retriedActivities, type InFlight } from './helpers/temporalProbe';
 
 /**

@@ -5,6 +5,7 @@ import type { HospitalPolicy } from '../../domain/hospital/policy';
 import { startHisSimulator, type HisSimulator } from '../../integrations/hospital/simulator';
 import { createTestIdNumber } from './factories';
 import { startTestPlatform, type TestPlatform } from './platform';
+import { until } from './poll';
 
 /**
  * Drives hospital visits the way a partner app and a hospital would: the platform's HTTP API, a HIS
@@ -32,16 +33,6 @@ export interface VisitStatusView {
   resultOrderIds: string[];
   registration: { refundedMinor: number };
   notices: Array<{ kind: string }>;
-}
-
-export async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 export async function startHospitalDriver(opts: { policy: Partial<HospitalPolicy>; slots?: number }): Promise<HospitalDriver> {
@@ -84,13 +75,13 @@ export async function startHospitalDriver(opts: { policy: Partial<HospitalPolicy
       return reg.body.userId;
     },
     async waitStage(ref, user, s) {
-      await until(async () => ((await stage(ref, user)).stage === s ? true : undefined), `stage ${s}`);
+      await until(`stage ${s}`, async () => (await stage(ref, user)).stage === s, { timeoutMs: 30_000 });
     },
     async payOpen(ref, user, step) {
-      const due = await until(async () => {
+      const due = await until(`payment ${step}`, async () => {
         const r = await api<{ payments: Array<{ outTradeNo: string; step: string; qrCode: string | null }> }>('GET', `/v1/visits/${ref}/payments`, user);
-        return r.body.payments.find((x) => x.step === step && x.qrCode) ?? undefined;
-      }, `payment ${step}`);
+        return r.body.payments.find((x) => x.step === step && x.qrCode);
+      }, { timeoutMs: 30_000 });
       p.payment.sim.buyer.scan(due.outTradeNo);
       p.payment.sim.buyer.pay(due.outTradeNo);
     },

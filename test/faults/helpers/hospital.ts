@@ -8,7 +8,7 @@ import type { PaymentSimulator } from '../../../integrations/payment/simulator';
 import { createTestIdNumber } from '../../helpers/factories';
 import type { TestPlatform } from '../../helpers/platform';
 import type { PartnerApi } from './api';
-import { until } from './poll';
+import { until } from '../../helpers/poll';
 
 /**
  * A hospital for one drill: its row in `institutions` (MLLP endpoint = a HIS simulator), one

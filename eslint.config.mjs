@@ -2,11 +2,32 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['fs', 'net', 'tls', 'http', 'https', 'crypto', 'child_process', 'os', 'path', 'dgram', 'dns', 'worker_threads', 'process', 'stream', 'zlib'];
+const nodeBuiltins = [
+  'fs',
+  'net',
+  'tls',
+  'http',
+  'https',
+  'crypto',
+  'child_process',
+  'os',
+  'path',
+  'dgram',
+  'dns',
+  'worker_threads',
+  'process',
+  'stream',
+  'zlib',
+];
 
-const builtinPaths = nodeBuiltins.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'workflows must stay deterministic: no Node built-ins' }));
+const builtinPaths = nodeBuiltins
+  .flatMap((m) => [m, `node:${m}`])
+  .map((name) => ({ name, message: 'workflows must stay deterministic: no Node built-ins' }));
 const workflowPatterns = [
-  { group: ['**/integrations/**', '**/db/**', '**/api/**', '**/platform/**', 'typeorm', 'pg', 'pino', 'express'], message: 'workflows never import I/O layers' },
+  {
+    group: ['**/integrations/**', '**/db/**', '**/api/**', '**/platform/**', 'typeorm', 'pg', 'pino', 'express'],
+    message: 'workflows never import I/O layers',
+  },
   { group: ['**/activities/**'], allowTypeImports: true, message: 'workflows import activities by type only' },
 ];
 
@@ -31,7 +52,11 @@ export default tseslint.config(
     // The pre-install bootstrap is plain CommonJS: it runs before the compiler is installed.
     files: ['scripts/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { parserOptions: { projectService: false, project: null }, sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      parserOptions: { projectService: false, project: null },
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+    },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },
   {
@@ -45,9 +70,20 @@ export default tseslint.config(
     files: ['workflows/**/*.ts'],
     ignores: ['workflows/**/lifecycle.ts', 'workflows/**/types.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: builtinPaths, patterns: [...workflowPatterns,
-        { group: ['zod', '**/domain/hospital/schemas', '**/domain/hospital/policy', '**/domain/money'], allowTypeImports: true, message: 'workflow code validates by hand (see queue/validate.ts); zod stays at the boundaries' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtinPaths,
+          patterns: [
+            ...workflowPatterns,
+            {
+              group: ['zod', '**/domain/hospital/schemas', '**/domain/hospital/policy', '**/domain/money'],
+              allowTypeImports: true,
+              message: 'workflow code validates by hand (see queue/validate.ts); zod stays at the boundaries',
+            },
+          ],
+        },
+      ],
     },
   },
   {

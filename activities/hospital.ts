@@ -22,32 +22,68 @@ export interface HospitalActivityDeps {
 export function createHospitalActivities(deps: HospitalActivityDeps) {
   const slots = createSlotRepository(deps.db);
   const institutionOf = async (bookingRef: string): Promise<string> => {
-    const rows: Array<{ institution_id: string }> = await deps.db.query('SELECT institution_id FROM visits WHERE booking_ref = $1', [bookingRef]);
+    const rows: Array<{ institution_id: string }> = await deps.db.query('SELECT institution_id FROM visits WHERE booking_ref = $1', [
+      bookingRef,
+    ]);
     const row = rows[0];
     if (!row) throw new Error(`no visit ${bookingRef}`);
     return row.institution_id;
   };
   const his = async (bookingRef: string): Promise<HisGateway> => deps.his(await institutionOf(bookingRef));
   return withFailureMapping({
-    async hisRequestHold(b: HisBooking): Promise<void> { await (await his(b.bookingRef)).requestHold(b); },
-    async hisConfirm(b: HisBooking): Promise<void> { await (await his(b.bookingRef)).confirmBooking(b); },
-    async hisCancel(b: HisCancellation): Promise<void> { await (await his(b.bookingRef)).cancelBooking(b); },
-    async hisNoShow(b: HisBooking): Promise<void> { await (await his(b.bookingRef)).reportNoShow(b); },
-    async hisArrival(a: HisArrival): Promise<void> { await (await his(a.bookingRef)).registerArrival(a); },
-    async hisPostPayment(p: HisPayment): Promise<void> { await (await his(p.bookingRef)).postPayment(p); },
-    async confirmSlot(i: { slotId: string; bookingRef: string }): Promise<void> { await slots.confirmSlot(i.slotId, i.bookingRef); },
-    async releaseSlot(i: { slotId: string; bookingRef: string }): Promise<void> { await slots.releaseSlot(i.slotId, i.bookingRef); },
+    async hisRequestHold(b: HisBooking): Promise<void> {
+      await (await his(b.bookingRef)).requestHold(b);
+    },
+    async hisConfirm(b: HisBooking): Promise<void> {
+      await (await his(b.bookingRef)).confirmBooking(b);
+    },
+    async hisCancel(b: HisCancellation): Promise<void> {
+      await (await his(b.bookingRef)).cancelBooking(b);
+    },
+    async hisNoShow(b: HisBooking): Promise<void> {
+      await (await his(b.bookingRef)).reportNoShow(b);
+    },
+    async hisArrival(a: HisArrival): Promise<void> {
+      await (await his(a.bookingRef)).registerArrival(a);
+    },
+    async hisPostPayment(p: HisPayment): Promise<void> {
+      await (await his(p.bookingRef)).postPayment(p);
+    },
+    async confirmSlot(i: { slotId: string; bookingRef: string }): Promise<void> {
+      await slots.confirmSlot(i.slotId, i.bookingRef);
+    },
+    async releaseSlot(i: { slotId: string; bookingRef: string }): Promise<void> {
+      await slots.releaseSlot(i.slotId, i.bookingRef);
+    },
     async setVisitStage(i: { bookingRef: string; stage: string }): Promise<void> {
       await deps.db.query('UPDATE visits SET stage = $2, updated_at = now() WHERE booking_ref = $1', [i.bookingRef, i.stage]);
     },
-    async notifyUser(n: Notice): Promise<void> { await deps.notifier.notify(n); },
+    async notifyUser(n: Notice): Promise<void> {
+      await deps.notifier.notify(n);
+    },
     /** The doctor's notice goes to the hospital side of the inbox, keyed by doctor (no patient data). */
     async notifyDoctor(i: { institutionId: string; doctorId: string; journeyId: string; orderId: string }): Promise<void> {
-      await deps.notifier.notify({ userRef: `doctor:${i.institutionId}:${i.doctorId}`, journeyId: i.journeyId, kind: 'results_ready_doctor', key: i.orderId, data: { orderId: i.orderId } });
+      await deps.notifier.notify({
+        userRef: `doctor:${i.institutionId}:${i.doctorId}`,
+        journeyId: i.journeyId,
+        kind: 'results_ready_doctor',
+        key: i.orderId,
+        data: { orderId: i.orderId },
+      });
     },
-    async joinQueue(i: { institutionId: string; doctorId: string; serviceDay: string; bookingRef: string; arrivedAtMs: number }): Promise<{ position: number | null }> {
-      const joined = await joinDoctorQueue(deps.temporal, { institutionId: i.institutionId, doctorId: i.doctorId, serviceDay: i.serviceDay },
-        { taskQueue: deps.taskQueue }, { bookingRef: i.bookingRef, arrivedAtMs: i.arrivedAtMs });
+    async joinQueue(i: {
+      institutionId: string;
+      doctorId: string;
+      serviceDay: string;
+      bookingRef: string;
+      arrivedAtMs: number;
+    }): Promise<{ position: number | null }> {
+      const joined = await joinDoctorQueue(
+        deps.temporal,
+        { institutionId: i.institutionId, doctorId: i.doctorId, serviceDay: i.serviceDay },
+        { taskQueue: deps.taskQueue },
+        { bookingRef: i.bookingRef, arrivedAtMs: i.arrivedAtMs },
+      );
       return { position: joined.position.status === 'waiting' ? joined.position.position : null };
     },
   });

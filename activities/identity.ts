@@ -14,7 +14,8 @@ export function createIdentityActivities(deps: IdentityActivityDeps) {
     /** Asks the identity provider; idempotent: a user already decided keeps its outcome. */
     async verifyUserIdentity(input: { userId: string }): Promise<'verified' | 'rejected'> {
       const rows: Array<{ identity_status: string; id_number_enc: string; legal_name_enc: string }> = await deps.db.query(
-        'SELECT identity_status, id_number_enc, legal_name_enc FROM users WHERE id = $1', [input.userId],
+        'SELECT identity_status, id_number_enc, legal_name_enc FROM users WHERE id = $1',
+        [input.userId],
       );
       const user = rows[0];
       if (!user) throw new DomainError(ErrorCode.NotFound, `no user ${input.userId}`);

@@ -27,7 +27,13 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities({ db: deps.db, payments: deps.payments, notifyUrl: deps.notifyUrl }),
     ...createIdentityActivities({ db: deps.db, identity: deps.identity, secrets: deps.secrets }),
     ...createReconciliationActivities({ db: deps.db, payments: deps.payments }),
-    ...createHospitalActivities({ db: deps.db, his: deps.his, notifier: createNotifier(deps.db), temporal: deps.temporal, taskQueue: deps.taskQueue }),
+    ...createHospitalActivities({
+      db: deps.db,
+      his: deps.his,
+      notifier: createNotifier(deps.db),
+      temporal: deps.temporal,
+      taskQueue: deps.taskQueue,
+    }),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -20,7 +20,14 @@ type TradeState = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED' | 'TRADE
 export function createPaymentActivities(deps: PaymentActivityDeps) {
   const { db, payments } = deps;
 
-  async function ledger(outTradeNo: string, kind: 'created' | 'paid' | 'closed' | 'refunded', amountMinor: number, currency: string, ref = '', providerRef: string | null = null): Promise<boolean> {
+  async function ledger(
+    outTradeNo: string,
+    kind: 'created' | 'paid' | 'closed' | 'refunded',
+    amountMinor: number,
+    currency: string,
+    ref = '',
+    providerRef: string | null = null,
+  ): Promise<boolean> {
     const rows: unknown[] = await db.query(
       `INSERT INTO ledger_entries (out_trade_no, kind, ref, amount_minor, currency, provider_ref)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (out_trade_no, kind, ref) DO NOTHING RETURNING id`,
@@ -29,9 +36,24 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
     return rows.length > 0;
   }
 
-  async function paymentRow(outTradeNo: string): Promise<{ amount_minor: string; currency: string; status: string; trade_no: string | null; qr_code: string | null; refunded_minor: string }> {
-    const rows: Array<{ amount_minor: string; currency: string; status: string; trade_no: string | null; qr_code: string | null; refunded_minor: string }> =
-      await db.query('SELECT amount_minor, currency, status, trade_no, qr_code, refunded_minor FROM payments WHERE out_trade_no = $1', [outTradeNo]);
+  async function paymentRow(outTradeNo: string): Promise<{
+    amount_minor: string;
+    currency: string;
+    status: string;
+    trade_no: string | null;
+    qr_code: string | null;
+    refunded_minor: string;
+  }> {
+    const rows: Array<{
+      amount_minor: string;
+      currency: string;
+      status: string;
+      trade_no: string | null;
+      qr_code: string | null;
+      refunded_minor: string;
+    }> = await db.query('SELECT amount_minor, currency, status, trade_no, qr_code, refunded_minor FROM payments WHERE out_trade_no = $1', [
+      outTradeNo,
+    ]);
     const row = rows[0];
     if (!row) throw new DomainError(ErrorCode.NotFound, `no payment ${outTradeNo}`);
     return row;
@@ -69,12 +91,19 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
       return { status: state.status, tradeNo: state.tradeNo, amountMinor: state.amountMinor };
     },
 
-    async recordPaymentSucceeded(input: { outTradeNo: string; tradeNo: string; amountMinor: number }): Promise<{ tradeNo: string; amountMinor: number }> {
+    async recordPaymentSucceeded(input: {
+      outTradeNo: string;
+      tradeNo: string;
+      amountMinor: number;
+    }): Promise<{ tradeNo: string; amountMinor: number }> {
       const row = await paymentRow(input.outTradeNo);
       const amount = Number(row.amount_minor);
       if (input.amountMinor !== amount) {
         // The notification was verified, so a different amount is the platform's word: flag it, never guess.
-        throw new DomainError(ErrorCode.Conflict, `paid amount ${input.amountMinor} differs from order amount ${amount} for ${input.outTradeNo}`);
+        throw new DomainError(
+          ErrorCode.Conflict,
+          `paid amount ${input.amountMinor} differs from order amount ${amount} for ${input.outTradeNo}`,
+        );
       }
       let tradeNo = input.tradeNo;
       if (!tradeNo) {
@@ -87,7 +116,10 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
            VALUES ($1, 'paid', '', $2, $3, $4) ON CONFLICT (out_trade_no, kind, ref) DO NOTHING`,
           [input.outTradeNo, amount, row.currency, tradeNo],
         );
-        await tx.query(`UPDATE payments SET status = 'paid', trade_no = $2, updated_at = now() WHERE out_trade_no = $1 AND status = 'created'`, [input.outTradeNo, tradeNo]);
+        await tx.query(
+          `UPDATE payments SET status = 'paid', trade_no = $2, updated_at = now() WHERE out_trade_no = $1 AND status = 'created'`,
+          [input.outTradeNo, tradeNo],
+        );
       });
       return { tradeNo, amountMinor: amount };
     },
@@ -100,7 +132,9 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
         return { status: 'paid', tradeNo: state.tradeNo, amountMinor: state.amountMinor };
       }
       await ledger(input.outTradeNo, 'closed', 0, row.currency);
-      await db.query(`UPDATE payments SET status = 'closed', updated_at = now() WHERE out_trade_no = $1 AND status = 'created'`, [input.outTradeNo]);
+      await db.query(`UPDATE payments SET status = 'closed', updated_at = now() WHERE out_trade_no = $1 AND status = 'created'`, [
+        input.outTradeNo,
+      ]);
       return { status: 'closed', tradeNo: '', amountMinor: 0 };
     },
 
@@ -116,18 +150,32 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
            VALUES ($1, 'paid', 'late', $2, $3, $4) ON CONFLICT (out_trade_no, kind, ref) DO NOTHING`,
           [input.outTradeNo, input.amountMinor, row.currency, input.tradeNo],
         );
-        await tx.query(`UPDATE payments SET status = 'paid', trade_no = $2, updated_at = now() WHERE out_trade_no = $1 AND status = 'closed'`, [input.outTradeNo, input.tradeNo]);
+        await tx.query(
+          `UPDATE payments SET status = 'paid', trade_no = $2, updated_at = now() WHERE out_trade_no = $1 AND status = 'closed'`,
+          [input.outTradeNo, input.tradeNo],
+        );
       });
     },
 
-    async refundPayment(input: { outTradeNo: string; outRequestNo: string; amountMinor: number; reason: string }): Promise<{ refundedMinor: number }> {
+    async refundPayment(input: {
+      outTradeNo: string;
+      outRequestNo: string;
+      amountMinor: number;
+      reason: string;
+    }): Promise<{ refundedMinor: number }> {
       const row = await paymentRow(input.outTradeNo);
       if (input.amountMinor <= 0) return { refundedMinor: 0 };
       if (row.status !== 'paid' && row.status !== 'partially_refunded' && row.status !== 'refunded') {
         throw new DomainError(ErrorCode.InvalidState, `payment ${input.outTradeNo} is ${row.status}, nothing to refund`);
       }
       // Idempotent at the platform on outRequestNo: a retried refund never pays out twice.
-      const res = await payments.refund({ outTradeNo: input.outTradeNo, outRequestNo: input.outRequestNo, refundMinor: input.amountMinor, currency: row.currency, reason: input.reason });
+      const res = await payments.refund({
+        outTradeNo: input.outTradeNo,
+        outRequestNo: input.outRequestNo,
+        refundMinor: input.amountMinor,
+        currency: row.currency,
+        reason: input.reason,
+      });
       await db.transaction(async (tx) => {
         const inserted: unknown[] = await tx.query(
           `INSERT INTO ledger_entries (out_trade_no, kind, ref, amount_minor, currency, provider_ref)

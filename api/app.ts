@@ -20,22 +20,24 @@ export function createApp(deps: ApiDeps, modules: RouteModule[] = []): BuiltApp 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(pinoHttp({
-    logger: deps.logger,
-    genReqId: (req, res) => {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-      res.setHeader('x-request-id', id);
-      return id;
-    },
-    // Only method, path and status: bodies and query strings may hold personal data.
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-  }));
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // Only method, path and status: bodies and query strings may hold personal data.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
   // Keep the raw bytes: signatures (institutions, payment notifications) are computed over them.
   const keepRaw = (req: express.Request, _res: express.Response, buf: Buffer): void => {
     (req as express.Request & { rawBody?: Buffer }).rawBody = buf;
@@ -47,7 +49,9 @@ export function createApp(deps: ApiDeps, modules: RouteModule[] = []): BuiltApp 
   app.use(healthRoutes(deps, registry));
   for (const mod of modules) app.use(mod(registry));
   const openapi = buildOpenApiDocument(registry);
-  app.get('/openapi.json', (_req, res) => { res.json(openapi); });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
   app.use((req, _res, next) => next(new DomainError(ErrorCode.NotFound, `no route for ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.logger));
   return { app, openapi };

@@ -12,7 +12,9 @@ async function check(name: string, fn: () => Promise<unknown>, timeoutMs = 2_000
   try {
     await Promise.race([
       fn(),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), timeoutMs); }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
     ]);
     return [name, 'ok'];
   } catch (err) {
@@ -25,18 +27,28 @@ async function check(name: string, fn: () => Promise<unknown>, timeoutMs = 2_000
 export function healthRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router {
   const router = Router();
   addRoute(router, registry, {
-    method: 'get', path: '/healthz', summary: 'Liveness: the process answers', tags: ['health'], audience: 'public',
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness: the process answers',
+    tags: ['health'],
+    audience: 'public',
     response: Health,
     handler: async () => ({ status: 'ok' as const }),
   });
   addRoute(router, registry, {
-    method: 'get', path: '/readyz', summary: 'Readiness: PostgreSQL and Temporal reachable', tags: ['health'], audience: 'public',
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: PostgreSQL and Temporal reachable',
+    tags: ['health'],
+    audience: 'public',
     response: Health,
     handler: async (_in, _req, res) => {
-      const checks = Object.fromEntries(await Promise.all([
-        check('database', () => deps.db.query('SELECT 1')),
-        check('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
-      ]));
+      const checks = Object.fromEntries(
+        await Promise.all([
+          check('database', () => deps.db.query('SELECT 1')),
+          check('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
+        ]),
+      );
       const ok = Object.values(checks).every((v) => v === 'ok');
       res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks });
       return undefined;

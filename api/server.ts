@@ -27,12 +27,25 @@ export interface Inbound {
 
 export function inboundHl7(deps: ApiDeps): Inbound {
   const dispatch = hospitalDispatch({ db: deps.db, pii: deps.pii, temporal: deps.temporal });
-  const handle = createInboundHl7Handler({ db: deps.db, secrets: deps.pii, dispatch, authorizeSender: createSenderCheck(deps.db), logger: deps.logger.child({ adapter: 'hl7-inbound' }) });
+  const handle = createInboundHl7Handler({
+    db: deps.db,
+    secrets: deps.pii,
+    dispatch,
+    authorizeSender: createSenderCheck(deps.db),
+    logger: deps.logger.child({ adapter: 'hl7-inbound' }),
+  });
   return { handle, dispatch };
 }
 
 export function routeModules(deps: ApiDeps, inbound: Inbound): RouteModule[] {
-  return [userRoutes(deps), visitRoutes(deps), paymentRoutes(deps), hospitalInstitutionRoutes(deps, inbound), operatorRoutes(deps), codecRoutes(deps)];
+  return [
+    userRoutes(deps),
+    visitRoutes(deps),
+    paymentRoutes(deps),
+    hospitalInstitutionRoutes(deps, inbound),
+    operatorRoutes(deps),
+    codecRoutes(deps),
+  ];
 }
 
 export interface RunningApi {
@@ -44,7 +57,11 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(services: Services, port = services.config.API_PORT, opts: { mllpPort?: number | null; drainMs?: number } = {}): Promise<RunningApi> {
+export async function startApi(
+  services: Services,
+  port = services.config.API_PORT,
+  opts: { mllpPort?: number | null; drainMs?: number } = {},
+): Promise<RunningApi> {
   const drainMs = opts.drainMs ?? 10_000;
   const deps = apiDeps(services);
   const inbound = inboundHl7(deps);
@@ -61,8 +78,13 @@ export async function startApi(services: Services, port = services.config.API_PO
   let boundMllp: number | null = null;
   if (mllpPort !== null) {
     mllp = new MllpServer({
-      host: config.MLLP_HOST, port: mllpPort, handler: inbound.handle, logger: services.logger.child({ adapter: 'mllp' }),
-      ...(config.MLLP_TLS_KEY_PATH && config.MLLP_TLS_CERT_PATH ? { tls: { key: readFileSync(config.MLLP_TLS_KEY_PATH), cert: readFileSync(config.MLLP_TLS_CERT_PATH) } } : {}),
+      host: config.MLLP_HOST,
+      port: mllpPort,
+      handler: inbound.handle,
+      logger: services.logger.child({ adapter: 'mllp' }),
+      ...(config.MLLP_TLS_KEY_PATH && config.MLLP_TLS_CERT_PATH
+        ? { tls: { key: readFileSync(config.MLLP_TLS_KEY_PATH), cert: readFileSync(config.MLLP_TLS_CERT_PATH) } }
+        : {}),
     });
     boundMllp = (await mllp.start()).port;
   }

@@ -90,7 +90,12 @@ async function main(): Promise<number> {
       const s0 = nowMs();
       try {
         // A process that died mid-scenario fails the scenario at once instead of letting it time out.
-        const r = await Promise.race([RUNNERS[name](stack, say), stack.processes.api.exited, stack.processes.worker.exited, stack.processes.bareWorker.exited]);
+        const r = await Promise.race([
+          RUNNERS[name](stack, say),
+          stack.processes.api.exited,
+          stack.processes.worker.exited,
+          stack.processes.bareWorker.exited,
+        ]);
         results.comparisons.push(...r.comparisons);
         Object.assign(results.extra, r.extra ?? {});
         say(`${name} done in ${Math.round((nowMs() - s0) / 1000)} s`);
@@ -115,7 +120,10 @@ async function main(): Promise<number> {
   return results.failures.length > 0 ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

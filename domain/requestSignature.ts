@@ -13,7 +13,9 @@ export function canonicalRequest(method: string, path: string, timestamp: string
 }
 
 export function signRequest(secret: string, method: string, path: string, timestamp: string, nonce: string, body: Buffer | string): string {
-  return createHmac('sha256', secret).update(canonicalRequest(method, path, timestamp, nonce, body)).digest('hex');
+  return createHmac('sha256', secret)
+    .update(canonicalRequest(method, path, timestamp, nonce, body))
+    .digest('hex');
 }
 
 export function signatureMatches(expectedHex: string, givenHex: string): boolean {

@@ -19,19 +19,31 @@ function fromJson(p: z.infer<typeof JsonPayload>): Payload {
 
 function toJson(p: Payload): z.infer<typeof JsonPayload> {
   return {
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
   };
 }
 
 function problem(res: Response, status: number, title: string, detail: string): void {
-  res.status(status).type('application/problem+json').json({
-    type: `https://causeway.dev/problems/${status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : 'validation-failed'}`,
-    title, status, detail, code: status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : 'validation_failed',
-  });
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({
+      type: `https://causeway.dev/problems/${status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : 'validation-failed'}`,
+      title,
+      status,
+      detail,
+      code: status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : 'validation_failed',
+    });
 }
 
-export function codecServerRouter(opts: { codec: PayloadCodec; operatorTokens: readonly string[]; corsOrigins: readonly string[] }): Router {
+export function codecServerRouter(opts: {
+  codec: PayloadCodec;
+  operatorTokens: readonly string[];
+  corsOrigins: readonly string[];
+}): Router {
   const router = Router();
   const hashed = opts.operatorTokens.map((t) => createHash('sha256').update(t).digest());
   router.use((req, res, next) => {

@@ -4,14 +4,15 @@ import { z } from 'zod';
  * All configuration, parsed once at boot from the environment. Nothing else reads process.env:
  * entry points call `loadConfig()` and pass the result (or the slice a module needs) down.
  */
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** `k1:BASE64,k2:BASE64` → { k1: BASE64, k2: BASE64 } */
 const keyList = z.string().transform((raw, ctx) => {
   const out: Record<string, string> = {};
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const idx = part.indexOf(':');
     if (idx <= 0) {
       ctx.addIssue({ code: 'custom', message: 'expected keyId:base64key[,keyId:base64key]' });
@@ -22,7 +23,12 @@ const keyList = z.string().transform((raw, ctx) => {
   return out;
 });
 
-const csv = z.string().transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean));
+const csv = z.string().transform((raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),

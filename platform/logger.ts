@@ -5,9 +5,25 @@ import pino, { type Logger } from 'pino';
  * before serialising, so a careless `logger.info({ body })` cannot leak an ID number.
  */
 const REDACT = [
-  'idNumber', 'legalName', 'name', 'phone', 'password', 'authorization', 'apiKey', 'secret',
-  '*.idNumber', '*.legalName', '*.name', '*.phone', '*.secret', '*.apiKey',
-  'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-signature"]', 'req.body', 'res.body',
+  'idNumber',
+  'legalName',
+  'name',
+  'phone',
+  'password',
+  'authorization',
+  'apiKey',
+  'secret',
+  '*.idNumber',
+  '*.legalName',
+  '*.name',
+  '*.phone',
+  '*.secret',
+  '*.apiKey',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers["x-signature"]',
+  'req.body',
+  'res.body',
 ];
 
 export function createLogger(opts: { level: string; name: string; destination?: pino.DestinationStream }): Logger {

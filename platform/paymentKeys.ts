@@ -4,7 +4,10 @@ import type { Env } from './config';
 import { ConfigError } from './config';
 
 /** The app's RSA2 private key and the platform's public key: from PEM variables or a keys folder. */
-export function paymentKeys(env: Pick<Env, 'PAYMENT_APP_PRIVATE_KEY' | 'PAYMENT_PLATFORM_PUBLIC_KEY' | 'PAYMENT_KEYS_DIR'>): { appPrivateKeyPem: string; platformPublicKeyPem: string } {
+export function paymentKeys(env: Pick<Env, 'PAYMENT_APP_PRIVATE_KEY' | 'PAYMENT_PLATFORM_PUBLIC_KEY' | 'PAYMENT_KEYS_DIR'>): {
+  appPrivateKeyPem: string;
+  platformPublicKeyPem: string;
+} {
   if (env.PAYMENT_APP_PRIVATE_KEY && env.PAYMENT_PLATFORM_PUBLIC_KEY) {
     return { appPrivateKeyPem: env.PAYMENT_APP_PRIVATE_KEY, platformPublicKeyPem: env.PAYMENT_PLATFORM_PUBLIC_KEY };
   }

@@ -36,19 +36,30 @@ export async function openServices(config: Env, name: string, overrides: { logge
   await db.initialize();
   const pii = new PiiCipher({ keys: config.PII_KEYS, activeKeyId: config.PII_ACTIVE_KEY_ID, hmacKey: config.PII_HMAC_KEY });
   const codec = createPayloadCodec({ keys: config.PAYLOAD_CODEC_KEYS, activeKeyId: config.PAYLOAD_CODEC_ACTIVE_KEY_ID });
-  const payments = createAlipayProvider({
-    appId: config.PAYMENT_APP_ID,
-    gatewayUrl: config.PAYMENT_GATEWAY_URL,
-    timeoutMs: config.PAYMENT_TIMEOUT_MS,
-    ...paymentKeys(config),
-  }, logger.child({ adapter: 'payment' }));
+  const payments = createAlipayProvider(
+    {
+      appId: config.PAYMENT_APP_ID,
+      gatewayUrl: config.PAYMENT_GATEWAY_URL,
+      timeoutMs: config.PAYMENT_TIMEOUT_MS,
+      ...paymentKeys(config),
+    },
+    logger.child({ adapter: 'payment' }),
+  );
   const identity = new HttpIdentityProvider({ baseUrl: config.IDENTITY_PROVIDER_URL, sharedSecret: config.IDENTITY_PROVIDER_SECRET });
   const temporal = await connectClient(config, codec);
   const metrics = new Registry();
   metrics.setDefaultLabels({ svc: name });
   collectDefaultMetrics({ register: metrics });
   return {
-    config, logger, db, pii, codec, payments, identity, temporal, metrics,
+    config,
+    logger,
+    db,
+    pii,
+    codec,
+    payments,
+    identity,
+    temporal,
+    metrics,
     close: async () => {
       await temporal.connection.close();
       await db.destroy();

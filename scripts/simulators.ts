@@ -42,13 +42,24 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: env.LOG_LEVEL, name: 'simulators' });
   const host = env.SIMULATOR_HOST;
   const keys = await paymentKeyFiles(env.PAYMENT_KEYS_DIR);
-  const payment = await startPaymentSimulator({ host, port: 8090, appId: env.PAYMENT_APP_ID, appPublicKey: keys.appPublic, platformPrivateKey: keys.platformPrivate, logger });
+  const payment = await startPaymentSimulator({
+    host,
+    port: 8090,
+    appId: env.PAYMENT_APP_ID,
+    appPublicKey: keys.appPublic,
+    platformPrivateKey: keys.platformPrivate,
+    logger,
+  });
   const identity = await startIdentitySimulator({ host, port: 8091, sharedSecret: env.IDENTITY_PROVIDER_SECRET });
   const his = await startHisSimulator({
-    host, port: DEMO_HIS_MLLP_PORT, causeway: { host: env.HIS_TARGET_HOST, port: env.MLLP_PORT }, facility: DEMO_HOSPITAL_ID,
+    host,
+    port: DEMO_HIS_MLLP_PORT,
+    causeway: { host: env.HIS_TARGET_HOST, port: env.MLLP_PORT },
+    facility: DEMO_HOSPITAL_ID,
     departments: DEMO_DEPARTMENTS.map((d) => ({ id: d.id, name: d.name })),
     doctors: DEMO_DOCTORS.map((d) => ({ id: d.id, name: d.displayName, departmentId: d.departmentId })),
-    control: { host, port: 8092 }, logger,
+    control: { host, port: 8092 },
+    logger,
   });
   logger.info({ payment: payment.gatewayUrl, identity: identity.url, hisMllp: his.port }, 'simulators listening');
   const stop = async (): Promise<void> => {
@@ -62,6 +73,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`simulators failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`simulators failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

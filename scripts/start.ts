@@ -36,7 +36,9 @@ async function main(): Promise<void> {
   const env = StartEnv.parse(process.env);
   Runtime.install({ logger: new DefaultLogger('WARN') }); // the SDK's INFO lines (bundler output) would drown the demo's
   const dataDir = path.resolve(env.CAUSEWAY_DATA_DIR);
-  const say = (m: string): void => { process.stdout.write(`[causeway] ${m}\n`); };
+  const say = (m: string): void => {
+    process.stdout.write(`[causeway] ${m}\n`);
+  };
   const keys = await loadOrCreateDevKeys(dataDir);
 
   say(`starting Temporal dev server (${path.join(dataDir, 'temporal.sqlite')})…`);
@@ -65,17 +67,19 @@ async function main(): Promise<void> {
 
   const mllpPort = env.MLLP_PORT;
   const sims = await startSimulators(keys, { causewayMllpPort: mllpPort });
-  const config = loadConfig(demoEnv(keys, {
-    MLLP_PORT: String(mllpPort),
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_SIZE: poolSize,
-    TEMPORAL_ADDRESS: temporal.address,
-    API_PORT: String(env.API_PORT),
-    PAYMENT_GATEWAY_URL: sims.payment.gatewayUrl,
-    PAYMENT_APP_ID: sims.payment.appId,
-    IDENTITY_PROVIDER_URL: sims.identity.url,
-    TEMPORAL_UI_URL: `http://localhost:${env.TEMPORAL_UI_PORT}`,
-  }));
+  const config = loadConfig(
+    demoEnv(keys, {
+      MLLP_PORT: String(mllpPort),
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: poolSize,
+      TEMPORAL_ADDRESS: temporal.address,
+      API_PORT: String(env.API_PORT),
+      PAYMENT_GATEWAY_URL: sims.payment.gatewayUrl,
+      PAYMENT_APP_ID: sims.payment.appId,
+      IDENTITY_PROVIDER_URL: sims.identity.url,
+      TEMPORAL_UI_URL: `http://localhost:${env.TEMPORAL_UI_PORT}`,
+    }),
+  );
   const services = await openServices(config, 'causeway');
   const applied = await runMigrations(services.db);
   if (applied.length) say(`migrations applied: ${applied.join(', ')}`);
@@ -108,7 +112,15 @@ async function main(): Promise<void> {
   if (env.CAUSEWAY_DEMO === 'true') {
     try {
       const demoUser = await runDemoJourney({ apiUrl: api.url, keys, sims, uiUrl: config.TEMPORAL_UI_URL, say });
-      if (demoUser.verified) await runDemoVisit({ apiUrl: api.url, partnerApiKey: keys.partnerApiKey, userId: demoUser.userId, sims, uiUrl: config.TEMPORAL_UI_URL, say });
+      if (demoUser.verified)
+        await runDemoVisit({
+          apiUrl: api.url,
+          partnerApiKey: keys.partnerApiKey,
+          userId: demoUser.userId,
+          sims,
+          uiUrl: config.TEMPORAL_UI_URL,
+          say,
+        });
     } catch (err) {
       say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -117,6 +129,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`start failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -38,8 +38,17 @@ export default async function globalSetup(): Promise<void> {
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   process.env.CAUSEWAY_WORKFLOW_BUNDLE = bundlePath;
-  process.stdout.write(`\n[test setup] Temporal ${server.address} (${server.executable}), database ${dbUrl.pathname.slice(1)}, ready in ${Date.now() - started} ms\n`);
+  process.stdout.write(
+    `\n[test setup] Temporal ${server.address} (${server.executable}), database ${dbUrl.pathname.slice(1)}, ready in ${Date.now() - started} ms\n`,
+  );
 }
 
 const noop = (): void => undefined;
-const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => process.stderr.write(`${m}\n`), log: noop };
+const quietBundlerLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (m: string) => process.stderr.write(`${m}\n`),
+  log: noop,
+};

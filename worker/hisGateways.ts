@@ -10,7 +10,8 @@ export function hisGateways(db: DataSource, opts: { timeoutMs: number; connectio
     const cached = open.get(institutionId);
     if (cached) return cached;
     const rows: Array<{ mllp_host: string | null; mllp_port: number | null }> = await db.query(
-      `SELECT mllp_host, mllp_port FROM institutions WHERE id = $1 AND kind = 'hospital'`, [institutionId],
+      `SELECT mllp_host, mllp_port FROM institutions WHERE id = $1 AND kind = 'hospital'`,
+      [institutionId],
     );
     const row = rows[0];
     if (!row?.mllp_host || !row.mllp_port) throw new DomainError(ErrorCode.NotFound, `hospital ${institutionId} has no MLLP endpoint`);

@@ -13,7 +13,10 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-export async function startWorker(services: Services, opts: { workflowBundlePath?: string; publicBaseUrl?: string } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  services: Services,
+  opts: { workflowBundlePath?: string; publicBaseUrl?: string } = {},
+): Promise<RunningWorker> {
   const { config, logger } = services;
   const connection = await connectWorker(config);
   const publicBase = opts.publicBaseUrl ?? config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;

@@ -8,7 +8,13 @@ export async function ensureSchedules(client: Client, taskQueue: string): Promis
     await client.schedule.create({
       scheduleId: RECONCILIATION_SCHEDULE_ID,
       spec: { cronExpressions: ['30 2 * * *'], timezone: 'Asia/Shanghai' },
-      action: { type: 'startWorkflow', workflowType: 'dailyReconciliation', taskQueue, args: [{ version: 1 }], workflowId: 'reconciliation/scheduled' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'dailyReconciliation',
+        taskQueue,
+        args: [{ version: 1 }],
+        workflowId: 'reconciliation/scheduled',
+      },
       policies: { catchupWindow: '1 day' },
     });
   } catch (err) {

@@ -30,19 +30,25 @@ export function partnerAuth(db: DataSource, opts: { userRequired: boolean }): Re
       const key = bearer(req.header('authorization'));
       if (!key) throw new DomainError(ErrorCode.Unauthenticated, 'missing partner API key (Authorization: Bearer …)');
       const userId = req.header('x-causeway-user') ?? '';
-      if (opts.userRequired && !UUID.test(userId)) throw new DomainError(ErrorCode.Unauthenticated, 'missing or malformed X-Causeway-User header');
+      if (opts.userRequired && !UUID.test(userId))
+        throw new DomainError(ErrorCode.Unauthenticated, 'missing or malformed X-Causeway-User header');
       // One round trip for the partner and (when named) its user: this runs before every partner request.
       const rows: Array<{ id: string; user_id: string | null; identity_status: string | null; user_ref: string | null }> = await db.query(
         `SELECT p.id, u.id AS user_id, u.identity_status, u.user_ref
            FROM partners p LEFT JOIN users u ON u.id = $2::uuid AND u.partner_id = p.id
           WHERE p.api_key_hash = $1`,
-        [hashApiKey(key), opts.userRequired ? userId : null]);
+        [hashApiKey(key), opts.userRequired ? userId : null],
+      );
       const partner = rows[0];
       if (!partner) throw new DomainError(ErrorCode.Unauthenticated, 'unknown partner API key');
       if (opts.userRequired && partner.user_id === null) throw new DomainError(ErrorCode.Unauthenticated, 'unknown user for this partner');
       setPrincipal(req, {
-        kind: 'partner', partnerId: partner.id, userId,
-        ...(partner.identity_status !== null && partner.user_ref !== null ? { user: { identityStatus: partner.identity_status, userRef: partner.user_ref } } : {}),
+        kind: 'partner',
+        partnerId: partner.id,
+        userId,
+        ...(partner.identity_status !== null && partner.user_ref !== null
+          ? { user: { identityStatus: partner.identity_status, userRef: partner.user_ref } }
+          : {}),
       });
       next();
     } catch (err) {
@@ -60,13 +66,26 @@ export function institutionAuth(db: DataSource, secrets: SecretBox, now: () => n
       const nonce = req.header('x-causeway-nonce') ?? '';
       const signature = req.header('x-causeway-signature') ?? '';
       if (!institutionId || !timestamp || !nonce || !/^[0-9a-f]{64}$/i.test(signature) || nonce.length > 128) {
-        throw new DomainError(ErrorCode.Unauthenticated, 'missing institution signature headers (X-Causeway-Institution, -Timestamp, -Nonce, -Signature)');
+        throw new DomainError(
+          ErrorCode.Unauthenticated,
+          'missing institution signature headers (X-Causeway-Institution, -Timestamp, -Nonce, -Signature)',
+        );
       }
-      if (!withinWindow(Number(timestamp), now())) throw new DomainError(ErrorCode.InvalidSignature, 'timestamp outside the five-minute window');
-      const rows: Array<{ hmac_secret_enc: string }> = await db.query('SELECT hmac_secret_enc FROM institutions WHERE id = $1', [institutionId]);
+      if (!withinWindow(Number(timestamp), now()))
+        throw new DomainError(ErrorCode.InvalidSignature, 'timestamp outside the five-minute window');
+      const rows: Array<{ hmac_secret_enc: string }> = await db.query('SELECT hmac_secret_enc FROM institutions WHERE id = $1', [
+        institutionId,
+      ]);
       const row = rows[0];
       if (!row) throw new DomainError(ErrorCode.Unauthenticated, 'unknown institution');
-      const expected = signRequest(secrets.decrypt(row.hmac_secret_enc), req.method, req.originalUrl.split('?')[0] ?? '', timestamp, nonce, rawBodyOf(req));
+      const expected = signRequest(
+        secrets.decrypt(row.hmac_secret_enc),
+        req.method,
+        req.originalUrl.split('?')[0] ?? '',
+        timestamp,
+        nonce,
+        rawBodyOf(req),
+      );
       if (!signatureMatches(expected, signature)) throw new DomainError(ErrorCode.InvalidSignature, 'request signature does not match');
       const fresh: unknown[] = await db.query(
         'INSERT INTO request_nonces (institution_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING nonce',

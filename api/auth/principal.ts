@@ -32,9 +32,12 @@ export function requireInstitution(req: Request): Extract<Principal, { kind: 'in
 
 export function principalKey(p: Principal): string {
   switch (p.kind) {
-    case 'partner': return `partner:${p.partnerId}:${p.userId}`;
-    case 'institution': return `institution:${p.institutionId}`;
-    case 'operator': return `operator:${p.operatorId}`;
+    case 'partner':
+      return `partner:${p.partnerId}:${p.userId}`;
+    case 'institution':
+      return `institution:${p.institutionId}`;
+    case 'operator':
+      return `operator:${p.operatorId}`;
   }
 }
 

@@ -36,10 +36,17 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
           if (!orderId) throw new Error('order without an order id');
           const currency = order.charges[0]?.extendedAmount?.currency ?? 'CNY';
           await visit.handle.signal(ordersPlacedSignal, {
-            version: 1, orderId, currency,
-            items: order.charges.length > 0
-              ? order.charges.map((c) => ({ code: c.code.code ?? c.type, text: c.description ?? '', amountMinor: c.extendedAmount?.amountMinor ?? 0 }))
-              : order.items.map((i) => ({ code: i.service.code ?? '', text: i.service.text ?? '', amountMinor: 0 })),
+            version: 1,
+            orderId,
+            currency,
+            items:
+              order.charges.length > 0
+                ? order.charges.map((c) => ({
+                    code: c.code.code ?? c.type,
+                    text: c.description ?? '',
+                    amountMinor: c.extendedAmount?.amountMinor ?? 0,
+                  }))
+                : order.items.map((i) => ({ code: i.service.code ?? '', text: i.service.text ?? '', amountMinor: 0 })),
           });
         }
         return;
@@ -65,14 +72,26 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
         const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
         await visit.handle.signal(queueCalledSignal, { version: 1, calledAt: event.admittedAt });
         try {
-          await leaveDoctorQueue(deps.temporal, { institutionId: event.header.sendingFacility, doctorId: visit.doctor_id, serviceDay: serviceDayOf(visit.starts_at, visit.time_zone) }, event.bookingRef);
+          await leaveDoctorQueue(
+            deps.temporal,
+            {
+              institutionId: event.header.sendingFacility,
+              doctorId: visit.doctor_id,
+              serviceDay: serviceDayOf(visit.starts_at, visit.time_zone),
+            },
+            event.bookingRef,
+          );
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         }
         return;
       }
-      case 'appointment-booked': case 'appointment-modified': case 'appointment-cancelled': case 'appointment-no-show':
-      case 'patient-registered': case 'payments-posted':
+      case 'appointment-booked':
+      case 'appointment-modified':
+      case 'appointment-cancelled':
+      case 'appointment-no-show':
+      case 'patient-registered':
+      case 'payments-posted':
         return; // the HIS echoing what Causeway told it: stored in the inbox, nothing to apply
     }
   };

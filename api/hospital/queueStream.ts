@@ -28,8 +28,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function streamQueue(req: Request, res: Response, opts: QueueStreamOptions): Promise<void> {
   let open = true;
-  req.on('close', () => { open = false; });
-  res.status(200).set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  req.on('close', () => {
+    open = false;
+  });
+  res
+    .status(200)
+    .set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.flushHeaders();
   let last = '';
   let sinceWrite = 0;

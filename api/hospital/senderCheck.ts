@@ -27,7 +27,10 @@ export function createSenderCheck(db: Pick<DataSource, 'query'>, opts: { cacheMs
   const toInstitution = async (row: Row): Promise<SenderInstitution> => ({
     id: row.id,
     kind: row.kind,
-    allowedAddresses: [...Settings.catch({ mllpAllowedSources: [] }).parse(row.settings ?? {}).mllpAllowedSources, ...(await addressesOf(row.mllp_host))],
+    allowedAddresses: [
+      ...Settings.catch({ mllpAllowedSources: [] }).parse(row.settings ?? {}).mllpAllowedSources,
+      ...(await addressesOf(row.mllp_host)),
+    ],
   });
 
   async function institutionOf(id: string): Promise<SenderInstitution | undefined> {

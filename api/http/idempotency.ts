@@ -14,7 +14,10 @@ export function idempotency(db: DataSource): RequestHandler {
     const key = req.header('idempotency-key');
     if (!key) return next();
     try {
-      if (key.length > 200) throw new DomainError(ErrorCode.ValidationFailed, 'Idempotency-Key too long', { fields: [{ field: 'headers.idempotency-key', message: 'at most 200 characters' }] });
+      if (key.length > 200)
+        throw new DomainError(ErrorCode.ValidationFailed, 'Idempotency-Key too long', {
+          fields: [{ field: 'headers.idempotency-key', message: 'at most 200 characters' }],
+        });
       const principal = principalOf(req);
       if (!principal) throw new DomainError(ErrorCode.Unauthenticated, 'authentication required');
       const who = principalKey(principal);
@@ -25,11 +28,14 @@ export function idempotency(db: DataSource): RequestHandler {
       );
       if (inserted.length === 0) {
         const rows: Array<{ request_hash: string; response_status: number | null; response_body: unknown }> = await db.query(
-          'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE principal = $1 AND key = $2', [who, key],
+          'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE principal = $1 AND key = $2',
+          [who, key],
         );
         const row = rows[0];
-        if (!row || row.request_hash !== requestHash) throw new DomainError(ErrorCode.IdempotencyKeyReused, 'Idempotency-Key was used with a different request');
-        if (row.response_status === null) throw new DomainError(ErrorCode.Conflict, 'a request with this Idempotency-Key is still in progress');
+        if (!row || row.request_hash !== requestHash)
+          throw new DomainError(ErrorCode.IdempotencyKeyReused, 'Idempotency-Key was used with a different request');
+        if (row.response_status === null)
+          throw new DomainError(ErrorCode.Conflict, 'a request with this Idempotency-Key is still in progress');
         res.setHeader('idempotent-replayed', 'true');
         const type = row.response_status >= 400 ? 'application/problem+json' : 'application/json';
         res.status(row.response_status).type(type).send(JSON.stringify(row.response_body));
@@ -37,7 +43,13 @@ export function idempotency(db: DataSource): RequestHandler {
       }
       captureResponse(res, async (status, body) => {
         if (status >= 500) await db.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [who, key]);
-        else await db.query('UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE principal = $1 AND key = $2', [who, key, status, JSON.stringify(body ?? null)]);
+        else
+          await db.query('UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE principal = $1 AND key = $2', [
+            who,
+            key,
+            status,
+            JSON.stringify(body ?? null),
+          ]);
       });
       next();
     } catch (err) {
@@ -50,7 +62,10 @@ function captureResponse(res: Response, store: (status: number, body: unknown) =
   const original = res.json.bind(res);
   res.json = (body: unknown) => {
     // Store before answering, so a client that retries at once sees the stored answer.
-    store(res.statusCode, body).then(() => original(body), () => original(body));
+    store(res.statusCode, body).then(
+      () => original(body),
+      () => original(body),
+    );
     return res;
   };
 }

@@ -94,7 +94,10 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       domain = new DomainError(ErrorCode.ValidationFailed, 'request body is not valid JSON', {
         fields: [{ field: 'body', message: err.message }],
       });
-      if (err.status === 413) domain = new DomainError(ErrorCode.ValidationFailed, 'request body too large', { fields: [{ field: 'body', message: 'too large' }] });
+      if (err.status === 413)
+        domain = new DomainError(ErrorCode.ValidationFailed, 'request body too large', {
+          fields: [{ field: 'body', message: 'too large' }],
+        });
     } else {
       logger.error({ err, reqId: req.id }, 'unhandled error');
       domain = new DomainError(ErrorCode.Internal, 'an unexpected error occurred');
@@ -105,7 +108,13 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-const BODY_PARSER_TYPES = new Set(['entity.parse.failed', 'entity.too.large', 'encoding.unsupported', 'request.aborted', 'charset.unsupported']);
+const BODY_PARSER_TYPES = new Set([
+  'entity.parse.failed',
+  'entity.too.large',
+  'encoding.unsupported',
+  'request.aborted',
+  'charset.unsupported',
+]);
 
 function isBodyParserError(err: unknown): err is { status: number; message: string; type: string } {
   if (typeof err !== 'object' || err === null || !('type' in err)) return false;

@@ -26,7 +26,11 @@ export interface RouteSpec<P extends Obj, Q extends Obj, B extends z.ZodType, R 
   produces?: string;
   /** Content type of the request body when not JSON (form posts from the payment platform). */
   consumes?: string;
-  handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> }, req: Request, res: Response) => Promise<z.infer<R> | undefined>;
+  handler: (
+    input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
+    req: Request,
+    res: Response,
+  ) => Promise<z.infer<R> | undefined>;
 }
 
 const SECURITY: Record<Audience, RouteConfig['security']> = {

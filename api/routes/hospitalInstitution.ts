@@ -12,22 +12,41 @@ import { addRoute } from '../http/route';
 
 export const Hl7Submission = z.object({ message: z.string().min(8).max(1_000_000) }).meta({ id: 'Hl7Submission' });
 export const Hl7AckView = z.object({ ack: z.string() }).meta({ id: 'Hl7Ack' });
-export const InstitutionEventAccepted = z.object({ eventId: z.string(), status: z.literal('accepted') }).meta({ id: 'InstitutionEventAccepted' });
-export const FailedInboxItem = z.object({
-  id: z.string(), sender: z.string(), messageId: z.string(), messageType: z.string().nullable(), correlation: z.string().nullable(),
-  error: z.string().nullable(), attempts: z.number().int(), receivedAt: z.string(),
-}).meta({ id: 'FailedInboxItem' });
+export const InstitutionEventAccepted = z
+  .object({ eventId: z.string(), status: z.literal('accepted') })
+  .meta({ id: 'InstitutionEventAccepted' });
+export const FailedInboxItem = z
+  .object({
+    id: z.string(),
+    sender: z.string(),
+    messageId: z.string(),
+    messageType: z.string().nullable(),
+    correlation: z.string().nullable(),
+    error: z.string().nullable(),
+    attempts: z.number().int(),
+    receivedAt: z.string(),
+  })
+  .meta({ id: 'FailedInboxItem' });
 
 /**
  * Hospitals that post HL7 over HTTPS instead of MLLP (signed like every institution request), and the
  * operator routes over the inbox: list what failed, reprocess it once the cause is fixed.
  */
-export function hospitalInstitutionRoutes(deps: ApiDeps, inbound: { handle: (raw: string, meta: InboundMeta) => Promise<string>; dispatch: InboundDispatch }) {
+export function hospitalInstitutionRoutes(
+  deps: ApiDeps,
+  inbound: { handle: (raw: string, meta: InboundMeta) => Promise<string>; dispatch: InboundDispatch },
+) {
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
     addRoute(router, registry, {
-      method: 'post', path: '/v1/institutions/hl7', summary: 'Submit one HL7 v2 message (answered with its ACK)', tags: ['institutions'],
-      audience: 'institution', body: Hl7Submission, response: Hl7AckView, middleware: [institutionAuth(deps.db, deps.pii)],
+      method: 'post',
+      path: '/v1/institutions/hl7',
+      summary: 'Submit one HL7 v2 message (answered with its ACK)',
+      tags: ['institutions'],
+      audience: 'institution',
+      body: Hl7Submission,
+      response: Hl7AckView,
+      middleware: [institutionAuth(deps.db, deps.pii)],
       handler: async ({ body }, req) => {
         const { institutionId } = requireInstitution(req);
         // An institution speaks only for itself: MSH-4 must name it.
@@ -37,11 +56,23 @@ export function hospitalInstitutionRoutes(deps: ApiDeps, inbound: { handle: (raw
       },
     });
     addRoute(router, registry, {
-      method: 'post', path: '/v1/institutions/events', summary: 'Submit one hospital event as JSON (patient called, orders placed, results reported)', tags: ['institutions'],
-      audience: 'institution', status: 202, body: InstitutionEvent, response: InstitutionEventAccepted, middleware: [institutionAuth(deps.db, deps.pii)],
+      method: 'post',
+      path: '/v1/institutions/events',
+      summary: 'Submit one hospital event as JSON (patient called, orders placed, results reported)',
+      tags: ['institutions'],
+      audience: 'institution',
+      status: 202,
+      body: InstitutionEvent,
+      response: InstitutionEventAccepted,
+      middleware: [institutionAuth(deps.db, deps.pii)],
       handler: async ({ body }, req) => {
         const { institutionId } = requireInstitution(req);
-        const ack = parseAck(await inbound.handle(institutionEventToHl7(body, institutionId), { remoteAddress: req.ip ?? 'http', authenticatedInstitution: institutionId }));
+        const ack = parseAck(
+          await inbound.handle(institutionEventToHl7(body, institutionId), {
+            remoteAddress: req.ip ?? 'http',
+            authenticatedInstitution: institutionId,
+          }),
+        );
         // Schema validation already ran, so a refusal here is about the event's content (or storage).
         if (ack.ackCode !== 'AA') throw new DomainError(ErrorCode.ValidationFailed, ack.text ?? `event refused (${ack.ackCode})`);
         return { eventId: body.eventId, status: 'accepted' as const };
@@ -49,16 +80,34 @@ export function hospitalInstitutionRoutes(deps: ApiDeps, inbound: { handle: (raw
     });
     const asOperator = operatorAuth(deps.config.OPERATOR_TOKENS);
     addRoute(router, registry, {
-      method: 'get', path: '/v1/operator/inbox/failed', summary: 'Inbound messages that failed (no bodies)', tags: ['operator'], audience: 'operator',
-      query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }), response: z.array(FailedInboxItem), middleware: [asOperator],
-      handler: async ({ query }) => (await listFailedInbox(deps.db, { limit: query.limit })).map((r) => ({
-        id: String(r.id), sender: r.sender, messageId: r.messageId, messageType: r.messageType ?? null, correlation: r.correlation ?? null,
-        error: r.error ?? null, attempts: r.attempts, receivedAt: new Date(r.receivedAt).toISOString(),
-      })),
+      method: 'get',
+      path: '/v1/operator/inbox/failed',
+      summary: 'Inbound messages that failed (no bodies)',
+      tags: ['operator'],
+      audience: 'operator',
+      query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      response: z.array(FailedInboxItem),
+      middleware: [asOperator],
+      handler: async ({ query }) =>
+        (await listFailedInbox(deps.db, { limit: query.limit })).map((r) => ({
+          id: String(r.id),
+          sender: r.sender,
+          messageId: r.messageId,
+          messageType: r.messageType ?? null,
+          correlation: r.correlation ?? null,
+          error: r.error ?? null,
+          attempts: r.attempts,
+          receivedAt: new Date(r.receivedAt).toISOString(),
+        })),
     });
     addRoute(router, registry, {
-      method: 'post', path: '/v1/operator/inbox/:id/reprocess', summary: 'Apply a stored message again', tags: ['operator'], audience: 'operator',
-      params: z.object({ id: z.string().regex(/^\d+$/) }), response: z.object({ id: z.string(), status: z.string(), error: z.string().optional(), attempts: z.number().int() }),
+      method: 'post',
+      path: '/v1/operator/inbox/:id/reprocess',
+      summary: 'Apply a stored message again',
+      tags: ['operator'],
+      audience: 'operator',
+      params: z.object({ id: z.string().regex(/^\d+$/) }),
+      response: z.object({ id: z.string(), status: z.string(), error: z.string().optional(), attempts: z.number().int() }),
       middleware: [asOperator],
       handler: async ({ params }) => {
         const r = await reprocessInboxMessage(deps.db, deps.pii, inbound.dispatch, params.id, { logger: deps.logger });

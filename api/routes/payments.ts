@@ -24,14 +24,20 @@ export function paymentRoutes(deps: ApiDeps) {
     const router = Router();
     const now = deps.now ?? Date.now;
     /** Paid after the order was closed: nothing will deliver the service, so the money goes back. */
-    const refundIfLate = async (n: { outTradeNo: string; tradeNo?: string | undefined; tradeStatus: string; totalAmountMinor: number }): Promise<void> => {
+    const refundIfLate = async (n: {
+      outTradeNo: string;
+      tradeNo?: string | undefined;
+      tradeStatus: string;
+      totalAmountMinor: number;
+    }): Promise<void> => {
       if (n.tradeStatus !== 'TRADE_SUCCESS' && n.tradeStatus !== 'TRADE_FINISHED') return;
       const rows: Array<{ status: string }> = await deps.db.query('SELECT status FROM payments WHERE out_trade_no = $1', [n.outTradeNo]);
       if (rows[0]?.status !== 'closed') return;
       deps.logger.warn({ outTradeNo: n.outTradeNo }, 'payment made after its order was closed; refunding it');
       try {
         await deps.temporal.workflow.start<typeof latePaymentRefund>('latePaymentRefund', {
-          taskQueue: deps.config.TEMPORAL_TASK_QUEUE, workflowId: workflowIds.latePaymentRefund(n.outTradeNo),
+          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+          workflowId: workflowIds.latePaymentRefund(n.outTradeNo),
           args: [{ version: 1, outTradeNo: n.outTradeNo, tradeNo: n.tradeNo ?? '', amountMinor: n.totalAmountMinor }],
         });
       } catch (err) {
@@ -40,25 +46,48 @@ export function paymentRoutes(deps: ApiDeps) {
     };
     const pendingNotification = async (appId: string, notifyId: string): Promise<string | undefined> => {
       const rows: Array<{ id: string }> = await deps.db.query(
-        `SELECT id FROM inbox_messages WHERE channel = 'payment_notification' AND sender = $1 AND message_id = $2 AND status = 'received'`, [appId, notifyId]);
+        `SELECT id FROM inbox_messages WHERE channel = 'payment_notification' AND sender = $1 AND message_id = $2 AND status = 'received'`,
+        [appId, notifyId],
+      );
       return rows[0]?.id;
     };
     addRoute(router, registry, {
-      method: 'post', path: '/v1/payments/notifications', summary: 'Asynchronous payment notification (signed by the payment platform)',
-      tags: ['payments'], audience: 'public', consumes: 'application/x-www-form-urlencoded', produces: 'text/plain',
-      body: PaymentNotificationForm, response: z.literal('success'),
+      method: 'post',
+      path: '/v1/payments/notifications',
+      summary: 'Asynchronous payment notification (signed by the payment platform)',
+      tags: ['payments'],
+      audience: 'public',
+      consumes: 'application/x-www-form-urlencoded',
+      produces: 'text/plain',
+      body: PaymentNotificationForm,
+      response: z.literal('success'),
       handler: async ({ body }, _req, res) => {
         const n = deps.payments.verifyNotification(body);
         if (n.appId !== deps.config.PAYMENT_APP_ID) throw new DomainError(ErrorCode.InvalidSignature, 'notification for another app');
-        if (now() - Date.parse(n.notifyTime) > MAX_NOTIFICATION_AGE_MS) throw new DomainError(ErrorCode.ReplayedRequest, 'notification too old');
-        const rows: Array<{ amount_minor: string }> = await deps.db.query('SELECT amount_minor FROM payments WHERE out_trade_no = $1', [n.outTradeNo]);
+        if (now() - Date.parse(n.notifyTime) > MAX_NOTIFICATION_AGE_MS)
+          throw new DomainError(ErrorCode.ReplayedRequest, 'notification too old');
+        const rows: Array<{ amount_minor: string }> = await deps.db.query('SELECT amount_minor FROM payments WHERE out_trade_no = $1', [
+          n.outTradeNo,
+        ]);
         const order = rows[0];
-        const problem = !order ? 'unknown order' : Number(order.amount_minor) !== n.totalAmountMinor ? 'amount differs from the order' : null;
+        const problem = !order
+          ? 'unknown order'
+          : Number(order.amount_minor) !== n.totalAmountMinor
+            ? 'amount differs from the order'
+            : null;
         const stored: Array<{ id: string }> = await deps.db.query(
           `INSERT INTO inbox_messages (channel, sender, message_id, message_type, correlation, body_enc, status, error)
            VALUES ('payment_notification', $1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (channel, sender, message_id) DO NOTHING RETURNING id`,
-          [n.appId, n.notifyId, n.tradeStatus, n.outTradeNo, deps.pii.encrypt(JSON.stringify(body)), problem ? 'failed' : 'received', problem],
+          [
+            n.appId,
+            n.notifyId,
+            n.tradeStatus,
+            n.outTradeNo,
+            deps.pii.encrypt(JSON.stringify(body)),
+            problem ? 'failed' : 'received',
+            problem,
+          ],
         );
         // A redelivery of a row left `received` (we failed between storing and marking it) applies it again.
         const id = stored[0]?.id ?? (await pendingNotification(n.appId, n.notifyId));
@@ -68,11 +97,15 @@ export function paymentRoutes(deps: ApiDeps) {
         } else if (id) {
           try {
             await deps.temporal.workflow.getHandle(workflowIds.payment(n.outTradeNo)).signal(paymentNotifiedSignal, {
-              version: 1, tradeStatus: n.tradeStatus, tradeNo: n.tradeNo, amountMinor: n.totalAmountMinor,
+              version: 1,
+              tradeStatus: n.tradeStatus,
+              tradeNo: n.tradeNo,
+              amountMinor: n.totalAmountMinor,
             });
           } catch (err) {
             // A finished payment workflow already knows its outcome; anything else: the workflow polls.
-            if (!(err instanceof WorkflowNotFoundError)) deps.logger.warn({ err, outTradeNo: n.outTradeNo }, 'signal to payment workflow failed; it will poll');
+            if (!(err instanceof WorkflowNotFoundError))
+              deps.logger.warn({ err, outTradeNo: n.outTradeNo }, 'signal to payment workflow failed; it will poll');
           }
           await refundIfLate(n);
           await deps.db.query(`UPDATE inbox_messages SET status = 'applied', applied_at = now() WHERE id = $1`, [id]);

@@ -13,7 +13,14 @@ import { idempotency } from '../http/idempotency';
 import { addRoute } from '../http/route';
 import { RegisterUserRequest, UserView } from '../schemas/users';
 
-interface UserRecord { id: string; identity_status: 'pending' | 'verified' | 'rejected'; legal_name_enc: string; id_number_enc: string; phone_enc: string; partner_id: string }
+interface UserRecord {
+  id: string;
+  identity_status: 'pending' | 'verified' | 'rejected';
+  legal_name_enc: string;
+  id_number_enc: string;
+  phone_enc: string;
+  partner_id: string;
+}
 
 /** Real-name registration: offline ID check here, the identity provider in a workflow. */
 export function userRoutes(deps: ApiDeps) {
@@ -28,21 +35,30 @@ export function userRoutes(deps: ApiDeps) {
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
     addRoute(router, registry, {
-      method: 'post', path: '/v1/users', summary: 'Register a real-name user (identity verified asynchronously)', tags: ['users'],
-      audience: 'partner', status: 202, body: RegisterUserRequest, response: UserView,
+      method: 'post',
+      path: '/v1/users',
+      summary: 'Register a real-name user (identity verified asynchronously)',
+      tags: ['users'],
+      audience: 'partner',
+      status: 202,
+      body: RegisterUserRequest,
+      response: UserView,
       middleware: [partnerAuth(db, { userRequired: false }), idempotency(db)],
       handler: async ({ body }, req, res) => {
         const partner = requirePartner(req);
         const today = new Date(deps.now?.() ?? Date.now());
         const id = checkResidentId(body.idNumber, today);
         if (!id.ok) {
-          throw new DomainError(ErrorCode.ValidationFailed, `idNumber: ${id.reason}`, { fields: [{ field: 'body.idNumber', message: id.reason }] });
+          throw new DomainError(ErrorCode.ValidationFailed, `idNumber: ${id.reason}`, {
+            fields: [{ field: 'body.idNumber', message: id.reason }],
+          });
         }
         const idHash = pii.lookupHash('id_number', body.idNumber);
         const existing: UserRecord[] = await db.query('SELECT * FROM users WHERE id_number_hash = $1', [idHash]);
         if (existing[0]) {
           // One person, one record: the same partner gets its user back; another partner may not probe.
-          if (existing[0].partner_id !== partner.partnerId) throw new DomainError(ErrorCode.Conflict, 'this person is registered through another partner app');
+          if (existing[0].partner_id !== partner.partnerId)
+            throw new DomainError(ErrorCode.Conflict, 'this person is registered through another partner app');
           res.status(200);
           return view(existing[0]);
         }
@@ -50,8 +66,19 @@ export function userRoutes(deps: ApiDeps) {
         await db.query(
           `INSERT INTO users (id, partner_id, id_number_hash, id_number_enc, legal_name_enc, phone_enc, phone_hash, user_ref, identity_status, birth_year, sex, province_code)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)`,
-          [userId, partner.partnerId, idHash, pii.encrypt(body.idNumber.toUpperCase()), pii.encrypt(body.legalName), pii.encrypt(body.phone),
-            pii.lookupHash('phone', body.phone), pii.lookupHash('user_ref', userId).slice(0, 32), Number(id.birthDate.slice(0, 4)), id.sex, id.provinceCode],
+          [
+            userId,
+            partner.partnerId,
+            idHash,
+            pii.encrypt(body.idNumber.toUpperCase()),
+            pii.encrypt(body.legalName),
+            pii.encrypt(body.phone),
+            pii.lookupHash('phone', body.phone),
+            pii.lookupHash('user_ref', userId).slice(0, 32),
+            Number(id.birthDate.slice(0, 4)),
+            id.sex,
+            id.provinceCode,
+          ],
         );
         await deps.temporal.workflow.start('verifyIdentity', {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
@@ -64,8 +91,13 @@ export function userRoutes(deps: ApiDeps) {
       },
     });
     addRoute(router, registry, {
-      method: 'get', path: '/v1/users/me', summary: 'The current user, masked', tags: ['users'], audience: 'partner',
-      response: UserView, middleware: [partnerAuth(db, { userRequired: true })],
+      method: 'get',
+      path: '/v1/users/me',
+      summary: 'The current user, masked',
+      tags: ['users'],
+      audience: 'partner',
+      response: UserView,
+      middleware: [partnerAuth(db, { userRequired: true })],
       handler: async (_in, req) => {
         const { userId } = requirePartner(req);
         const rows: UserRecord[] = await db.query('SELECT * FROM users WHERE id = $1', [userId]);

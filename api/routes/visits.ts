@@ -19,12 +19,34 @@ import type { ApiDeps } from '../deps';
 import { idempotency } from '../http/idempotency';
 import { addRoute } from '../http/route';
 import {
-  BookingParam, BookVisitRequest, CheckInRequest, Department, Doctor, FreeSlot, InstitutionParam, PaymentDue, QueueView, SlotQuery,
-  QueueEvent, StageView, VisitCreated, VisitResults, VisitStatusView,
+  BookingParam,
+  BookVisitRequest,
+  CheckInRequest,
+  Department,
+  Doctor,
+  FreeSlot,
+  InstitutionParam,
+  PaymentDue,
+  QueueView,
+  SlotQuery,
+  QueueEvent,
+  StageView,
+  VisitCreated,
+  VisitResults,
+  VisitStatusView,
 } from '../schemas/visits';
 import { streamQueue } from '../hospital/queueStream';
 
-interface VisitRow { booking_ref: string; institution_id: string; user_id: string; doctor_id: string; slot_id: string; time_zone: string; starts_at: Date; stage: string }
+interface VisitRow {
+  booking_ref: string;
+  institution_id: string;
+  user_id: string;
+  doctor_id: string;
+  slot_id: string;
+  time_zone: string;
+  starts_at: Date;
+  stage: string;
+}
 
 /**
  * A hospital's time zone and policy, read at most every few seconds: at the registration rush every
@@ -33,7 +55,10 @@ interface VisitRow { booking_ref: string; institution_id: string; user_id: strin
 function hospitalSettingsCache(db: ApiDeps['db'], ttlMs = 5_000) {
   const cache = new Map<string, { at: number; value: Promise<{ timeZone: string; policy: HospitalPolicy }> }>();
   const load = async (id: string): Promise<{ timeZone: string; policy: HospitalPolicy }> => {
-    const rows: Array<{ time_zone: string; settings: unknown }> = await db.query(`SELECT time_zone, settings FROM institutions WHERE id = $1 AND kind = 'hospital'`, [id]);
+    const rows: Array<{ time_zone: string; settings: unknown }> = await db.query(
+      `SELECT time_zone, settings FROM institutions WHERE id = $1 AND kind = 'hospital'`,
+      [id],
+    );
     const row = rows[0];
     if (!row) throw new DomainError(ErrorCode.NotFound, `no hospital ${id}`);
     return { timeZone: row.time_zone, policy: HospitalPolicy.parse((row.settings as { policy?: unknown } | null)?.policy ?? {}) };
@@ -63,17 +88,29 @@ export function visitRoutes(deps: ApiDeps) {
     const rows: VisitRow[] = await db.query(
       `SELECT v.booking_ref, v.institution_id, v.user_id, v.doctor_id, v.slot_id, v.stage, i.time_zone, s.starts_at
          FROM visits v JOIN institutions i ON i.id = v.institution_id JOIN slots s ON s.id = v.slot_id
-        WHERE v.booking_ref = $1 AND v.user_id = $2`, [bookingRef, userId]);
+        WHERE v.booking_ref = $1 AND v.user_id = $2`,
+      [bookingRef, userId],
+    );
     if (!rows[0]) throw new DomainError(ErrorCode.NotFound, `no visit ${bookingRef}`);
     return rows[0];
   };
   const queueView = async (v: VisitRow) => {
-    const pos = await queuePosition(temporal, { institutionId: v.institution_id, doctorId: v.doctor_id, serviceDay: serviceDayOf(v.starts_at, v.time_zone) }, v.booking_ref).catch(() => ({ status: 'unknown' as const }));
-    return { status: pos.status, position: pos.status === 'waiting' ? pos.position : null, etaMinutes: pos.status === 'waiting' ? pos.etaMinutes : null };
+    const pos = await queuePosition(
+      temporal,
+      { institutionId: v.institution_id, doctorId: v.doctor_id, serviceDay: serviceDayOf(v.starts_at, v.time_zone) },
+      v.booking_ref,
+    ).catch(() => ({ status: 'unknown' as const }));
+    return {
+      status: pos.status,
+      position: pos.status === 'waiting' ? pos.position : null,
+      etaMinutes: pos.status === 'waiting' ? pos.etaMinutes : null,
+    };
   };
   const handleOf = (v: VisitRow) => temporal.workflow.getHandle(workflowIds.hospitalVisit(v.institution_id, v.booking_ref));
   const statusView = (s: VisitStatus) => ({
-    ...s, slotStart: new Date(s.slotStartMs).toISOString(), notices: s.notices.map((n) => ({ kind: n.kind, at: new Date(n.atMs).toISOString() })),
+    ...s,
+    slotStart: new Date(s.slotStartMs).toISOString(),
+    notices: s.notices.map((n) => ({ kind: n.kind, at: new Date(n.atMs).toISOString() })),
   });
   /** Runs a visit update; a refusal (validator) or a visit that is already over becomes a 409. */
   const updateVisit = async <T>(v: VisitRow, what: string, fn: (h: ReturnType<typeof handleOf>) => Promise<T>): Promise<T> => {
@@ -91,41 +128,89 @@ export function visitRoutes(deps: ApiDeps) {
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
     addRoute(router, registry, {
-      method: 'get', path: '/v1/hospitals/:institutionId/departments', summary: 'Departments of a hospital', tags: ['hospital'], audience: 'partner',
-      params: InstitutionParam, response: z.array(Department), middleware: [partnerAuth(db, { userRequired: false })],
-      handler: async ({ params }) => db.query('SELECT id, name FROM departments WHERE institution_id = $1 ORDER BY id', [params.institutionId]),
+      method: 'get',
+      path: '/v1/hospitals/:institutionId/departments',
+      summary: 'Departments of a hospital',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: InstitutionParam,
+      response: z.array(Department),
+      middleware: [partnerAuth(db, { userRequired: false })],
+      handler: async ({ params }) =>
+        db.query('SELECT id, name FROM departments WHERE institution_id = $1 ORDER BY id', [params.institutionId]),
     });
     addRoute(router, registry, {
-      method: 'get', path: '/v1/hospitals/:institutionId/doctors', summary: 'Doctors of a hospital', tags: ['hospital'], audience: 'partner',
-      params: InstitutionParam, query: z.object({ departmentId: z.string().optional() }), response: z.array(Doctor), middleware: [partnerAuth(db, { userRequired: false })],
-      handler: async ({ params, query }) => db.query(
-        `SELECT id, department_id AS "departmentId", display_name AS "displayName", title FROM doctors
-          WHERE institution_id = $1 AND ($2::text IS NULL OR department_id = $2) ORDER BY id`, [params.institutionId, query.departmentId ?? null]),
+      method: 'get',
+      path: '/v1/hospitals/:institutionId/doctors',
+      summary: 'Doctors of a hospital',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: InstitutionParam,
+      query: z.object({ departmentId: z.string().optional() }),
+      response: z.array(Doctor),
+      middleware: [partnerAuth(db, { userRequired: false })],
+      handler: async ({ params, query }) =>
+        db.query(
+          `SELECT id, department_id AS "departmentId", display_name AS "displayName", title FROM doctors
+          WHERE institution_id = $1 AND ($2::text IS NULL OR department_id = $2) ORDER BY id`,
+          [params.institutionId, query.departmentId ?? null],
+        ),
     });
     addRoute(router, registry, {
-      method: 'get', path: '/v1/hospitals/:institutionId/slots', summary: 'Free slots (from the HIS schedule)', tags: ['hospital'], audience: 'partner',
-      params: InstitutionParam, query: SlotQuery, response: z.array(FreeSlot), middleware: [partnerAuth(db, { userRequired: false })],
+      method: 'get',
+      path: '/v1/hospitals/:institutionId/slots',
+      summary: 'Free slots (from the HIS schedule)',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: InstitutionParam,
+      query: SlotQuery,
+      response: z.array(FreeSlot),
+      middleware: [partnerAuth(db, { userRequired: false })],
       handler: async ({ params, query }) => {
         const at = new Date(now());
         const free = await slots.listFreeSlots({
-          institutionId: params.institutionId, now: at, from: query.from ? new Date(query.from) : at,
+          institutionId: params.institutionId,
+          now: at,
+          from: query.from ? new Date(query.from) : at,
           to: query.to ? new Date(query.to) : new Date(at.getTime() + 14 * 86_400_000),
-          ...(query.doctorId ? { doctorId: query.doctorId } : {}), ...(query.departmentId ? { departmentId: query.departmentId } : {}),
+          ...(query.doctorId ? { doctorId: query.doctorId } : {}),
+          ...(query.departmentId ? { departmentId: query.departmentId } : {}),
         });
-        return free.map((s) => ({ slotId: s.id, doctorId: s.doctorId, departmentId: s.departmentId, startsAt: s.startsAt.toISOString(), durationMin: s.durationMin, feeMinor: s.feeMinor, currency: s.currency }));
+        return free.map((s) => ({
+          slotId: s.id,
+          doctorId: s.doctorId,
+          departmentId: s.departmentId,
+          startsAt: s.startsAt.toISOString(),
+          durationMin: s.durationMin,
+          feeMinor: s.feeMinor,
+          currency: s.currency,
+        }));
       },
     });
     addRoute(router, registry, {
-      method: 'post', path: '/v1/visits', summary: 'Book a slot: held at once (409 if taken), then the registration fee is due', tags: ['hospital'],
-      audience: 'partner', status: 201, body: BookVisitRequest, response: VisitCreated, middleware: [asUser, idempotency(db)],
+      method: 'post',
+      path: '/v1/visits',
+      summary: 'Book a slot: held at once (409 if taken), then the registration fee is due',
+      tags: ['hospital'],
+      audience: 'partner',
+      status: 201,
+      body: BookVisitRequest,
+      response: VisitCreated,
+      middleware: [asUser, idempotency(db)],
       handler: async ({ body }, req) => {
         const { userId, partnerId, user } = requirePartner(req);
-        if (user?.identityStatus !== 'verified') throw new DomainError(ErrorCode.Forbidden, 'a hospital booking needs a verified real-name identity');
+        if (user?.identityStatus !== 'verified')
+          throw new DomainError(ErrorCode.Forbidden, 'a hospital booking needs a verified real-name identity');
         const { timeZone, policy } = await hospitals.get(body.institutionId);
         const bookingRef = `B${randomBytes(9).toString('hex').toUpperCase()}`;
         const heldAt = now();
         // The rush-safe step: one conditional UPDATE; a taken slot is a 409 without asking the HIS.
-        const slot = await slots.holdSlot({ slotId: body.slotId, bookingRef, heldUntil: new Date(heldAt + (policy.holdMinutes + 1) * 60_000), now: new Date(heldAt) });
+        const slot = await slots.holdSlot({
+          slotId: body.slotId,
+          bookingRef,
+          heldUntil: new Date(heldAt + (policy.holdMinutes + 1) * 60_000),
+          now: new Date(heldAt),
+        });
         if (slot.institutionId !== body.institutionId) {
           await slots.releaseSlot(slot.id, bookingRef);
           throw new DomainError(ErrorCode.NotFound, `no slot ${body.slotId} at ${body.institutionId}`);
@@ -137,13 +222,33 @@ export function visitRoutes(deps: ApiDeps) {
         );
         const { userRef } = user;
         await temporal.workflow.start('hospitalVisit', {
-          taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [{ version: 1, institutionId: body.institutionId, bookingRef, slotId: slot.id, doctorId: slot.doctorId, departmentId: slot.departmentId,
-            slotStartMs: slot.startsAt.getTime(), durationMin: slot.durationMin, feeMinor: slot.feeMinor, currency: slot.currency, userRef,
-            timeZone, heldAtMs: heldAt, policy }],
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          workflowId,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          args: [
+            {
+              version: 1,
+              institutionId: body.institutionId,
+              bookingRef,
+              slotId: slot.id,
+              doctorId: slot.doctorId,
+              departmentId: slot.departmentId,
+              slotStartMs: slot.startsAt.getTime(),
+              durationMin: slot.durationMin,
+              feeMinor: slot.feeMinor,
+              currency: slot.currency,
+              userRef,
+              timeZone,
+              heldAtMs: heldAt,
+              policy,
+            },
+          ],
           typedSearchAttributes: [
-            { key: Vertical, value: 'hospital' }, { key: Institution, value: body.institutionId }, { key: UserRef, value: userRef },
-            { key: Stage, value: 'holding' }, { key: AmountDue, value: slot.feeMinor },
+            { key: Vertical, value: 'hospital' },
+            { key: Institution, value: body.institutionId },
+            { key: UserRef, value: userRef },
+            { key: Stage, value: 'holding' },
+            { key: AmountDue, value: slot.feeMinor },
           ],
           memo: { summary: `hospital visit ${bookingRef} at ${body.institutionId}` },
         });
@@ -151,53 +256,133 @@ export function visitRoutes(deps: ApiDeps) {
       },
     });
     addRoute(router, registry, {
-      method: 'get', path: '/v1/visits/:bookingRef', summary: 'Visit status and history', tags: ['hospital'], audience: 'partner',
-      params: BookingParam, response: VisitStatusView, middleware: [asUser],
+      method: 'get',
+      path: '/v1/visits/:bookingRef',
+      summary: 'Visit status and history',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: BookingParam,
+      response: VisitStatusView,
+      middleware: [asUser],
       handler: async ({ params }, req) => statusView(await handleOf(await ownVisit(req, params.bookingRef)).query(visitStatusQuery)),
     });
     addRoute(router, registry, {
-      method: 'get', path: '/v1/visits/:bookingRef/payments', summary: 'What to pay: the platform QR code of each open payment', tags: ['hospital'],
-      audience: 'partner', params: BookingParam, response: PaymentDue, middleware: [asUser],
+      method: 'get',
+      path: '/v1/visits/:bookingRef/payments',
+      summary: 'What to pay: the platform QR code of each open payment',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: BookingParam,
+      response: PaymentDue,
+      middleware: [asUser],
       handler: async ({ params }, req) => {
         const visit = await ownVisit(req, params.bookingRef);
-        const rows: Array<{ out_trade_no: string; step: string; amount_minor: string; currency: string; status: string; qr_code: string | null }> = await db.query(
+        const rows: Array<{
+          out_trade_no: string;
+          step: string;
+          amount_minor: string;
+          currency: string;
+          status: string;
+          qr_code: string | null;
+        }> = await db.query(
           'SELECT out_trade_no, step, amount_minor, currency, status, qr_code FROM payments WHERE journey_id = $1 ORDER BY created_at',
-          [workflowIds.hospitalVisit(visit.institution_id, visit.booking_ref)]);
-        return { payments: rows.map((r) => ({ outTradeNo: r.out_trade_no, step: r.step, amountMinor: Number(r.amount_minor), currency: r.currency.trim(), status: r.status, qrCode: r.status === 'created' ? r.qr_code : null })) };
+          [workflowIds.hospitalVisit(visit.institution_id, visit.booking_ref)],
+        );
+        return {
+          payments: rows.map((r) => ({
+            outTradeNo: r.out_trade_no,
+            step: r.step,
+            amountMinor: Number(r.amount_minor),
+            currency: r.currency.trim(),
+            status: r.status,
+            qrCode: r.status === 'created' ? r.qr_code : null,
+          })),
+        };
       },
     });
     addRoute(router, registry, {
-      method: 'post', path: '/v1/visits/:bookingRef/cancel', summary: 'Cancel (refund per the hospital rule)', tags: ['hospital'], audience: 'partner',
-      params: BookingParam, response: StageView, middleware: [asUser],
-      handler: async ({ params }, req) => updateVisit(await ownVisit(req, params.bookingRef), 'cancel', (h) => h.executeUpdate(cancelVisitUpdate, { args: [{ version: 1 }] })),
+      method: 'post',
+      path: '/v1/visits/:bookingRef/cancel',
+      summary: 'Cancel (refund per the hospital rule)',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: BookingParam,
+      response: StageView,
+      middleware: [asUser],
+      handler: async ({ params }, req) =>
+        updateVisit(await ownVisit(req, params.bookingRef), 'cancel', (h) =>
+          h.executeUpdate(cancelVisitUpdate, { args: [{ version: 1 }] }),
+        ),
     });
     addRoute(router, registry, {
-      method: 'post', path: '/v1/visits/:bookingRef/check-in', summary: 'Arrived at the hospital: join the doctor\'s queue', tags: ['hospital'],
-      audience: 'partner', params: BookingParam, body: CheckInRequest, response: StageView, middleware: [asUser],
-      handler: async ({ params }, req) => updateVisit(await ownVisit(req, params.bookingRef), 'check in', (h) => h.executeUpdate(checkInUpdate, { args: [{ version: 1, arrivedAtMs: now() }] })),
+      method: 'post',
+      path: '/v1/visits/:bookingRef/check-in',
+      summary: "Arrived at the hospital: join the doctor's queue",
+      tags: ['hospital'],
+      audience: 'partner',
+      params: BookingParam,
+      body: CheckInRequest,
+      response: StageView,
+      middleware: [asUser],
+      handler: async ({ params }, req) =>
+        updateVisit(await ownVisit(req, params.bookingRef), 'check in', (h) =>
+          h.executeUpdate(checkInUpdate, { args: [{ version: 1, arrivedAtMs: now() }] }),
+        ),
     });
     addRoute(router, registry, {
-      method: 'get', path: '/v1/visits/:bookingRef/queue', summary: 'Queue position and ETA', tags: ['hospital'], audience: 'partner',
-      params: BookingParam, response: QueueView, middleware: [asUser],
+      method: 'get',
+      path: '/v1/visits/:bookingRef/queue',
+      summary: 'Queue position and ETA',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: BookingParam,
+      response: QueueView,
+      middleware: [asUser],
       handler: async ({ params }, req) => queueView(await ownVisit(req, params.bookingRef)),
     });
     addRoute(router, registry, {
-      method: 'get', path: '/v1/visits/:bookingRef/queue/stream', summary: 'Queue position and ETA as server-sent events (event `queue`), until called',
-      tags: ['hospital'], audience: 'partner', params: BookingParam, response: QueueEvent, produces: 'text/event-stream', middleware: [asUser],
+      method: 'get',
+      path: '/v1/visits/:bookingRef/queue/stream',
+      summary: 'Queue position and ETA as server-sent events (event `queue`), until called',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: BookingParam,
+      response: QueueEvent,
+      produces: 'text/event-stream',
+      middleware: [asUser],
       handler: async ({ params }, req, res) => {
         const v = await ownVisit(req, params.bookingRef);
-        await streamQueue(req, res, { pollMs: config.QUEUE_STREAM_POLL_MS, heartbeatMs: 15_000, read: async () => ({ stage: (await handleOf(v).query(visitStatusQuery)).stage, ...(await queueView(v)) }) });
+        await streamQueue(req, res, {
+          pollMs: config.QUEUE_STREAM_POLL_MS,
+          heartbeatMs: 15_000,
+          read: async () => ({ stage: (await handleOf(v).query(visitStatusQuery)).stage, ...(await queueView(v)) }),
+        });
         return undefined;
       },
     });
     addRoute(router, registry, {
-      method: 'get', path: '/v1/visits/:bookingRef/results', summary: 'Lab results, decrypted for the patient only', tags: ['hospital'], audience: 'partner',
-      params: BookingParam, response: VisitResults, middleware: [asUser],
+      method: 'get',
+      path: '/v1/visits/:bookingRef/results',
+      summary: 'Lab results, decrypted for the patient only',
+      tags: ['hospital'],
+      audience: 'partner',
+      params: BookingParam,
+      response: VisitResults,
+      middleware: [asUser],
       handler: async ({ params }, req) => {
         const v = await ownVisit(req, params.bookingRef);
         const rows: Array<{ order_id: string; abnormal: boolean; received_at: Date; results_enc: string }> = await db.query(
-          'SELECT order_id, abnormal, received_at, results_enc FROM visit_results WHERE booking_ref = $1 ORDER BY order_id', [v.booking_ref]);
-        return { results: rows.map((r) => ({ orderId: r.order_id, abnormal: r.abnormal, receivedAt: r.received_at.toISOString(), report: JSON.parse(deps.pii.decrypt(r.results_enc)) as unknown })) };
+          'SELECT order_id, abnormal, received_at, results_enc FROM visit_results WHERE booking_ref = $1 ORDER BY order_id',
+          [v.booking_ref],
+        );
+        return {
+          results: rows.map((r) => ({
+            orderId: r.order_id,
+            abnormal: r.abnormal,
+            receivedAt: r.received_at.toISOString(),
+            report: JSON.parse(deps.pii.decrypt(r.results_enc)) as unknown,
+          })),
+        };
       },
     });
     return router;

@@ -4,11 +4,20 @@ export const InstitutionParam = z.object({ institutionId: z.string().regex(/^[A-
 export const BookingParam = z.object({ bookingRef: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/) });
 
 export const Department = z.object({ id: z.string(), name: z.string() }).meta({ id: 'Department' });
-export const Doctor = z.object({ id: z.string(), departmentId: z.string(), displayName: z.string(), title: z.string() }).meta({ id: 'Doctor' });
-export const FreeSlot = z.object({
-  slotId: z.string(), doctorId: z.string(), departmentId: z.string(), startsAt: z.string(), durationMin: z.number().int(),
-  feeMinor: z.number().int(), currency: z.string(),
-}).meta({ id: 'FreeSlot' });
+export const Doctor = z
+  .object({ id: z.string(), departmentId: z.string(), displayName: z.string(), title: z.string() })
+  .meta({ id: 'Doctor' });
+export const FreeSlot = z
+  .object({
+    slotId: z.string(),
+    doctorId: z.string(),
+    departmentId: z.string(),
+    startsAt: z.string(),
+    durationMin: z.number().int(),
+    feeMinor: z.number().int(),
+    currency: z.string(),
+  })
+  .meta({ id: 'FreeSlot' });
 
 export const SlotQuery = z.object({
   doctorId: z.string().optional(),
@@ -17,31 +26,67 @@ export const SlotQuery = z.object({
   to: z.iso.datetime().optional(),
 });
 
-export const BookVisitRequest = z.object({
-  institutionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  slotId: z.string().min(1).max(200),
-}).meta({ id: 'BookVisitRequest' });
+export const BookVisitRequest = z
+  .object({
+    institutionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    slotId: z.string().min(1).max(200),
+  })
+  .meta({ id: 'BookVisitRequest' });
 export type BookVisitRequest = z.infer<typeof BookVisitRequest>;
 
 export const VisitCreated = z.object({ bookingRef: z.string(), stage: z.string(), heldUntil: z.string() }).meta({ id: 'VisitCreated' });
 
-export const VisitStatusView = z.object({
-  bookingRef: z.string(), institutionId: z.string(), stage: z.string(), slotStart: z.string(), amountDueMinor: z.number().int(), currency: z.string(),
-  registration: z.object({ outTradeNo: z.string(), status: z.string(), refundedMinor: z.number().int() }),
-  queue: z.object({ position: z.number().int().nullable(), etaMinutes: z.number().int().nullable(), calledAt: z.string().nullable() }),
-  orders: z.array(z.object({ orderId: z.string(), amountMinor: z.number().int(), currency: z.string(), status: z.string(), outTradeNo: z.string().nullable(), resultsDelivered: z.boolean() })),
-  resultOrderIds: z.array(z.string()),
-  notices: z.array(z.object({ kind: z.string(), at: z.string() })),
-}).meta({ id: 'VisitStatus' });
+export const VisitStatusView = z
+  .object({
+    bookingRef: z.string(),
+    institutionId: z.string(),
+    stage: z.string(),
+    slotStart: z.string(),
+    amountDueMinor: z.number().int(),
+    currency: z.string(),
+    registration: z.object({ outTradeNo: z.string(), status: z.string(), refundedMinor: z.number().int() }),
+    queue: z.object({ position: z.number().int().nullable(), etaMinutes: z.number().int().nullable(), calledAt: z.string().nullable() }),
+    orders: z.array(
+      z.object({
+        orderId: z.string(),
+        amountMinor: z.number().int(),
+        currency: z.string(),
+        status: z.string(),
+        outTradeNo: z.string().nullable(),
+        resultsDelivered: z.boolean(),
+      }),
+    ),
+    resultOrderIds: z.array(z.string()),
+    notices: z.array(z.object({ kind: z.string(), at: z.string() })),
+  })
+  .meta({ id: 'VisitStatus' });
 
-export const PaymentDue = z.object({
-  payments: z.array(z.object({ outTradeNo: z.string(), step: z.string(), amountMinor: z.number().int(), currency: z.string(), status: z.string(), qrCode: z.string().nullable() })),
-}).meta({ id: 'PaymentDue' });
+export const PaymentDue = z
+  .object({
+    payments: z.array(
+      z.object({
+        outTradeNo: z.string(),
+        step: z.string(),
+        amountMinor: z.number().int(),
+        currency: z.string(),
+        status: z.string(),
+        qrCode: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'PaymentDue' });
 
-export const QueueView = z.object({ status: z.string(), position: z.number().int().nullable(), etaMinutes: z.number().int().nullable() }).meta({ id: 'QueueView' });
-export const QueueEvent = QueueView.extend({ stage: z.string() }).meta({ id: 'QueueEvent', description: 'data of each `queue` server-sent event' });
+export const QueueView = z
+  .object({ status: z.string(), position: z.number().int().nullable(), etaMinutes: z.number().int().nullable() })
+  .meta({ id: 'QueueView' });
+export const QueueEvent = QueueView.extend({ stage: z.string() }).meta({
+  id: 'QueueEvent',
+  description: 'data of each `queue` server-sent event',
+});
 export const CheckInRequest = z.object({}).meta({ id: 'CheckInRequest' });
 export const StageView = z.object({ stage: z.string(), refundMinor: z.number().int().optional() }).meta({ id: 'StageView' });
-export const VisitResults = z.object({
-  results: z.array(z.object({ orderId: z.string(), abnormal: z.boolean(), receivedAt: z.string(), report: z.unknown() })),
-}).meta({ id: 'VisitResults' });
+export const VisitResults = z
+  .object({
+    results: z.array(z.object({ orderId: z.string(), abnormal: z.boolean(), receivedAt: z.string(), report: z.unknown() })),
+  })
+  .meta({ id: 'VisitResults' });

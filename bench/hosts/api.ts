@@ -28,7 +28,9 @@ async function main(): Promise<void> {
 
   const bareApp = express();
   bareApp.disable('x-powered-by');
-  bareApp.get('/bare', (_req, res) => { res.json({ ok: true }); });
+  bareApp.get('/bare', (_req, res) => {
+    res.json({ ok: true });
+  });
   const bare = await new Promise<Server>((resolve, reject) => {
     const s = bareApp.listen(0, config.API_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -39,7 +41,13 @@ async function main(): Promise<void> {
   const echo = new MllpServer({ host: config.MLLP_HOST, port: 0, handler: async (message) => message, drainTimeoutMs: 1_000 });
   const { port: echoPort } = await echo.start();
 
-  const ready: ApiHostReady = { kind: 'ready', apiUrl: api.url, mllpPort: api.mllpPort, bareUrl: `http://${config.API_HOST}:${barePort}`, echoPort };
+  const ready: ApiHostReady = {
+    kind: 'ready',
+    apiUrl: api.url,
+    mllpPort: api.mllpPort,
+    bareUrl: `http://${config.API_HOST}:${barePort}`,
+    echoPort,
+  };
   process.send?.(ready);
 
   let stopping = false;
@@ -62,6 +70,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench api host failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench api host failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => worker.shutdown());
   process.once('SIGINT', () => worker.shutdown());
   // The bench went away without stopping us: do not outlive it.
-  process.once('disconnect', () => { if (worker.getState() === 'RUNNING') worker.shutdown(); });
+  process.once('disconnect', () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  });
   process.send?.({ kind: 'ready' });
   await worker.run();
   await connection.close();
@@ -36,6 +38,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench bare worker failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench bare worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -59,7 +59,10 @@ export function firstMessage<T>(child: Child, kind: string, timeoutMs = 60_000):
   return Promise.race([
     child.exited,
     new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${child.name}: no "${kind}" message within ${timeoutMs} ms:\n${child.tail()}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${child.name}: no "${kind}" message within ${timeoutMs} ms:\n${child.tail()}`)),
+        timeoutMs,
+      );
       const onMessage = (m: unknown): void => {
         if (typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === kind) {
           clearTimeout(timer);

@@ -18,21 +18,42 @@ export function buildHl7Mix(count: number, tag: string): string[] {
   for (let i = 0; i < count; i++) {
     const bookingRef = `BH${tag}${String(i).padStart(7, '0')}`;
     const booking: SimBooking = {
-      bookingRef, slotId: `bench-hl7:HD001:${i}`, patient: { id: `BP${String(i).padStart(7, '0')}`, assigningAuthority: 'HIS' },
-      doctorId: 'HD001', departmentId: 'GEN', status: 'booked', visitNumber: `V${String(i).padStart(6, '0')}`,
-      arrivedAt: start, calledAt: undefined, paid: {},
+      bookingRef,
+      slotId: `bench-hl7:HD001:${i}`,
+      patient: { id: `BP${String(i).padStart(7, '0')}`, assigningAuthority: 'HIS' },
+      doctorId: 'HD001',
+      departmentId: 'GEN',
+      status: 'booked',
+      visitNumber: `V${String(i).padStart(6, '0')}`,
+      arrivedAt: start,
+      calledAt: undefined,
+      paid: {},
     };
     const order: SimOrder = {
-      orderId: `O${tag}${i}`, bookingRef, currency: 'CNY', totalMinor: 4500, resultsSent: false,
+      orderId: `O${tag}${i}`,
+      bookingRef,
+      currency: 'CNY',
+      totalMinor: 4500,
+      resultsSent: false,
       items: [{ code: 'CBC', text: 'Blood count', priceMinor: 4500, quantity: 1 }],
     };
     switch (i % 4) {
       case 0:
-        out.push(buildSiu('S14', {
-          sendingApplication: identity.application, sendingFacility: identity.facility, receivingApplication: 'CAUSEWAY', receivingFacility: 'CAUSEWAY',
-          bookingRef, fillerAppointmentId: booking.slotId, slotStart: start, durationMinutes: 15, doctor: { id: 'HD001' }, department: { code: 'GEN' },
-          patient: booking.patient,
-        }));
+        out.push(
+          buildSiu('S14', {
+            sendingApplication: identity.application,
+            sendingFacility: identity.facility,
+            receivingApplication: 'CAUSEWAY',
+            receivingFacility: 'CAUSEWAY',
+            bookingRef,
+            fillerAppointmentId: booking.slotId,
+            slotStart: start,
+            durationMinutes: 15,
+            doctor: { id: 'HD001' },
+            department: { code: 'GEN' },
+            patient: booking.patient,
+          }),
+        );
         break;
       case 1:
         out.push(buildOrders(identity, booking, order, 'ORM'));
@@ -41,10 +62,12 @@ export function buildHl7Mix(count: number, tag: string): string[] {
         out.push(buildOrders(identity, booking, order, 'OML'));
         break;
       default:
-        out.push(buildResults(identity, booking, order, [
-          { code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' },
-          { code: 'WBC', text: 'White cells', value: '6.1', units: '10*9/L', referenceRange: '3.5-9.5', abnormalFlag: 'N' },
-        ]));
+        out.push(
+          buildResults(identity, booking, order, [
+            { code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' },
+            { code: 'WBC', text: 'White cells', value: '6.1', units: '10*9/L', referenceRange: '3.5-9.5', abnormalFlag: 'N' },
+          ]),
+        );
     }
   }
   return out;

@@ -21,28 +21,40 @@ export class JsonHttp {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
   }
 
-  request<T = unknown>(method: string, path: string, opts: { headers?: Record<string, string>; body?: unknown } = {}): Promise<HttpAnswer<T>> {
+  request<T = unknown>(
+    method: string,
+    path: string,
+    opts: { headers?: Record<string, string>; body?: unknown } = {},
+  ): Promise<HttpAnswer<T>> {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     return new Promise((resolve, reject) => {
-      const req = http.request({
-        host: this.base.hostname, port: this.base.port, method, path, agent: this.agent,
-        headers: {
-          ...this.defaults, ...opts.headers,
-          ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+      const req = http.request(
+        {
+          host: this.base.hostname,
+          port: this.base.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: {
+            ...this.defaults,
+            ...opts.headers,
+            ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+          },
         },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
-          } catch {
-            reject(new Error(`${method} ${path}: ${res.statusCode ?? 0} with a body that is not JSON`));
-          }
-        });
-      });
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            try {
+              resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
+            } catch {
+              reject(new Error(`${method} ${path}: ${res.statusCode ?? 0} with a body that is not JSON`));
+            }
+          });
+        },
+      );
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer within 60 s`)));
       req.on('error', reject);
       req.end(payload);

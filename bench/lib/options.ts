@@ -27,16 +27,30 @@ const Sizes = z.object({
 type Sizes = z.infer<typeof Sizes>;
 
 const FULL: Sizes = {
-  journeyVisits: 300, journeyConcurrency: 40, journeyWarmup: 10,
-  rushPatients: 1000, rushSlots: 100, rushConnections: 256,
-  hl7Messages: 6000, hl7Connections: 4,
-  readsVisits: 8, readsConnections: 16, readsSeconds: 10,
+  journeyVisits: 300,
+  journeyConcurrency: 40,
+  journeyWarmup: 10,
+  rushPatients: 1000,
+  rushSlots: 100,
+  rushConnections: 256,
+  hl7Messages: 6000,
+  hl7Connections: 4,
+  readsVisits: 8,
+  readsConnections: 16,
+  readsSeconds: 10,
 };
 const QUICK: Sizes = {
-  journeyVisits: 30, journeyConcurrency: 10, journeyWarmup: 3,
-  rushPatients: 200, rushSlots: 20, rushConnections: 64,
-  hl7Messages: 600, hl7Connections: 2,
-  readsVisits: 3, readsConnections: 8, readsSeconds: 3,
+  journeyVisits: 30,
+  journeyConcurrency: 10,
+  journeyWarmup: 3,
+  rushPatients: 200,
+  rushSlots: 20,
+  rushConnections: 64,
+  hl7Messages: 600,
+  hl7Connections: 2,
+  readsVisits: 3,
+  readsConnections: 8,
+  readsSeconds: 3,
 };
 
 export const BenchOptions = Sizes.extend({
@@ -74,8 +88,9 @@ function parseArgv(argv: readonly string[]): Map<string, string> {
 }
 
 export function usage(): string {
-  const sizes = (Object.keys(FULL) as Array<keyof Sizes>)
-    .map((k) => `  --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${envName(k)}) default ${FULL[k]}, quick ${QUICK[k]}`);
+  const sizes = (Object.keys(FULL) as Array<keyof Sizes>).map(
+    (k) => `  --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${envName(k)}) default ${FULL[k]}, quick ${QUICK[k]}`,
+  );
   return [
     'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads] [--size=value …]',
     '  --quick (BENCH_SCALE=quick)       smoke-run sizes',
@@ -103,7 +118,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
   const parsed = BenchOptions.safeParse({
     ...sizes,
     scale,
-    only: only ? only.split(',').map((s) => s.trim()).filter(Boolean) : [...SCENARIOS],
+    only: only
+      ? only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [...SCENARIOS],
     logLevel: pick('log-level', 'BENCH_LOG_LEVEL') ?? 'error',
     adminUrl: pick('admin-url', 'BENCH_DATABASE_ADMIN_URL') ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     outDir: path.join(repoRoot, 'bench', 'results'),

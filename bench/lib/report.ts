@@ -63,7 +63,14 @@ export function machineInfo(): Omit<BenchResults['machine'], 'loadAverageAfter'>
 const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const lat = (l: LatencySummary | undefined): string => (l && l.count > 0 ? `${fmt(l.p50Ms)} / ${fmt(l.p99Ms)}` : '—');
 
-const CPU_COLUMNS: Array<[string, string]> = [['api', 'API'], ['worker', 'worker'], ['bareWorker', 'bare worker'], ['temporal', 'Temporal'], ['postgres', 'PostgreSQL'], ['bench', 'bench (load + simulators)']];
+const CPU_COLUMNS: Array<[string, string]> = [
+  ['api', 'API'],
+  ['worker', 'worker'],
+  ['bareWorker', 'bare worker'],
+  ['temporal', 'Temporal'],
+  ['postgres', 'PostgreSQL'],
+  ['bench', 'bench (load + simulators)'],
+];
 
 /** Where each phase's CPU went, one row per distinct phase (a phase shared by two rows is shown once). */
 function cpuTable(r: BenchResults): string[] {
@@ -72,16 +79,24 @@ function cpuTable(r: BenchResults): string[] {
   const add = (label: string, u: Usage | null): void => {
     if (!u || seen.has(u)) return;
     seen.add(u);
-    rows.push(`| ${label} | ${CPU_COLUMNS.map(([k]) => (u.cpu[k] === null || u.cpu[k] === undefined ? '—' : String(u.cpu[k]))).join(' | ')} |`);
+    rows.push(
+      `| ${label} | ${CPU_COLUMNS.map(([k]) => (u.cpu[k] === null || u.cpu[k] === undefined ? '—' : String(u.cpu[k]))).join(' | ')} |`,
+    );
   };
   for (const c of r.comparisons) {
     add(c.scenario, c.usage.measured);
     add(`floor: ${c.floor.what}`, c.usage.floor);
   }
-  return rows.length === 0 ? [] : [
-    '', 'CPU seconds per phase (other people\'s processes on the machine not included):', '',
-    `| phase | ${CPU_COLUMNS.map(([, l]) => l).join(' | ')} |`, `| --- |${CPU_COLUMNS.map(() => ' --- |').join('')}`, ...rows,
-  ];
+  return rows.length === 0
+    ? []
+    : [
+        '',
+        "CPU seconds per phase (other people's processes on the machine not included):",
+        '',
+        `| phase | ${CPU_COLUMNS.map(([, l]) => l).join(' | ')} |`,
+        `| --- |${CPU_COLUMNS.map(() => ' --- |').join('')}`,
+        ...rows,
+      ];
 }
 
 export function markdown(r: BenchResults): string {
@@ -97,11 +112,16 @@ export function markdown(r: BenchResults): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const c of r.comparisons) {
-    const goal = c.goalPercent === undefined || c.ratioPercent === null ? '' : ` (goal ≥${c.goalPercent}% ${c.ratioPercent >= c.goalPercent ? '✅' : '❌'})`;
+    const goal =
+      c.goalPercent === undefined || c.ratioPercent === null
+        ? ''
+        : ` (goal ≥${c.goalPercent}% ${c.ratioPercent >= c.goalPercent ? '✅' : '❌'})`;
     const ratio = c.ratioPercent === null ? '—' : `${c.ratioPercent}%${goal}`;
     const checks = c.checks.length === 0 ? '—' : c.checks.map((k) => `${k.ok ? '✅' : '❌'} ${k.name}`).join('<br>');
-    lines.push(`| ${c.scenario} | ${fmt(c.measured.rate)} ${c.measured.unit} — ${c.measured.what} | ${fmt(c.floor.rate)} ${c.floor.unit} — ${c.floor.what} | ${ratio} | ` +
-      `${lat(c.measured.latency)} | ${lat(c.floor.latency)} | ${c.memory} | ${checks} |`);
+    lines.push(
+      `| ${c.scenario} | ${fmt(c.measured.rate)} ${c.measured.unit} — ${c.measured.what} | ${fmt(c.floor.rate)} ${c.floor.unit} — ${c.floor.what} | ${ratio} | ` +
+        `${lat(c.measured.latency)} | ${lat(c.floor.latency)} | ${c.memory} | ${checks} |`,
+    );
   }
   const notes = r.comparisons.flatMap((c) => c.notes.map((n) => `- **${c.scenario}**: ${n}`));
   if (notes.length > 0) lines.push('', ...notes);

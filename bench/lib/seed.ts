@@ -25,7 +25,11 @@ export async function insertPartner(db: DataSource, apiKey: string): Promise<str
  * A hospital. `hisPort` is where its HIS listens (the simulator); without one, 127.0.0.1 is still its
  * MLLP host, which registers the loopback address as its source (the MLLP sender check).
  */
-export async function insertHospital(db: DataSource, pii: PiiCipher, h: { id: string; secret: string; hisPort: number | null; policy: Partial<HospitalPolicy> }): Promise<void> {
+export async function insertHospital(
+  db: DataSource,
+  pii: PiiCipher,
+  h: { id: string; secret: string; hisPort: number | null; policy: Partial<HospitalPolicy> },
+): Promise<void> {
   await db.query(
     `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port, settings)
      VALUES ($1, 'hospital', $2, $3, $4, $5, $6, $7)`,
@@ -34,7 +38,13 @@ export async function insertHospital(db: DataSource, pii: PiiCipher, h: { id: st
 }
 
 /** `count` verified users of the partner, inserted in one statement per thousand. Returns their ids. */
-export async function insertVerifiedUsers(db: DataSource, pii: PiiCipher, partnerId: string, count: number, tag: string): Promise<string[]> {
+export async function insertVerifiedUsers(
+  db: DataSource,
+  pii: PiiCipher,
+  partnerId: string,
+  count: number,
+  tag: string,
+): Promise<string[]> {
   const ids: string[] = [];
   const CHUNK = 1000;
   for (let at = 0; at < count; at += CHUNK) {
@@ -43,8 +53,15 @@ export async function insertVerifiedUsers(db: DataSource, pii: PiiCipher, partne
       const syntheticIdNumber = `BENCH-${tag}-${String(at + k).padStart(6, '0')}`;
       const syntheticPhone = `1990000${String(at + k).padStart(4, '0')}`;
       ids.push(id);
-      return [id, pii.lookupHash('id_number', syntheticIdNumber), pii.encrypt(syntheticIdNumber), pii.encrypt('Bench Patient'),
-        pii.encrypt(syntheticPhone), pii.lookupHash('phone', syntheticPhone), pii.lookupHash('user_ref', id).slice(0, 32)];
+      return [
+        id,
+        pii.lookupHash('id_number', syntheticIdNumber),
+        pii.encrypt(syntheticIdNumber),
+        pii.encrypt('Bench Patient'),
+        pii.encrypt(syntheticPhone),
+        pii.lookupHash('phone', syntheticPhone),
+        pii.lookupHash('user_ref', id).slice(0, 32),
+      ];
     });
     const column = (i: number): string[] => rows.map((r) => r[i] as string);
     await db.query(
@@ -64,14 +81,24 @@ export interface Schedule {
 }
 
 /** Tomorrow's slots (institution time), `perDoctor` for each doctor, open for booking from `opensAt`. */
-export async function seedSlots(db: DataSource, s: { institutionId: string; doctorIds: string[]; perDoctor: number; opensAt?: Date }): Promise<Schedule> {
+export async function seedSlots(
+  db: DataSource,
+  s: { institutionId: string; doctorIds: string[]; perDoctor: number; opensAt?: Date },
+): Promise<Schedule> {
   const department = { id: 'GEN', name: 'General medicine' };
   const tomorrow = addDays(serviceDayOf(Date.now(), TIME_ZONE), 1);
   const { slotIds } = await seedSchedule(db, {
-    institutionId: s.institutionId, departments: [department],
+    institutionId: s.institutionId,
+    departments: [department],
     doctors: s.doctorIds.map((id) => ({ id, departmentId: department.id, displayName: `Doctor ${id}` })),
-    days: [tomorrow], slotsPerDoctorPerDay: s.perDoctor, feeMinor: FEE_MINOR, currency: CURRENCY,
-    opensAt: s.opensAt ?? new Date(Date.now() - 60_000), timeZone: TIME_ZONE, firstSlotAt: '07:00', slotMinutes: 3,
+    days: [tomorrow],
+    slotsPerDoctorPerDay: s.perDoctor,
+    feeMinor: FEE_MINOR,
+    currency: CURRENCY,
+    opensAt: s.opensAt ?? new Date(Date.now() - 60_000),
+    timeZone: TIME_ZONE,
+    firstSlotAt: '07:00',
+    slotMinutes: 3,
   });
   const byDoctor = new Map<string, string[]>(s.doctorIds.map((d) => [d, []]));
   slotIds.forEach((id, i) => byDoctor.get(s.doctorIds[Math.floor(i / s.perDoctor)] ?? '')?.push(id));

@@ -50,7 +50,9 @@ async function waitForPollers(client: Client, taskQueue: string, who: Child, tim
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const res = await client.workflowService.describeTaskQueue({
-      namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      namespace: 'default',
+      taskQueue: { name: taskQueue },
+      taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
     });
     if ((res.pollers?.length ?? 0) > 0) return;
     await Promise.race([who.exited, new Promise((r) => setTimeout(r, 200))]);
@@ -145,9 +147,17 @@ async function build(options: BenchOptions, say: (m: string) => void, teardown: 
   // The real worker entry point, unchanged; payment notifications go to the API it was told about.
   const worker = spawnNode('worker', path.join(DIST, 'worker', 'main.js'), { ...platformEnv, PUBLIC_BASE_URL: api.apiUrl });
   teardown.add('stop worker', () => worker.stop());
-  const bareWorker = spawnNode('bare-worker', path.join(DIST, 'bench', 'hosts', 'bareWorker.js'), toEnv({
-    PATH: options.path, BENCH_TEMPORAL_ADDRESS: server.address, BENCH_BARE_TASK_QUEUE: bareTaskQueue, BENCH_BARE_BUNDLE: bundles.bare,
-  }), { ipc: true });
+  const bareWorker = spawnNode(
+    'bare-worker',
+    path.join(DIST, 'bench', 'hosts', 'bareWorker.js'),
+    toEnv({
+      PATH: options.path,
+      BENCH_TEMPORAL_ADDRESS: server.address,
+      BENCH_BARE_TASK_QUEUE: bareTaskQueue,
+      BENCH_BARE_BUNDLE: bundles.bare,
+    }),
+    { ipc: true },
+  );
   teardown.add('stop bare worker', () => bareWorker.stop());
   // Runs before the processes stop: closing the simulators closes the keep-alive connections the worker
   // holds to them, which would otherwise keep a stopped worker process alive (worker/main.ts does not exit by itself).
@@ -155,15 +165,34 @@ async function build(options: BenchOptions, say: (m: string) => void, teardown: 
   await Promise.all([waitForPollers(temporal, taskQueue, worker), waitForPollers(temporal, bareTaskQueue, bareWorker)]);
 
   const temporalPid = findTemporalServerPid();
-  const usage = new ProcessSampler(() => ({ api: apiChild.pid, worker: worker.pid, bareWorker: bareWorker.pid, temporal: temporalPid, bench: process.pid }), db, database.name);
+  const usage = new ProcessSampler(
+    () => ({ api: apiChild.pid, worker: worker.pid, bareWorker: bareWorker.pid, temporal: temporalPid, bench: process.pid }),
+    db,
+    database.name,
+  );
   teardown.add('stop usage sampler', () => usage.stop());
 
   return {
-    options, keys, db, databaseUrl: database.url, databaseName: database.name, pii, temporal, taskQueue, bareTaskQueue, api, payment, partner, usage,
+    options,
+    keys,
+    db,
+    databaseUrl: database.url,
+    databaseName: database.name,
+    pii,
+    temporal,
+    taskQueue,
+    bareTaskQueue,
+    api,
+    payment,
+    partner,
+    usage,
     processes: { api: apiChild, worker, bareWorker },
     startHis: async (facility, doctorIds) => {
       const sim = await startHisSimulator({
-        host: '127.0.0.1', port: 0, causeway: { host: '127.0.0.1', port: api.mllpPort }, facility,
+        host: '127.0.0.1',
+        port: 0,
+        causeway: { host: '127.0.0.1', port: api.mllpPort },
+        facility,
         departments: [{ id: 'GEN', name: 'General medicine' }],
         doctors: doctorIds.map((id) => ({ id, name: `Doctor ${id}`, departmentId: 'GEN' })),
         // Results follow as soon as an order is paid in full (DFT^P03), like a fast laboratory.

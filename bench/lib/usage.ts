@@ -40,7 +40,11 @@ function stat(pid: number): { comm: string; ppid: number; cpu: number } | null {
     const close = raw.lastIndexOf(')');
     const fields = raw.slice(close + 2).split(' ');
     // After "(comm)": state ppid … utime (14th field overall) stime (15th).
-    return { comm: raw.slice(raw.indexOf('(') + 1, close), ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / CLK_TCK };
+    return {
+      comm: raw.slice(raw.indexOf('(') + 1, close),
+      ppid: Number(fields[1]),
+      cpu: (Number(fields[11]) + Number(fields[12])) / CLK_TCK,
+    };
   } catch {
     return null;
   }

@@ -31,7 +31,8 @@ export class VisitDriver {
   /** POST /v1/visits: the slot is held at once (201) or taken (409). */
   async book(userId: string, slotId: string): Promise<VisitRef> {
     const res = await this.http.request<{ bookingRef?: string }>('POST', '/v1/visits', {
-      headers: partnerHeaders(this.apiKey, userId), body: { institutionId: this.institutionId, slotId },
+      headers: partnerHeaders(this.apiKey, userId),
+      body: { institutionId: this.institutionId, slotId },
     });
     if (res.status !== 201 || !res.body.bookingRef) throw new Error(`booking answered ${res.status}`);
     const bookingRef = res.body.bookingRef;
@@ -42,7 +43,10 @@ export class VisitDriver {
   async pay(v: VisitRef, step: string): Promise<void> {
     await this.watcher.payment(v.journeyId, step);
     const res = await this.http.request<{ payments: Array<{ outTradeNo: string; step: string; qrCode: string | null }> }>(
-      'GET', `/v1/visits/${v.bookingRef}/payments`, { headers: partnerHeaders(this.apiKey, v.userId) });
+      'GET',
+      `/v1/visits/${v.bookingRef}/payments`,
+      { headers: partnerHeaders(this.apiKey, v.userId) },
+    );
     const due = res.body.payments.find((p) => p.step === step && p.qrCode);
     if (res.status !== 200 || !due) throw new Error(`payments of ${v.bookingRef} answered ${res.status} without a QR code for ${step}`);
     this.payment.buyer.scan(due.outTradeNo);
@@ -55,9 +59,11 @@ export class VisitDriver {
     await this.pay(v, 'registration');
     await this.watcher.stage(v.bookingRef, 'booked');
     const res = await this.http.request<{ stage?: string }>('POST', `/v1/visits/${v.bookingRef}/check-in`, {
-      headers: partnerHeaders(this.apiKey, v.userId), body: {},
+      headers: partnerHeaders(this.apiKey, v.userId),
+      body: {},
     });
-    if (res.status !== 200 || res.body.stage !== 'queued') throw new Error(`check-in of ${v.bookingRef} answered ${res.status} ${res.body.stage ?? ''}`);
+    if (res.status !== 200 || res.body.stage !== 'queued')
+      throw new Error(`check-in of ${v.bookingRef} answered ${res.status} ${res.body.stage ?? ''}`);
     return v;
   }
 
@@ -69,7 +75,10 @@ export class VisitDriver {
    */
   async treatAndClose(v: VisitRef, doctorId: string): Promise<void> {
     const orderId = `L${v.bookingRef.slice(1)}`;
-    const placed = await this.his.placeOrders(v.bookingRef, { items: [{ code: 'CBC', text: 'Blood count', priceMinor: ORDER_PRICE_MINOR }], orderId });
+    const placed = await this.his.placeOrders(v.bookingRef, {
+      items: [{ code: 'CBC', text: 'Blood count', priceMinor: ORDER_PRICE_MINOR }],
+      orderId,
+    });
     if (placed.sent.outcome !== 'AA') throw new Error(`orders for ${v.bookingRef} were answered ${placed.sent.outcome}`);
     await this.pay(v, `order-${orderId}`);
     await this.watcher.notice(v.journeyId, 'results_ready');
@@ -78,7 +87,10 @@ export class VisitDriver {
       throw new Error(`the HIS called ${called?.bookingRef ?? 'nobody'} (${called?.sent.outcome ?? '-'}) instead of ${v.bookingRef}`);
     }
     await this.watcher.stage(v.bookingRef, 'closed');
-    const results = await this.http.request<{ results?: unknown[] }>('GET', `/v1/visits/${v.bookingRef}/results`, { headers: partnerHeaders(this.apiKey, v.userId) });
-    if (results.status !== 200 || results.body.results?.length !== 1) throw new Error(`results of ${v.bookingRef} answered ${results.status}`);
+    const results = await this.http.request<{ results?: unknown[] }>('GET', `/v1/visits/${v.bookingRef}/results`, {
+      headers: partnerHeaders(this.apiKey, v.userId),
+    });
+    if (results.status !== 200 || results.body.results?.length !== 1)
+      throw new Error(`results of ${v.bookingRef} answered ${results.status}`);
   }
 }

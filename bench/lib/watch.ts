@@ -23,7 +23,11 @@ export class Watcher {
   private readonly timer: NodeJS.Timeout;
   private busy = false;
 
-  constructor(private readonly db: DataSource, intervalMs = 20, private readonly timeoutMs = 180_000) {
+  constructor(
+    private readonly db: DataSource,
+    intervalMs = 20,
+    private readonly timeoutMs = 180_000,
+  ) {
     this.timer = setInterval(() => void this.tick(), intervalMs);
   }
 
@@ -60,31 +64,42 @@ export class Watcher {
       await Promise.all([
         this.check('stage', async (keys) => {
           const refs = keys.map((k) => k.split('|')[0]);
-          const rows: Array<{ booking_ref: string; stage: string }> = await this.db.query('SELECT booking_ref, stage FROM visits WHERE booking_ref = ANY($1)', [refs]);
+          const rows: Array<{ booking_ref: string; stage: string }> = await this.db.query(
+            'SELECT booking_ref, stage FROM visits WHERE booking_ref = ANY($1)',
+            [refs],
+          );
           const failed = new Map(rows.filter((r) => FAILED_STAGES.has(r.stage)).map((r) => [r.booking_ref, r.stage]));
           return { found: new Set(rows.map((r) => `${r.booking_ref}|${r.stage}`)), failed: (key) => failed.get(key.split('|')[0] ?? '') };
         }),
         this.check('payment', async (keys) => {
           const ids = keys.map((k) => k.split('|')[0]);
           const rows: Array<{ journey_id: string; step: string }> = await this.db.query(
-            'SELECT journey_id, step FROM payments WHERE journey_id = ANY($1) AND qr_code IS NOT NULL', [ids]);
+            'SELECT journey_id, step FROM payments WHERE journey_id = ANY($1) AND qr_code IS NOT NULL',
+            [ids],
+          );
           return { found: new Set(rows.map((r) => `${r.journey_id}|${r.step}`)) };
         }),
         this.check('notice', async (keys) => {
           const ids = keys.map((k) => k.split('|')[0]);
           const rows: Array<{ journey_id: string; kind: string }> = await this.db.query(
-            'SELECT journey_id, kind FROM notifications WHERE journey_id = ANY($1)', [ids]);
+            'SELECT journey_id, kind FROM notifications WHERE journey_id = ANY($1)',
+            [ids],
+          );
           return { found: new Set(rows.map((r) => `${r.journey_id}|${r.kind}`)) };
         }),
       ]);
     } catch (err) {
-      for (const list of Object.values(this.waiters)) for (const w of list.splice(0)) w.reject(err instanceof Error ? err : new Error(String(err)));
+      for (const list of Object.values(this.waiters))
+        for (const w of list.splice(0)) w.reject(err instanceof Error ? err : new Error(String(err)));
     } finally {
       this.busy = false;
     }
   }
 
-  private async check(kind: Kind, query: (keys: string[]) => Promise<{ found: Set<string>; failed?: (key: string) => string | undefined }>): Promise<void> {
+  private async check(
+    kind: Kind,
+    query: (keys: string[]) => Promise<{ found: Set<string>; failed?: (key: string) => string | undefined }>,
+  ): Promise<void> {
     if (this.waiters[kind].length === 0) return;
     const { found, failed } = await query([...new Set(this.waiters[kind].map((w) => w.key))]);
     const now = Date.now();

@@ -35,7 +35,12 @@ export async function hl7Scenario(stack: Stack, say: (m: string) => void): Promi
   for (const m of timed) parseHl7(m);
   const parseMs = nowMs() - p0;
   const parseUsage = await endParse();
-  const parse: Figure = { what: 'parsing alone (hl7 codec on hl7-standard), one thread', rate: perSecond(n, parseMs), unit: 'msg/s', details: { messages: n, elapsedMs: Math.round(parseMs) } };
+  const parse: Figure = {
+    what: 'parsing alone (hl7 codec on hl7-standard), one thread',
+    rate: perSecond(n, parseMs),
+    unit: 'msg/s',
+    details: { messages: n, elapsedMs: Math.round(parseMs) },
+  };
 
   say(`hl7 floor: ${n} messages over ${k} connections to an MLLP echo…`);
   await stream(stack, stack.api.echoPort, messages.slice(0, warmup), k);
@@ -50,22 +55,32 @@ export async function hl7Scenario(stack: Stack, say: (m: string) => void): Promi
   const d0 = nowMs();
   let pending = -1;
   while (nowMs() - d0 < 120_000) {
-    const rows: Array<{ pending: number }> = await stack.db.query(`SELECT count(*) FILTER (WHERE status = 'received')::int AS pending FROM inbox_messages WHERE sender = $1`, [sender]);
+    const rows: Array<{ pending: number }> = await stack.db.query(
+      `SELECT count(*) FILTER (WHERE status = 'received')::int AS pending FROM inbox_messages WHERE sender = $1`,
+      [sender],
+    );
     pending = rows[0]?.pending ?? -1;
     if (pending === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const drainMs = Math.round(nowMs() - d0);
   const byStatus: Array<{ status: string; n: number }> = await stack.db.query(
-    'SELECT status, count(*)::int AS n FROM inbox_messages WHERE sender = $1 GROUP BY status', [sender]);
+    'SELECT status, count(*)::int AS n FROM inbox_messages WHERE sender = $1 GROUP BY status',
+    [sender],
+  );
   const stored = { n: byStatus.reduce((sum, r) => sum + r.n, 0) };
   const expected = n + warmup;
   const checks = [
     { name: `all ${n} ACKed AA`, ok: real.acked === n, detail: `${real.acked} of ${n} answered AA` },
-    { name: 'all stored in inbox', ok: stored.n === expected, detail: `${stored.n} inbox rows for ${expected} messages sent (warm-up included)` },
+    {
+      name: 'all stored in inbox',
+      ok: stored.n === expected,
+      detail: `${stored.n} inbox rows for ${expected} messages sent (warm-up included)`,
+    },
   ];
   real.figure.details = {
-    ...real.figure.details, dispatchDrainedAfterMs: pending === 0 ? drainMs : null,
+    ...real.figure.details,
+    dispatchDrainedAfterMs: pending === 0 ? drainMs : null,
     inboxRowsByStatus: Object.fromEntries(byStatus.map((r) => [r.status, r.n])),
   };
   const notes = [
@@ -73,10 +88,26 @@ export async function hl7Scenario(stack: Stack, say: (m: string) => void): Promi
       `Dispatch runs after the ACK (orders and results name unknown bookings, so they stop at the visit lookup); it had drained ${drainMs} ms after the last ACK.`,
   ];
   return [
-    { scenario: 'HL7 inbound vs MLLP echo', measured: real.figure, floor: echo.figure, ratioPercent: ratioPercent(real.figure.rate, echo.figure.rate), checks,
-      usage: { measured: real.usage, floor: echo.usage }, memory: `API ${real.usage.rss.api ?? '?'} (echo: API ${echo.usage.rss.api ?? '?'})`, notes },
-    { scenario: 'HL7 inbound vs parsing alone', measured: real.figure, floor: parse, ratioPercent: ratioPercent(real.figure.rate, parse.rate), checks: [],
-      usage: { measured: real.usage, floor: parseUsage }, memory: memoryLabel(real.usage.rss, [['api', 'API']]), notes: [] },
+    {
+      scenario: 'HL7 inbound vs MLLP echo',
+      measured: real.figure,
+      floor: echo.figure,
+      ratioPercent: ratioPercent(real.figure.rate, echo.figure.rate),
+      checks,
+      usage: { measured: real.usage, floor: echo.usage },
+      memory: `API ${real.usage.rss.api ?? '?'} (echo: API ${echo.usage.rss.api ?? '?'})`,
+      notes,
+    },
+    {
+      scenario: 'HL7 inbound vs parsing alone',
+      measured: real.figure,
+      floor: parse,
+      ratioPercent: ratioPercent(real.figure.rate, parse.rate),
+      checks: [],
+      usage: { measured: real.usage, floor: parseUsage },
+      memory: memoryLabel(real.usage.rss, [['api', 'API']]),
+      notes: [],
+    },
   ];
 }
 
@@ -88,21 +119,29 @@ async function stream(stack: Stack, port: number, messages: string[], connection
   const end = await stack.usage.window();
   const t0 = nowMs();
   try {
-    await Promise.all(clients.map(async (client, c) => {
-      for (let i = c; i < messages.length; i += connections) {
-        const s0 = nowMs();
-        const answer = await client.send(messages[i] ?? '');
-        latencies.push(nowMs() - s0);
-        // The echo answers with the message itself; the pipeline with an ACK whose MSA-1 says AA.
-        if (/\rMSA\|AA\|/.test(answer)) acked++;
-      }
-    }));
+    await Promise.all(
+      clients.map(async (client, c) => {
+        for (let i = c; i < messages.length; i += connections) {
+          const s0 = nowMs();
+          const answer = await client.send(messages[i] ?? '');
+          latencies.push(nowMs() - s0);
+          // The echo answers with the message itself; the pipeline with an ACK whose MSA-1 says AA.
+          if (/\rMSA\|AA\|/.test(answer)) acked++;
+        }
+      }),
+    );
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }
   const elapsedMs = nowMs() - t0;
   return {
-    figure: { what, rate: perSecond(messages.length, elapsedMs), unit: 'msg/s', latency: summarize(latencies), details: { messages: messages.length, connections, elapsedMs: Math.round(elapsedMs) } },
+    figure: {
+      what,
+      rate: perSecond(messages.length, elapsedMs),
+      unit: 'msg/s',
+      latency: summarize(latencies),
+      details: { messages: messages.length, connections, elapsedMs: Math.round(elapsedMs) },
+    },
     acked,
     usage: await end(),
   };

@@ -8,7 +8,13 @@ import { nowMs, perSecond, pool, ratioPercent, summarize } from '../lib/stats';
 import { ORDER_PRICE_MINOR, VisitDriver } from '../lib/visitDriver';
 import { Watcher } from '../lib/watch';
 import {
-  bareCalledSignal, bareCheckInUpdate, bareOrdersPlacedSignal, barePaidSignal, bareResultsReadySignal, bareTurnNearSignal, type bareVisit,
+  bareCalledSignal,
+  bareCheckInUpdate,
+  bareOrdersPlacedSignal,
+  barePaidSignal,
+  bareResultsReadySignal,
+  bareTurnNearSignal,
+  type bareVisit,
 } from '../workflows/bareVisit';
 
 /**
@@ -20,14 +26,19 @@ import {
  */
 const HOSPITAL = 'bhosp';
 
-export async function journeyScenario(stack: Stack, say: (m: string) => void): Promise<{ comparison: Comparison; shapes: { real: HistoryShape; bare: HistoryShape } }> {
+export async function journeyScenario(
+  stack: Stack,
+  say: (m: string) => void,
+): Promise<{ comparison: Comparison; shapes: { real: HistoryShape; bare: HistoryShape } }> {
   const { options: o } = stack;
   const lanes = o.journeyConcurrency;
   const total = o.journeyVisits + o.journeyWarmup;
   const doctors = doctorIds('JD', lanes);
   const his = await stack.startHis(HOSPITAL, doctors);
   await insertHospital(stack.db, stack.pii, {
-    id: HOSPITAL, secret: stack.keys.hospitalSecret, hisPort: his.port,
+    id: HOSPITAL,
+    secret: stack.keys.hospitalSecret,
+    hisPort: his.port,
     // Closes as soon as the patient was called and everything is settled: a visit's time is the platform's work, not a configured wait.
     policy: { visitQuietCloseSeconds: 0 },
   });
@@ -68,19 +79,35 @@ export async function journeyScenario(stack: Stack, say: (m: string) => void): P
     const floorRate = perSecond(o.journeyVisits, floor.elapsedMs);
     const comparison: Comparison = {
       scenario: 'Journey',
-      measured: { what: 'hospital visits: API → workflow → HL7 → payment → results', rate: realRate, unit: 'visits/s', latency: summarize(real.latencies),
-        details: { visits: o.journeyVisits, concurrency: lanes, elapsedMs: Math.round(real.elapsedMs), historyPerVisit: shapes.real } },
-      floor: { what: 'bare workflow, same activities/signals, no I/O', rate: floorRate, unit: 'visits/s', latency: summarize(floor.latencies),
-        details: { visits: o.journeyVisits, concurrency: lanes, elapsedMs: Math.round(floor.elapsedMs), historyPerVisit: shapes.bare } },
+      measured: {
+        what: 'hospital visits: API → workflow → HL7 → payment → results',
+        rate: realRate,
+        unit: 'visits/s',
+        latency: summarize(real.latencies),
+        details: { visits: o.journeyVisits, concurrency: lanes, elapsedMs: Math.round(real.elapsedMs), historyPerVisit: shapes.real },
+      },
+      floor: {
+        what: 'bare workflow, same activities/signals, no I/O',
+        rate: floorRate,
+        unit: 'visits/s',
+        latency: summarize(floor.latencies),
+        details: { visits: o.journeyVisits, concurrency: lanes, elapsedMs: Math.round(floor.elapsedMs), historyPerVisit: shapes.bare },
+      },
       ratioPercent: ratioPercent(realRate, floorRate),
       goalPercent: 70,
       checks: [
         await verifyVisits(stack, total),
-        { name: 'same shape as the floor', ok: sameShape(shapes.real, shapes.bare),
-          detail: `activities, signals, updates and child workflows per visit (children included): real ${describeShape(shapes.real)}; bare ${describeShape(shapes.bare)}` },
+        {
+          name: 'same shape as the floor',
+          ok: sameShape(shapes.real, shapes.bare),
+          detail: `activities, signals, updates and child workflows per visit (children included): real ${describeShape(shapes.real)}; bare ${describeShape(shapes.bare)}`,
+        },
       ],
       usage: { measured: real.usage, floor: floor.usage },
-      memory: `${memoryLabel(real.usage.rss, [['api', 'API'], ['worker', 'worker']])} (floor: bare worker ${floor.usage.rss.bareWorker ?? '?'})`,
+      memory: `${memoryLabel(real.usage.rss, [
+        ['api', 'API'],
+        ['worker', 'worker'],
+      ])} (floor: bare worker ${floor.usage.rss.bareWorker ?? '?'})`,
       notes: [
         `per visit, real: ${describeShape(shapes.real)}; bare: ${describeShape(shapes.bare)}. ` +
           'The real visit also updates and signals its doctor-queue workflow and encrypts every payload (codec); the bare one does neither.',
@@ -100,13 +127,17 @@ async function verifyVisits(stack: Stack, total: number): Promise<Check> {
             (SELECT count(*)::int FROM visit_results r JOIN visits v USING (booking_ref) WHERE v.institution_id = $1) AS results,
             (SELECT count(*)::int FROM payments WHERE institution_id = $1 AND status = 'paid') AS paid,
             (SELECT coalesce(sum(l.amount_minor), 0)::text FROM ledger_entries l JOIN payments p USING (out_trade_no)
-              WHERE p.institution_id = $1 AND l.kind = 'paid') AS paid_minor`, [HOSPITAL]);
+              WHERE p.institution_id = $1 AND l.kind = 'paid') AS paid_minor`,
+    [HOSPITAL],
+  );
   const r = rows[0];
   const expectedMinor = BigInt(total) * BigInt(FEE_MINOR + ORDER_PRICE_MINOR);
   const ok = r !== undefined && r.closed === total && r.results === total && r.paid === 2 * total && BigInt(r.paid_minor) === expectedMinor;
   return {
-    name: `${total} visits closed, paid once`, ok,
-    detail: `warm-up included: ${r?.closed ?? 0} closed, ${r?.results ?? 0} results stored, ${r?.paid ?? 0} payments paid (expected ${2 * total}), ` +
+    name: `${total} visits closed, paid once`,
+    ok,
+    detail:
+      `warm-up included: ${r?.closed ?? 0} closed, ${r?.results ?? 0} results stored, ${r?.paid ?? 0} payments paid (expected ${2 * total}), ` +
       `ledger ${r?.paid_minor ?? 0} minor units paid (expected ${expectedMinor})`,
   };
 }
@@ -120,11 +151,15 @@ function describeShape(s: HistoryShape): string {
 }
 
 async function measure(stack: Stack, warmup: number, visits: number, lanes: number, one: (i: number, lane: number) => Promise<number>) {
-  await pool(warmup, lanes, async (i, lane) => { await one(i, lane); });
+  await pool(warmup, lanes, async (i, lane) => {
+    await one(i, lane);
+  });
   const end = await stack.usage.window();
   const latencies: number[] = [];
   const t0 = nowMs();
-  await pool(visits, lanes, async (i, lane) => { latencies.push(await one(warmup + i, lane)); });
+  await pool(visits, lanes, async (i, lane) => {
+    latencies.push(await one(warmup + i, lane));
+  });
   const elapsedMs = nowMs() - t0;
   return { elapsedMs, latencies, usage: await end() };
 }

@@ -50,11 +50,17 @@ export async function rushScenario(stack: Stack, say: (m: string) => void): Prom
     institutionId: bareInstitution,
     book: async (slotId) => {
       const ref = newRef();
-      const res = await pool.query(`UPDATE slots SET status = 'held', booking_ref = $2, held_until = now() + interval '15 minutes', updated_at = now()
-                                     WHERE id = $1 AND status = 'free' RETURNING id`, [slotId, ref]);
+      const res = await pool.query(
+        `UPDATE slots SET status = 'held', booking_ref = $2, held_until = now() + interval '15 minutes', updated_at = now()
+                                     WHERE id = $1 AND status = 'free' RETURNING id`,
+        [slotId, ref],
+      );
       return res.rowCount === 1 ? { kind: 'booked', ref } : { kind: 'taken' };
     },
-    freeSlots: async () => (await pool.query<{ id: string }>(`SELECT id FROM slots WHERE institution_id = $1 AND status = 'free'`, [bareInstitution])).rows.map((r) => r.id),
+    freeSlots: async () =>
+      (await pool.query<{ id: string }>(`SELECT id FROM slots WHERE institution_id = $1 AND status = 'free'`, [bareInstitution])).rows.map(
+        (r) => r.id,
+      ),
   };
 
   // The repository the API uses, called directly (no HTTP, no workflow), on the bench's pool of 10.
@@ -76,7 +82,9 @@ export async function rushScenario(stack: Stack, say: (m: string) => void): Prom
     },
     freeSlots: async () => {
       const now = new Date();
-      return (await repo.listFreeSlots({ institutionId: repoInstitution, from: now, to: new Date(now.getTime() + 14 * 86_400_000), now })).map((s) => s.id);
+      return (
+        await repo.listFreeSlots({ institutionId: repoInstitution, from: now, to: new Date(now.getTime() + 14 * 86_400_000), now })
+      ).map((s) => s.id);
     },
   };
 
@@ -92,14 +100,17 @@ export async function rushScenario(stack: Stack, say: (m: string) => void): Prom
     institutionId: httpInstitution,
     book: async (slotId, patient) => {
       const res = await http.request<{ bookingRef?: string; code?: string }>('POST', '/v1/visits', {
-        headers: partnerHeaders(stack.partner.apiKey, users[patient]), body: { institutionId: httpInstitution, slotId },
+        headers: partnerHeaders(stack.partner.apiKey, users[patient]),
+        body: { institutionId: httpInstitution, slotId },
       });
       if (res.status === 201 && res.body.bookingRef) return { kind: 'booked', ref: res.body.bookingRef };
       if (res.status === 409 && res.body.code === 'slot_taken') return { kind: 'taken' };
       return { kind: 'error', reason: `${res.status} ${res.body.code ?? ''}`.trim() };
     },
     freeSlots: async () => {
-      const res = await http.request<Array<{ slotId: string }>>('GET', `/v1/hospitals/${httpInstitution}/slots`, { headers: partnerHeaders(stack.partner.apiKey) });
+      const res = await http.request<Array<{ slotId: string }>>('GET', `/v1/hospitals/${httpInstitution}/slots`, {
+        headers: partnerHeaders(stack.partner.apiKey),
+      });
       if (res.status !== 200) throw new Error(`free slots answered ${res.status}`);
       return res.body.map((s) => s.slotId);
     },
@@ -114,20 +125,43 @@ export async function rushScenario(stack: Stack, say: (m: string) => void): Prom
     const viaApi = await rush(stack, api, httpSlots, n, m, 'POST /v1/visits (hold + visit row + workflow start)', true);
     // The M visits now wait for a registration fee nobody will pay, their payments polling the platform:
     // end them (children go with them) so that they do not load the scenarios that follow.
-    await Promise.all(viaApi.refs.map((ref) => stack.temporal.workflow.getHandle(workflowIds.hospitalVisit(httpInstitution, ref)).terminate('bench: rush measured')));
+    await Promise.all(
+      viaApi.refs.map((ref) =>
+        stack.temporal.workflow.getHandle(workflowIds.hospitalVisit(httpInstitution, ref)).terminate('bench: rush measured'),
+      ),
+    );
     const row = (scenario: string, run: RushRun, memory: string, notes: string[]): Comparison => ({
-      scenario, measured: run.figure, floor: floor.figure, ratioPercent: ratioPercent(run.figure.rate, floor.figure.rate),
-      checks: run.checks, usage: { measured: run.usage, floor: floor.usage }, memory, notes,
+      scenario,
+      measured: run.figure,
+      floor: floor.figure,
+      ratioPercent: ratioPercent(run.figure.rate, floor.figure.rate),
+      checks: run.checks,
+      usage: { measured: run.usage, floor: floor.usage },
+      memory,
+      notes,
     });
     return [
-      row(`Registration rush, HTTP (${n} patients, ${m} slots)`, viaApi, memoryLabel(viaApi.usage.rss, [['api', 'API'], ['worker', 'worker']]), [
-        `latency is per booking attempt (201 or 409), as the patient's app sees it, over ${stack.options.rushConnections} keep-alive connections; ` +
-          'the floor is one UPDATE … WHERE status = \'free\' per attempt on a 10-connection pool (the API\'s pool size). ' +
-          'Losers reload the free slots (GET /v1/hospitals/:id/slots, a SELECT for the floor) and try again; bookings/s counts up to the last booking. ' +
-          `Through the API: 201 p50/p99 ${latencyOf(viaApi, 'bookedLatency')} ms, 409 ${latencyOf(viaApi, 'takenLatency')} ms, ` +
-          `${Math.round(viaApi.figure.details?.attemptsPerSecond as number)} attempts/s (floor ${Math.round(floor.figure.details?.attemptsPerSecond as number)}).`,
-      ]),
-      row(`Registration rush, holdSlot (${n} patients, ${m} slots)`, viaRepo, `bench ${viaRepo.usage.rss.bench ?? '?'} (runs in the bench process)`, []),
+      row(
+        `Registration rush, HTTP (${n} patients, ${m} slots)`,
+        viaApi,
+        memoryLabel(viaApi.usage.rss, [
+          ['api', 'API'],
+          ['worker', 'worker'],
+        ]),
+        [
+          `latency is per booking attempt (201 or 409), as the patient's app sees it, over ${stack.options.rushConnections} keep-alive connections; ` +
+            "the floor is one UPDATE … WHERE status = 'free' per attempt on a 10-connection pool (the API's pool size). " +
+            'Losers reload the free slots (GET /v1/hospitals/:id/slots, a SELECT for the floor) and try again; bookings/s counts up to the last booking. ' +
+            `Through the API: 201 p50/p99 ${latencyOf(viaApi, 'bookedLatency')} ms, 409 ${latencyOf(viaApi, 'takenLatency')} ms, ` +
+            `${Math.round(viaApi.figure.details?.attemptsPerSecond as number)} attempts/s (floor ${Math.round(floor.figure.details?.attemptsPerSecond as number)}).`,
+        ],
+      ),
+      row(
+        `Registration rush, holdSlot (${n} patients, ${m} slots)`,
+        viaRepo,
+        `bench ${viaRepo.usage.rss.bench ?? '?'} (runs in the bench process)`,
+        [],
+      ),
     ];
   } finally {
     http.close();
@@ -145,7 +179,15 @@ function newRef(): string {
 }
 
 /** All patients at once; the clock runs from the release to the last successful booking. */
-async function rush(stack: Stack, target: Target, schedule: string[], n: number, m: number, what: string, withVisits = false): Promise<RushRun> {
+async function rush(
+  stack: Stack,
+  target: Target,
+  schedule: string[],
+  n: number,
+  m: number,
+  what: string,
+  withVisits = false,
+): Promise<RushRun> {
   const attempts: number[] = [];
   const byOutcome: Record<Outcome['kind'], number[]> = { booked: [], taken: [], error: [] };
   const reloads: number[] = [];
@@ -184,9 +226,24 @@ async function rush(stack: Stack, target: Target, schedule: string[], n: number,
   if (errors.size > 0) checks.push({ name: 'no errors', ok: false, detail: [...errors].map(([k, v]) => `${v}× ${k}`).join(', ') });
   return {
     figure: {
-      what, rate: perSecond(won.size, elapsedMs), unit: 'bookings/s', latency: summarize(attempts),
-      details: { patients: n, slots: m, booked: won.size, attempts: attempts.length, attemptsPerSecond: perSecond(attempts.length, allDoneMs), taken, errors: Object.fromEntries(errors), untilLastBookingMs: Math.round(elapsedMs),
-        untilAllPatientsDoneMs: Math.round(allDoneMs), bookedLatency: summarize(byOutcome.booked), takenLatency: summarize(byOutcome.taken), reloadLatency: summarize(reloads) },
+      what,
+      rate: perSecond(won.size, elapsedMs),
+      unit: 'bookings/s',
+      latency: summarize(attempts),
+      details: {
+        patients: n,
+        slots: m,
+        booked: won.size,
+        attempts: attempts.length,
+        attemptsPerSecond: perSecond(attempts.length, allDoneMs),
+        taken,
+        errors: Object.fromEntries(errors),
+        untilLastBookingMs: Math.round(elapsedMs),
+        untilAllPatientsDoneMs: Math.round(allDoneMs),
+        bookedLatency: summarize(byOutcome.booked),
+        takenLatency: summarize(byOutcome.taken),
+        reloadLatency: summarize(reloads),
+      },
     },
     checks,
     usage,
@@ -195,9 +252,17 @@ async function rush(stack: Stack, target: Target, schedule: string[], n: number,
 }
 
 /** Asks the database, not the clients: every held slot has exactly one owner, and it is the patient who was told so. */
-async function verify(stack: Stack, institutionId: string, wins: Array<{ slotId: string; ref: string }>, m: number, withVisits: boolean): Promise<Check[]> {
+async function verify(
+  stack: Stack,
+  institutionId: string,
+  wins: Array<{ slotId: string; ref: string }>,
+  m: number,
+  withVisits: boolean,
+): Promise<Check[]> {
   const rows: Array<{ id: string; status: string; booking_ref: string | null }> = await stack.db.query(
-    'SELECT id, status, booking_ref FROM slots WHERE institution_id = $1', [institutionId]);
+    'SELECT id, status, booking_ref FROM slots WHERE institution_id = $1',
+    [institutionId],
+  );
   const owner = new Map(rows.map((r) => [r.id, r.booking_ref]));
   const held = rows.filter((r) => r.status !== 'free').length;
   const claimsPerSlot = new Map<string, number>();
@@ -207,17 +272,29 @@ async function verify(stack: Stack, institutionId: string, wins: Array<{ slotId:
   let visitDuplicates = 0;
   let visits = wins.length;
   if (withVisits) {
-    const dup: unknown[] = await stack.db.query('SELECT slot_id FROM visits WHERE institution_id = $1 GROUP BY slot_id HAVING count(*) > 1', [institutionId]);
+    const dup: unknown[] = await stack.db.query(
+      'SELECT slot_id FROM visits WHERE institution_id = $1 GROUP BY slot_id HAVING count(*) > 1',
+      [institutionId],
+    );
     visitDuplicates = dup.length;
-    const counted: Array<{ n: number }> = await stack.db.query('SELECT count(*)::int AS n FROM visits WHERE institution_id = $1', [institutionId]);
+    const counted: Array<{ n: number }> = await stack.db.query('SELECT count(*)::int AS n FROM visits WHERE institution_id = $1', [
+      institutionId,
+    ]);
     visits = counted[0]?.n ?? 0;
   }
   const doubleBookings = claimedTwice + notOwner + visitDuplicates;
   return [
-    { name: `0 double-bookings (${doubleBookings})`, ok: doubleBookings === 0,
-      detail: `slots claimed by two patients: ${claimedTwice}; patients told "booked" who do not hold the slot in the database: ${notOwner}` +
-        (withVisits ? `; slots with two visit rows: ${visitDuplicates}` : '') },
-    { name: `booked = ${m} (${wins.length})`, ok: wins.length === m && held === m && visits === m,
-      detail: `successful bookings ${wins.length}, slots held in the database ${held}${withVisits ? `, visit rows ${visits}` : ''}, slots released ${m}` },
+    {
+      name: `0 double-bookings (${doubleBookings})`,
+      ok: doubleBookings === 0,
+      detail:
+        `slots claimed by two patients: ${claimedTwice}; patients told "booked" who do not hold the slot in the database: ${notOwner}` +
+        (withVisits ? `; slots with two visit rows: ${visitDuplicates}` : ''),
+    },
+    {
+      name: `booked = ${m} (${wins.length})`,
+      ok: wins.length === m && held === m && visits === m,
+      detail: `successful bookings ${wins.length}, slots held in the database ${held}${withVisits ? `, visit rows ${visits}` : ''}, slots released ${m}`,
+    },
   ];
 }

@@ -45,7 +45,9 @@ async function steps(name: string, n: number): Promise<void> {
 /** The payment saga's floor: create the order, wait for the notification, record it. */
 export async function barePayment(): Promise<void> {
   let paid = false;
-  setHandler(barePaidSignal, () => { paid = true; });
+  setHandler(barePaidSignal, () => {
+    paid = true;
+  });
   await step('create-order');
   await condition(() => paid);
   await step('record-paid');
@@ -59,10 +61,18 @@ export async function bareVisit(): Promise<string> {
   let resultsReady = false;
   let turnNear = false;
   let called = false;
-  setHandler(bareOrdersPlacedSignal, () => { ordersPlaced = true; });
-  setHandler(bareResultsReadySignal, () => { resultsReady = true; });
-  setHandler(bareTurnNearSignal, () => { turnNear = true; });
-  setHandler(bareCalledSignal, () => { called = true; });
+  setHandler(bareOrdersPlacedSignal, () => {
+    ordersPlaced = true;
+  });
+  setHandler(bareResultsReadySignal, () => {
+    resultsReady = true;
+  });
+  setHandler(bareTurnNearSignal, () => {
+    turnNear = true;
+  });
+  setHandler(bareCalledSignal, () => {
+    called = true;
+  });
   setHandler(bareCheckInUpdate, async () => {
     await condition(() => stage === 'booked');
     checkedIn = true;

@@ -1,4 +1,13 @@
-import { AuditLogRow, IdempotencyKeyRow, InboxMessageRow, InstitutionRow, NotificationRow, PartnerRow, RequestNonceRow, UserRow } from './core';
+import {
+  AuditLogRow,
+  IdempotencyKeyRow,
+  InboxMessageRow,
+  InstitutionRow,
+  NotificationRow,
+  PartnerRow,
+  RequestNonceRow,
+  UserRow,
+} from './core';
 import { DepartmentRow, DoctorRow, SlotRow, VisitResultRow, VisitRow } from './hospital';
 import { LedgerEntryRow, PaymentRow, ReconciliationReportRow } from './payments';
 
@@ -7,7 +16,20 @@ export * from './hospital';
 export * from './payments';
 
 export const ENTITIES = [
-  PartnerRow, InstitutionRow, UserRow, IdempotencyKeyRow, RequestNonceRow, InboxMessageRow, AuditLogRow, NotificationRow,
-  PaymentRow, LedgerEntryRow, ReconciliationReportRow,
-  DepartmentRow, DoctorRow, SlotRow, VisitRow, VisitResultRow,
+  PartnerRow,
+  InstitutionRow,
+  UserRow,
+  IdempotencyKeyRow,
+  RequestNonceRow,
+  InboxMessageRow,
+  AuditLogRow,
+  NotificationRow,
+  PaymentRow,
+  LedgerEntryRow,
+  ReconciliationReportRow,
+  DepartmentRow,
+  DoctorRow,
+  SlotRow,
+  VisitRow,
+  VisitResultRow,
 ];

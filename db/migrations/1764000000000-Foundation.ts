@@ -15,8 +15,21 @@ export class Foundation1764000000000 implements MigrationInterface {
 }
 
 const TABLES = [
-  'partners', 'institutions', 'users', 'idempotency_keys', 'request_nonces', 'inbox_messages', 'audit_log',
-  'departments', 'doctors', 'slots', 'visits', 'visit_results', 'payments', 'ledger_entries', 'reconciliation_reports',
+  'partners',
+  'institutions',
+  'users',
+  'idempotency_keys',
+  'request_nonces',
+  'inbox_messages',
+  'audit_log',
+  'departments',
+  'doctors',
+  'slots',
+  'visits',
+  'visit_results',
+  'payments',
+  'ledger_entries',
+  'reconciliation_reports',
 ];
 
 const UP = [

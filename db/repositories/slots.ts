@@ -16,27 +16,39 @@ import { CurrencyCode } from '../../domain/money';
 /** `DataSource` or a transaction's `EntityManager`. */
 export type SqlRunner = Pick<DataSource, 'query'>;
 
-const COLUMNS = 'id, institution_id, department_id, doctor_id, starts_at, duration_min, fee_minor, currency, opens_at, status, booking_ref, held_until';
+const COLUMNS =
+  'id, institution_id, department_id, doctor_id, starts_at, duration_min, fee_minor, currency, opens_at, status, booking_ref, held_until';
 
 /** A slot as the rest of the platform sees it, parsed from its row. */
-export const SlotRecord = z.object({
-  id: z.string(),
-  institution_id: z.string(),
-  department_id: z.string(),
-  doctor_id: z.string(),
-  starts_at: z.date(),
-  duration_min: z.number().int(),
-  fee_minor: z.union([z.string(), z.number()]).transform(Number).refine(Number.isSafeInteger, 'fee exceeds safe integer range'),
-  currency: z.string(),
-  opens_at: z.date(),
-  status: z.enum(['free', 'held', 'booked']),
-  booking_ref: z.string().nullable(),
-  held_until: z.date().nullable(),
-}).transform((r) => ({
-  id: r.id, institutionId: r.institution_id, departmentId: r.department_id, doctorId: r.doctor_id, startsAt: r.starts_at,
-  durationMin: r.duration_min, feeMinor: r.fee_minor, currency: r.currency.trim(), opensAt: r.opens_at, status: r.status,
-  bookingRef: r.booking_ref, heldUntil: r.held_until,
-}));
+export const SlotRecord = z
+  .object({
+    id: z.string(),
+    institution_id: z.string(),
+    department_id: z.string(),
+    doctor_id: z.string(),
+    starts_at: z.date(),
+    duration_min: z.number().int(),
+    fee_minor: z.union([z.string(), z.number()]).transform(Number).refine(Number.isSafeInteger, 'fee exceeds safe integer range'),
+    currency: z.string(),
+    opens_at: z.date(),
+    status: z.enum(['free', 'held', 'booked']),
+    booking_ref: z.string().nullable(),
+    held_until: z.date().nullable(),
+  })
+  .transform((r) => ({
+    id: r.id,
+    institutionId: r.institution_id,
+    departmentId: r.department_id,
+    doctorId: r.doctor_id,
+    startsAt: r.starts_at,
+    durationMin: r.duration_min,
+    feeMinor: r.fee_minor,
+    currency: r.currency.trim(),
+    opensAt: r.opens_at,
+    status: r.status,
+    bookingRef: r.booking_ref,
+    heldUntil: r.held_until,
+  }));
 export type SlotRecord = z.infer<typeof SlotRecord>;
 
 /** `ds.query` answers an UPDATE with [rows, affected] and a SELECT with rows. */
@@ -57,7 +69,8 @@ const UniqueViolation = z.object({ driverError: z.object({ code: z.literal('2350
 async function holdRefusal(db: SqlRunner, slotId: string, now: Date): Promise<DomainError> {
   const [slot] = await select(db, `SELECT ${COLUMNS} FROM slots WHERE id = $1`, [slotId]);
   if (!slot) return new DomainError(ErrorCode.NotFound, 'no such slot', { slotId });
-  if (slot.opensAt > now) return new DomainError(ErrorCode.InvalidState, 'slot is not open for booking yet', { slotId, opensAt: slot.opensAt.toISOString() });
+  if (slot.opensAt > now)
+    return new DomainError(ErrorCode.InvalidState, 'slot is not open for booking yet', { slotId, opensAt: slot.opensAt.toISOString() });
   if (slot.startsAt <= now) return new DomainError(ErrorCode.InvalidState, 'slot has already started', { slotId });
   return new DomainError(ErrorCode.SlotTaken, 'slot is taken', { slotId });
 }
@@ -92,7 +105,9 @@ export function createSlotRepository(db: SqlRunner) {
     async holdSlot(input: HoldSlotInput): Promise<SlotRecord> {
       let rows: SlotRecord[];
       try {
-        rows = await update(db, `
+        rows = await update(
+          db,
+          `
           WITH target AS (
             SELECT id FROM slots
              WHERE id = $1 AND opens_at <= $4 AND starts_at > $4
@@ -100,8 +115,11 @@ export function createSlotRepository(db: SqlRunner) {
              FOR UPDATE SKIP LOCKED)
           UPDATE slots s SET status = 'held', booking_ref = $2, held_until = $3, updated_at = now()
             FROM target WHERE s.id = target.id
-          RETURNING ${COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}`,
-        [input.slotId, input.bookingRef, input.heldUntil, input.now]);
+          RETURNING ${COLUMNS.split(', ')
+            .map((c) => `s.${c}`)
+            .join(', ')}`,
+          [input.slotId, input.bookingRef, input.heldUntil, input.now],
+        );
       } catch (err) {
         if (UniqueViolation.safeParse(err).success) {
           throw new DomainError(ErrorCode.Conflict, 'this booking already holds another slot', { slotId: input.slotId });
@@ -119,10 +137,14 @@ export function createSlotRepository(db: SqlRunner) {
      * another booking has it (or it was released), so the journey refunds.
      */
     async confirmSlot(slotId: string, bookingRef: string): Promise<SlotRecord> {
-      const [booked] = await update(db, `
+      const [booked] = await update(
+        db,
+        `
         UPDATE slots SET status = 'booked', held_until = NULL, updated_at = now()
          WHERE id = $1 AND booking_ref = $2 AND status IN ('held', 'booked')
-        RETURNING ${COLUMNS}`, [slotId, bookingRef]);
+        RETURNING ${COLUMNS}`,
+        [slotId, bookingRef],
+      );
       if (booked) return booked;
       const [slot] = await select(db, `SELECT ${COLUMNS} FROM slots WHERE id = $1`, [slotId]);
       if (!slot) throw new DomainError(ErrorCode.NotFound, 'no such slot', { slotId });
@@ -131,10 +153,14 @@ export function createSlotRepository(db: SqlRunner) {
 
     /** Frees the slot if this booking holds or booked it. `released: false` when it did not (already released, or someone else's). */
     async releaseSlot(slotId: string, bookingRef: string): Promise<{ released: boolean }> {
-      const [freed] = await update(db, `
+      const [freed] = await update(
+        db,
+        `
         UPDATE slots SET status = 'free', booking_ref = NULL, held_until = NULL, updated_at = now()
          WHERE id = $1 AND booking_ref = $2
-        RETURNING ${COLUMNS}`, [slotId, bookingRef]);
+        RETURNING ${COLUMNS}`,
+        [slotId, bookingRef],
+      );
       if (freed) return { released: true };
       const exists: unknown[] = await db.query('SELECT 1 FROM slots WHERE id = $1', [slotId]);
       if (exists.length === 0) throw new DomainError(ErrorCode.NotFound, 'no such slot', { slotId });
@@ -143,7 +169,9 @@ export function createSlotRepository(db: SqlRunner) {
 
     /** Slots a patient could hold now, earliest first. Expired holds show as free; no booking refs leak. */
     async listFreeSlots(input: ListFreeSlotsInput): Promise<SlotRecord[]> {
-      return select(db, `
+      return select(
+        db,
+        `
         SELECT id, institution_id, department_id, doctor_id, starts_at, duration_min, fee_minor, currency, opens_at,
                'free' AS status, NULL::text AS booking_ref, NULL::timestamptz AS held_until
           FROM slots
@@ -152,7 +180,8 @@ export function createSlotRepository(db: SqlRunner) {
            AND ($5::text IS NULL OR doctor_id = $5) AND ($6::text IS NULL OR department_id = $6)
          ORDER BY starts_at, doctor_id, id
          LIMIT $7`,
-      [input.institutionId, input.from, input.to, input.now, input.doctorId ?? null, input.departmentId ?? null, input.limit ?? 500]);
+        [input.institutionId, input.from, input.to, input.now, input.doctorId ?? null, input.departmentId ?? null, input.limit ?? 500],
+      );
     },
   };
 }
@@ -161,7 +190,9 @@ export type SlotRepository = ReturnType<typeof createSlotRepository>;
 export const SeedScheduleInput = z.object({
   institutionId: z.string().min(1),
   departments: z.array(z.object({ id: z.string().min(1), name: z.string().min(1) })),
-  doctors: z.array(z.object({ id: z.string().min(1), departmentId: z.string().min(1), displayName: z.string().min(1), title: z.string().default('') })),
+  doctors: z.array(
+    z.object({ id: z.string().min(1), departmentId: z.string().min(1), displayName: z.string().min(1), title: z.string().default('') }),
+  ),
   /** Service days, 'yyyy-mm-dd' in the institution's zone. */
   days: z.array(ServiceDay),
   slotsPerDoctorPerDay: z.number().int().positive().max(500),
@@ -171,7 +202,10 @@ export const SeedScheduleInput = z.object({
   opensAt: z.date(),
   timeZone: z.string().refine(isValidTimeZone, 'unknown time zone'),
   /** Local time of each day's first slot. */
-  firstSlotAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).default('08:00'),
+  firstSlotAt: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+    .default('08:00'),
   slotMinutes: z.number().int().positive().default(15),
 });
 export type SeedScheduleInput = z.infer<typeof SeedScheduleInput>;
@@ -186,10 +220,15 @@ export async function seedSchedule(db: SqlRunner, raw: z.input<typeof SeedSchedu
   const input = SeedScheduleInput.parse(raw);
   const departments = new Set(input.departments.map((d) => d.id));
   for (const d of input.doctors) {
-    if (!departments.has(d.departmentId)) throw new DomainError(ErrorCode.ValidationFailed, `doctor ${d.id} names unknown department ${d.departmentId}`);
+    if (!departments.has(d.departmentId))
+      throw new DomainError(ErrorCode.ValidationFailed, `doctor ${d.id} names unknown department ${d.departmentId}`);
   }
   for (const d of input.departments) {
-    await db.query('INSERT INTO departments (institution_id, id, name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [input.institutionId, d.id, d.name]);
+    await db.query('INSERT INTO departments (institution_id, id, name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+      input.institutionId,
+      d.id,
+      d.name,
+    ]);
   }
   for (const d of input.doctors) {
     await db.query(
@@ -197,7 +236,10 @@ export async function seedSchedule(db: SqlRunner, raw: z.input<typeof SeedSchedu
       [input.institutionId, d.id, d.departmentId, d.displayName, d.title],
     );
   }
-  const ids: string[] = []; const doctorIds: string[] = []; const deptIds: string[] = []; const starts: Date[] = [];
+  const ids: string[] = [];
+  const doctorIds: string[] = [];
+  const deptIds: string[] = [];
+  const starts: Date[] = [];
   for (const day of input.days) {
     const first = instantOfLocalTime(day, input.firstSlotAt, input.timeZone).getTime();
     for (const doctor of input.doctors) {
@@ -212,13 +254,24 @@ export async function seedSchedule(db: SqlRunner, raw: z.input<typeof SeedSchedu
   const CHUNK = 5_000;
   for (let at = 0; at < ids.length; at += CHUNK) {
     const end = at + CHUNK;
-    await db.query(`
+    await db.query(
+      `
       INSERT INTO slots (id, institution_id, department_id, doctor_id, starts_at, duration_min, fee_minor, currency, opens_at, status)
       SELECT id, $5, dept, doc, starts, $6, $7, $8, $9, 'free'
         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS t(id, dept, doc, starts)
       ON CONFLICT (id) DO NOTHING`,
-    [ids.slice(at, end), deptIds.slice(at, end), doctorIds.slice(at, end), starts.slice(at, end),
-      input.institutionId, input.slotMinutes, input.feeMinor, input.currency, input.opensAt]);
+      [
+        ids.slice(at, end),
+        deptIds.slice(at, end),
+        doctorIds.slice(at, end),
+        starts.slice(at, end),
+        input.institutionId,
+        input.slotMinutes,
+        input.feeMinor,
+        input.currency,
+        input.opensAt,
+      ],
+    );
   }
   return { slotIds: ids };
 }

@@ -16,11 +16,19 @@ export type LateCancellationRule = z.infer<typeof LateCancellationRule>;
 
 export const HospitalPolicy = z.object({
   /** Cancelling strictly earlier than this many minutes before the slot start refunds in full. */
-  fullRefundCutoffMinutes: z.number().int().nonnegative().default(24 * 60),
+  fullRefundCutoffMinutes: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(24 * 60),
   /** Applies from the cut-off until the slot starts; after the start nothing is refunded. */
   lateCancellation: LateCancellationRule.default({ kind: 'percentFee', feeBasisPoints: 2_000 }),
   /** The reminder goes out this long before the slot (at once if the booking is later than that). */
-  reminderLeadMinutes: z.number().int().positive().default(2 * 60),
+  reminderLeadMinutes: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 60),
   /** How long a held slot waits for the registration fee. */
   holdMinutes: z.number().int().positive().default(15),
   /** Not checked in by the slot start plus this grace → no-show. */

@@ -1,6 +1,13 @@
 import { DomainError, ErrorCode } from '../errors';
 import {
-  DEFAULT_QUEUE_ETA_CONFIG, estimateWaitMinutes, initialStats, isTurnNear, msUntilNearByEta, observeConsultation, type ConsultationStats, type QueueEtaConfig,
+  DEFAULT_QUEUE_ETA_CONFIG,
+  estimateWaitMinutes,
+  initialStats,
+  isTurnNear,
+  msUntilNearByEta,
+  observeConsultation,
+  type ConsultationStats,
+  type QueueEtaConfig,
 } from './queueEta';
 
 /**
@@ -84,13 +91,17 @@ export function emptyQueueState(config: QueueConfig): QueueState {
 export class DoctorQueue {
   readonly state: QueueState;
 
-  constructor(readonly config: QueueConfig, state?: QueueState) {
+  constructor(
+    readonly config: QueueConfig,
+    state?: QueueState,
+  ) {
     this.state = state ?? emptyQueueState(config);
   }
 
   /** Throws when a join must be refused (a cancelled booking cannot queue again). */
   assertCanJoin(ref: string): void {
-    if (this.state.closed[ref] === 'left') throw new DomainError(ErrorCode.InvalidState, 'booking left this queue and cannot rejoin', { bookingRef: ref });
+    if (this.state.closed[ref] === 'left')
+      throw new DomainError(ErrorCode.InvalidState, 'booking left this queue and cannot rejoin', { bookingRef: ref });
   }
 
   join(ref: BookingRef, arrivedAtMs: number, nowMs: number): JoinResult {
@@ -114,7 +125,13 @@ export class DoctorQueue {
   callNext(nowMs: number, callId?: string): CallNextResult {
     const s = this.state;
     if (callId !== undefined && s.lastCall?.callId === callId) {
-      return { bookingRef: s.lastCall.ref, calledAtMs: s.lastCall.calledAtMs, finishedRef: null, waiting: s.waiting.length, repeated: true };
+      return {
+        bookingRef: s.lastCall.ref,
+        calledAtMs: s.lastCall.calledAtMs,
+        finishedRef: null,
+        waiting: s.waiting.length,
+        repeated: true,
+      };
     }
     let finishedRef: string | null = null;
     if (s.current) {
@@ -162,7 +179,12 @@ export class DoctorQueue {
   }
 
   etaMinutes(position: number, nowMs: number): number {
-    return estimateWaitMinutes({ position, avgMs: this.state.stats.avgMs, currentStartedAtMs: this.state.current?.calledAtMs ?? null, nowMs });
+    return estimateWaitMinutes({
+      position,
+      avgMs: this.state.stats.avgMs,
+      currentStartedAtMs: this.state.current?.calledAtMs ?? null,
+      nowMs,
+    });
   }
 
   positionOf(ref: string, nowMs: number): QueuePosition {
@@ -198,7 +220,10 @@ export class DoctorQueue {
     const s = this.state;
     const i = s.waiting.findIndex((e) => !e.nearNotified);
     if (i < 0) return undefined;
-    return msUntilNearByEta({ position: i + 1, avgMs: s.stats.avgMs, currentStartedAtMs: s.current?.calledAtMs ?? null, nowMs }, this.config);
+    return msUntilNearByEta(
+      { position: i + 1, avgMs: s.stats.avgMs, currentStartedAtMs: s.current?.calledAtMs ?? null, nowMs },
+      this.config,
+    );
   }
 
   summary(): QueueSummary {

@@ -21,7 +21,12 @@ export interface QueueEtaConfig {
 }
 
 export const DEFAULT_QUEUE_ETA_CONFIG: QueueEtaConfig = {
-  priorConsultationMinutes: 10, ewmaAlpha: 0.3, minObservedMinutes: 1, maxObservedMinutes: 60, nearPosition: 3, nearMinutes: 15,
+  priorConsultationMinutes: 10,
+  ewmaAlpha: 0.3,
+  minObservedMinutes: 1,
+  maxObservedMinutes: 60,
+  nearPosition: 3,
+  nearMinutes: 15,
 };
 
 export interface ConsultationStats {
@@ -67,7 +72,10 @@ export function estimateWaitMinutes(input: WaitEstimateInput): number {
   return Math.ceil(estimateWaitMs(input) / MINUTE);
 }
 
-export function isTurnNear(at: { position: number; etaMinutes: number }, config: Pick<QueueEtaConfig, 'nearPosition' | 'nearMinutes'>): boolean {
+export function isTurnNear(
+  at: { position: number; etaMinutes: number },
+  config: Pick<QueueEtaConfig, 'nearPosition' | 'nearMinutes'>,
+): boolean {
   return at.position <= config.nearPosition || at.etaMinutes <= config.nearMinutes;
 }
 

@@ -7,13 +7,7 @@ import type { HospitalPolicy } from './policy';
  * The refund is never negative and never more than was paid.
  */
 export type RefundRule =
-  | 'institution_cancelled'
-  | 'before_cutoff'
-  | 'late_percent_fee'
-  | 'late_fixed_fee'
-  | 'late_no_refund'
-  | 'after_start'
-  | 'no_show';
+  'institution_cancelled' | 'before_cutoff' | 'late_percent_fee' | 'late_fixed_fee' | 'late_no_refund' | 'after_start' | 'no_show';
 
 export interface RefundDecision {
   refundMinor: number;

@@ -26,14 +26,20 @@ export function normaliseAddress(address: string): string {
   return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
 }
 
-export function checkSender(facility: string | undefined, institution: SenderInstitution | undefined, conn: SenderConnection): SenderVerdict {
+export function checkSender(
+  facility: string | undefined,
+  institution: SenderInstitution | undefined,
+  conn: SenderConnection,
+): SenderVerdict {
   if (!facility) return { ok: false, reason: 'MSH-4 (sending facility) is empty' };
   if (!institution || institution.kind !== 'hospital') return { ok: false, reason: `unknown sending facility ${facility}` };
   if (conn.authenticatedInstitution !== undefined) {
     return conn.authenticatedInstitution === institution.id ? { ok: true } : { ok: false, reason: 'MSH-4 names another institution' };
   }
   if (conn.peerCertificateCn !== undefined) {
-    return conn.peerCertificateCn === institution.id ? { ok: true } : { ok: false, reason: `client certificate is not ${institution.id}'s` };
+    return conn.peerCertificateCn === institution.id
+      ? { ok: true }
+      : { ok: false, reason: `client certificate is not ${institution.id}'s` };
   }
   const from = normaliseAddress(conn.remoteAddress);
   if (institution.allowedAddresses.some((a) => normaliseAddress(a) === from)) return { ok: true };

@@ -29,7 +29,14 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let created: Intl.DateTimeFormat;
   try {
     created = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
   } catch {
     throw new DomainError(ErrorCode.ValidationFailed, `unknown time zone ${JSON.stringify(timeZone)}`, {
@@ -49,7 +56,14 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-interface WallClock { year: number; month: number; day: number; hour: number; minute: number; second: number }
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
 
 function wallClockAt(ms: number, timeZone: string): WallClock {
   const fields: Record<string, number> = {};
@@ -57,8 +71,12 @@ function wallClockAt(ms: number, timeZone: string): WallClock {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
   return {
-    year: fields.year ?? NaN, month: fields.month ?? NaN, day: fields.day ?? NaN,
-    hour: fields.hour ?? NaN, minute: fields.minute ?? NaN, second: fields.second ?? NaN,
+    year: fields.year ?? NaN,
+    month: fields.month ?? NaN,
+    day: fields.day ?? NaN,
+    hour: fields.hour ?? NaN,
+    minute: fields.minute ?? NaN,
+    second: fields.second ?? NaN,
   };
 }
 
@@ -110,7 +128,8 @@ export function instantOfLocalTime(day: string, time: string, timeZone: string):
 /** '2024-02-28' + 2 → '2024-03-01'. Calendar arithmetic, independent of any zone. */
 export function addDays(day: string, days: number): ServiceDay {
   const d = DAY.exec(day);
-  if (!d || !isCalendarDay(day) || !Number.isInteger(days)) throw new DomainError(ErrorCode.ValidationFailed, `invalid day ${JSON.stringify(day)}`);
+  if (!d || !isCalendarDay(day) || !Number.isInteger(days))
+    throw new DomainError(ErrorCode.ValidationFailed, `invalid day ${JSON.stringify(day)}`);
   const ms = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3])) + days * MS_PER_DAY;
   return new Date(ms).toISOString().slice(0, 10);
 }

@@ -5,11 +5,17 @@ import { DomainError, ErrorCode } from '../errors';
 const MINUTE = 60_000;
 
 function assertInstant(field: string, ms: number): void {
-  if (!Number.isSafeInteger(ms)) throw new DomainError(ErrorCode.ValidationFailed, `${field} must be epoch milliseconds`, { fields: [{ field, message: 'integer expected' }] });
+  if (!Number.isSafeInteger(ms))
+    throw new DomainError(ErrorCode.ValidationFailed, `${field} must be epoch milliseconds`, {
+      fields: [{ field, message: 'integer expected' }],
+    });
 }
 
 function assertMinutes(field: string, minutes: number): void {
-  if (!Number.isInteger(minutes) || minutes < 0) throw new DomainError(ErrorCode.ValidationFailed, `${field} must be whole non-negative minutes`, { fields: [{ field, message: 'non-negative integer expected' }] });
+  if (!Number.isInteger(minutes) || minutes < 0)
+    throw new DomainError(ErrorCode.ValidationFailed, `${field} must be whole non-negative minutes`, {
+      fields: [{ field, message: 'non-negative integer expected' }],
+    });
 }
 
 /**

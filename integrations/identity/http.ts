@@ -16,14 +16,22 @@ export class HttpIdentityProvider implements IdentityProvider {
     try {
       res = await fetch(`${this.opts.baseUrl}/v1/verify`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-timestamp': timestamp, 'x-signature': signIdentityRequest(this.opts.sharedSecret, timestamp, body) },
+        headers: {
+          'content-type': 'application/json',
+          'x-timestamp': timestamp,
+          'x-signature': signIdentityRequest(this.opts.sharedSecret, timestamp, body),
+        },
         body,
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5_000),
       });
     } catch (err) {
-      throw new DomainError(ErrorCode.IdentityProviderDown, `identity provider unreachable: ${err instanceof Error ? err.message : 'error'}`);
+      throw new DomainError(
+        ErrorCode.IdentityProviderDown,
+        `identity provider unreachable: ${err instanceof Error ? err.message : 'error'}`,
+      );
     }
-    if (res.status >= 500 || res.status === 429) throw new DomainError(ErrorCode.IdentityProviderDown, `identity provider answered ${res.status}`);
+    if (res.status >= 500 || res.status === 429)
+      throw new DomainError(ErrorCode.IdentityProviderDown, `identity provider answered ${res.status}`);
     if (res.status === 401) throw new DomainError(ErrorCode.InvalidSignature, 'identity provider refused our signature');
     if (!res.ok) throw new DomainError(ErrorCode.IdentityProviderDown, `identity provider answered ${res.status}`);
     const parsed = Response.safeParse(await res.json().catch(() => null));

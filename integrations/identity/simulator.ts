@@ -30,7 +30,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startIdentitySimulator(opts: { host?: string; port?: number; sharedSecret: string; outcomes?: IdentityOutcomes }): Promise<IdentitySimulator> {
+export async function startIdentitySimulator(opts: {
+  host?: string;
+  port?: number;
+  sharedSecret: string;
+  outcomes?: IdentityOutcomes;
+}): Promise<IdentitySimulator> {
   const mismatchIds = new Set((opts.outcomes?.mismatchIds ?? []).map((s) => s.toUpperCase()));
   const mismatchNames = new Set(opts.outcomes?.mismatchNames ?? []);
   let down = false;
@@ -38,12 +43,22 @@ export async function startIdentitySimulator(opts: { host?: string; port?: numbe
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
-      const send = (status: number, payload: object): void => { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload)); };
+      const send = (status: number, payload: object): void => {
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      };
       if (req.method !== 'POST' || req.url !== '/v1/verify') return send(404, { error: 'not found' });
       calls++;
       if (opts.outcomes?.latencyMs) await new Promise((r) => setTimeout(r, opts.outcomes?.latencyMs));
       if (down) return send(503, { error: 'provider unavailable' });
-      if (!identitySignatureValid(opts.sharedSecret, String(req.headers['x-timestamp'] ?? ''), body, String(req.headers['x-signature'] ?? ''), Date.now())) {
+      if (
+        !identitySignatureValid(
+          opts.sharedSecret,
+          String(req.headers['x-timestamp'] ?? ''),
+          body,
+          String(req.headers['x-signature'] ?? ''),
+          Date.now(),
+        )
+      ) {
         return send(401, { error: 'bad signature' });
       }
       let query: IdentityQuery;
@@ -60,9 +75,19 @@ export async function startIdentitySimulator(opts: { host?: string; port?: numbe
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
-    setDown: (d) => { down = d; },
-    setMismatch: (id) => { mismatchIds.add(id.toUpperCase()); },
-    get calls() { return calls; },
-    stop: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    setDown: (d) => {
+      down = d;
+    },
+    setMismatch: (id) => {
+      mismatchIds.add(id.toUpperCase());
+    },
+    get calls() {
+      return calls;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

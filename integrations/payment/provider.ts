@@ -9,7 +9,11 @@ import { AmountMinor, CurrencyCode } from '../../domain/money';
  */
 
 /** Merchant-side identifiers: the platform allows 64 chars of letters, digits, '_' and '-'. */
-export const MerchantRef = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+export const MerchantRef = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 export type MerchantRef = z.infer<typeof MerchantRef>;
 
 const PositiveMinor = AmountMinor.refine((n) => n > 0, 'amount must be positive');
@@ -24,7 +28,12 @@ export const CreateQrOrderInput = z
     /** Absolute deadline after which the buyer can no longer pay (e.g. the booking hold). */
     expiresAt: IsoInstant.optional(),
     /** Relative alternative to expiresAt; ignored when expiresAt is given. */
-    timeoutMinutes: z.number().int().min(1).max(15 * 24 * 60).optional(),
+    timeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(15 * 24 * 60)
+      .optional(),
     notifyUrl: z.url(),
   })
   .refine((v) => v.expiresAt !== undefined || v.timeoutMinutes !== undefined, {

@@ -11,7 +11,13 @@ export const DEMO_ID_NUMBER = '11010519491231002X';
 /**
  * Drives one journey through the public HTTP API, as a partner app would, and says what to look at.
  */
-export async function runDemoJourney(opts: { apiUrl: string; keys: DevKeys; sims: DemoSimulators; uiUrl: string; say: (m: string) => void }): Promise<{ userId: string; verified: boolean }> {
+export async function runDemoJourney(opts: {
+  apiUrl: string;
+  keys: DevKeys;
+  sims: DemoSimulators;
+  uiUrl: string;
+  say: (m: string) => void;
+}): Promise<{ userId: string; verified: boolean }> {
   const { apiUrl, keys, say } = opts;
   const headers = { authorization: `Bearer ${keys.partnerApiKey}`, 'content-type': 'application/json' };
   const res = await fetch(`${apiUrl}/v1/users`, {
@@ -23,7 +29,9 @@ export async function runDemoJourney(opts: { apiUrl: string; keys: DevKeys; sims
   const user = UserView.parse(await res.json());
   say(`demo user registered: ${user.userId} (${user.legalName}, ${user.idNumber}) — identity ${user.identityStatus}`);
   for (let i = 0; i < 20; i++) {
-    const me = UserView.parse(await (await fetch(`${apiUrl}/v1/users/me`, { headers: { ...headers, 'x-causeway-user': user.userId } })).json());
+    const me = UserView.parse(
+      await (await fetch(`${apiUrl}/v1/users/me`, { headers: { ...headers, 'x-causeway-user': user.userId } })).json(),
+    );
     if (me.identityStatus !== 'pending') {
       say(`identity ${me.identityStatus}; see workflow identity/${user.userId} in ${opts.uiUrl}`);
       return { userId: user.userId, verified: me.identityStatus === 'verified' };

@@ -8,7 +8,10 @@ export const DEMO_PARTNER_ID = 'demo-app';
 export const DEMO_HOSPITAL_ID = 'demo-hospital';
 /** Where the demo hospital's HIS simulator listens for Causeway's HL7 (Causeway's own listener is 2575). */
 export const DEMO_HIS_MLLP_PORT = 2576;
-export const DEMO_DEPARTMENTS = [{ id: 'CARD', name: 'Cardiology' }, { id: 'PAED', name: 'Paediatrics' }];
+export const DEMO_DEPARTMENTS = [
+  { id: 'CARD', name: 'Cardiology' },
+  { id: 'PAED', name: 'Paediatrics' },
+];
 export const DEMO_DOCTORS = [
   { id: 'D-ZHANG', departmentId: 'CARD', displayName: 'Dr. Zhang Wei', title: 'Chief physician' },
   { id: 'D-LI', departmentId: 'PAED', displayName: 'Dr. Li Na', title: 'Attending physician' },
@@ -38,8 +41,14 @@ export async function seedDemo({ db, pii }: { db: SqlRunner; pii: PiiCipher }, k
   );
   const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
   await seedSchedule(db, {
-    institutionId: DEMO_HOSPITAL_ID, departments: DEMO_DEPARTMENTS, doctors: DEMO_DOCTORS,
-    days: [1, 2, 3, 4, 5, 6, 7].map((n) => addDays(today, n)), slotsPerDoctorPerDay: 24,
-    feeMinor: 2500, currency: 'CNY', opensAt: new Date(Date.now() - 60_000), timeZone: 'Asia/Shanghai',
+    institutionId: DEMO_HOSPITAL_ID,
+    departments: DEMO_DEPARTMENTS,
+    doctors: DEMO_DOCTORS,
+    days: [1, 2, 3, 4, 5, 6, 7].map((n) => addDays(today, n)),
+    slotsPerDoctorPerDay: 24,
+    feeMinor: 2500,
+    currency: 'CNY',
+    opensAt: new Date(Date.now() - 60_000),
+    timeZone: 'Asia/Shanghai',
   });
 }

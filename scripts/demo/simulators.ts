@@ -28,7 +28,10 @@ export async function startSimulators(
   const identity = await startIdentitySimulator({ host, port: opts.identityPort ?? 8091, sharedSecret: keys.identitySecret });
   const hisControlPort = opts.hisControlPort ?? 8092;
   const his = await startHisSimulator({
-    host, port: DEMO_HIS_MLLP_PORT, causeway: { host, port: opts.causewayMllpPort }, facility: DEMO_HOSPITAL_ID,
+    host,
+    port: DEMO_HIS_MLLP_PORT,
+    causeway: { host, port: opts.causewayMllpPort },
+    facility: DEMO_HOSPITAL_ID,
     departments: DEMO_DEPARTMENTS.map((d) => ({ id: d.id, name: d.name })),
     doctors: DEMO_DOCTORS.map((d) => ({ id: d.id, name: d.displayName, departmentId: d.departmentId })),
     control: { host, port: hisControlPort },

@@ -5,7 +5,11 @@ import { DEMO_DOCTORS, DEMO_HOSPITAL_ID } from './seed';
 
 const FreeSlots = z.array(z.object({ slotId: z.string(), doctorId: z.string(), startsAt: z.string(), feeMinor: z.number() }));
 const Booked = z.object({ bookingRef: z.string() });
-const Status = z.object({ stage: z.string(), orders: z.array(z.object({ orderId: z.string(), status: z.string() })), resultOrderIds: z.array(z.string()) });
+const Status = z.object({
+  stage: z.string(),
+  orders: z.array(z.object({ orderId: z.string(), status: z.string() })),
+  resultOrderIds: z.array(z.string()),
+});
 const Payments = z.object({ payments: z.array(z.object({ outTradeNo: z.string(), step: z.string(), qrCode: z.string().nullable() })) });
 
 interface DemoVisitOptions {
@@ -40,9 +44,12 @@ export async function runDemoVisit(o: DemoVisitOptions): Promise<void> {
     }
   };
   const status = (ref: string) => call(Status, 'GET', `/v1/visits/${ref}`);
-  const stageIs = (ref: string, stage: string) => waitFor(`stage ${stage}`, async () => ((await status(ref)).stage === stage ? true : undefined));
+  const stageIs = (ref: string, stage: string) =>
+    waitFor(`stage ${stage}`, async () => ((await status(ref)).stage === stage ? true : undefined));
   const pay = async (ref: string, step: string): Promise<void> => {
-    const due = await waitFor(`payment ${step}`, async () => (await call(Payments, 'GET', `/v1/visits/${ref}/payments`)).payments.find((p) => p.step === step && p.qrCode));
+    const due = await waitFor(`payment ${step}`, async () =>
+      (await call(Payments, 'GET', `/v1/visits/${ref}/payments`)).payments.find((p) => p.step === step && p.qrCode),
+    );
     o.sims.payment.buyer.scan(due.outTradeNo);
     o.sims.payment.buyer.pay(due.outTradeNo);
   };
@@ -53,7 +60,9 @@ export async function runDemoVisit(o: DemoVisitOptions): Promise<void> {
   if (!slot) throw new Error('no free demo slot left this week');
   const { bookingRef: ref } = await call(Booked, 'POST', '/v1/visits', { institutionId: DEMO_HOSPITAL_ID, slotId: slot.slotId });
   const workflowId = `hospital-visit/${DEMO_HOSPITAL_ID}/${ref}`;
-  o.say(`demo visit ${ref}: slot ${slot.slotId} with ${doctor.displayName} at ${slot.startsAt} held; follow workflow ${workflowId} in ${o.uiUrl}`);
+  o.say(
+    `demo visit ${ref}: slot ${slot.slotId} with ${doctor.displayName} at ${slot.startsAt} held; follow workflow ${workflowId} in ${o.uiUrl}`,
+  );
   await pay(ref, 'registration');
   await stageIs(ref, 'booked');
   o.say(`demo visit ${ref}: registration fee ${(slot.feeMinor / 100).toFixed(2)} CNY paid, booking confirmed to the HIS (SIU^S14)`);
@@ -64,9 +73,15 @@ export async function runDemoVisit(o: DemoVisitOptions): Promise<void> {
   o.say(`demo visit ${ref}: called in by the HIS (ADT^A08); the doctor orders a blood test (ORM^O01 with an FT1 charge)`);
   const { order } = await o.sims.his.placeOrders(ref, { items: [{ code: 'CBC', text: 'Complete blood count', priceMinor: 4500 }] });
   await pay(ref, `order-${order.orderId}`);
-  await waitFor('the order to be paid', async () => ((await status(ref)).orders.find((x) => x.orderId === order.orderId)?.status === 'paid' ? true : undefined));
+  await waitFor('the order to be paid', async () =>
+    (await status(ref)).orders.find((x) => x.orderId === order.orderId)?.status === 'paid' ? true : undefined,
+  );
   o.say(`demo visit ${ref}: order ${order.orderId} paid on the phone and posted back to the HIS (DFT^P03); results follow (ORU^R01)`);
-  await o.sims.his.sendResults(ref, order.orderId, [{ code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' }]);
+  await o.sims.his.sendResults(ref, order.orderId, [
+    { code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' },
+  ]);
   await waitFor('results delivered', async () => ((await status(ref)).resultOrderIds.includes(order.orderId) ? true : undefined));
-  o.say(`demo visit ${ref}: results delivered (GET /v1/visits/${ref}/results, readable by this patient only); the visit closes after a quiet period`);
+  o.say(
+    `demo visit ${ref}: results delivered (GET /v1/visits/${ref}/results, readable by this patient only); the visit closes after a quiet period`,
+  );
 }

@@ -15,7 +15,15 @@ const waitStage = (ref: string, s: string) => d.waitStage(ref, userA, s);
 const payOpen = (ref: string, step: string) => d.payOpen(ref, userA, step);
 
 beforeAll(async () => {
-  d = await startHospitalDriver({ policy: { holdMinutes: 1, fullRefundCutoffMinutes: 60, noShowGraceMinutes: 0, reminderLeadMinutes: 4 * 24 * 60, visitQuietCloseSeconds: 3 } });
+  d = await startHospitalDriver({
+    policy: {
+      holdMinutes: 1,
+      fullRefundCutoffMinutes: 60,
+      noShowGraceMinutes: 0,
+      reminderLeadMinutes: 4 * 24 * 60,
+      visitQuietCloseSeconds: 3,
+    },
+  });
   userA = await d.verifiedUser();
   userB = await d.verifiedUser();
 });
@@ -28,7 +36,10 @@ describe('hospital visit', () => {
     const slots = await api<Array<{ slotId: string; feeMinor: number }>>('GET', `/v1/hospitals/${d.hospital}/slots`, null);
     expect(slots.status).toBe(200);
     expect(slots.body.length).toBe(10);
-    const booked = await api<{ bookingRef: string; stage: string }>('POST', '/v1/visits', userA, { institutionId: d.hospital, slotId: d.slotIds[0] });
+    const booked = await api<{ bookingRef: string; stage: string }>('POST', '/v1/visits', userA, {
+      institutionId: d.hospital,
+      slotId: d.slotIds[0],
+    });
     expect(booked.status).toBe(201);
     const ref = booked.body.bookingRef;
     const taken = await api<{ code: string }>('POST', '/v1/visits', userB, { institutionId: d.hospital, slotId: d.slotIds[0] });
@@ -49,16 +60,27 @@ describe('hospital visit', () => {
     await waitStage(ref, 'called');
     const { order } = await d.his.placeOrders(ref, { items: [{ code: 'CBC', text: 'Blood count', priceMinor: 4500 }], orderId: 'ORD-1' });
     await payOpen(ref, `order-${order.orderId}`);
-    await until('order paid', async () => (await stage(ref)).orders.find((o) => o.orderId === 'ORD-1')?.status === 'paid', { timeoutMs: 30_000 });
-    await d.his.sendResults(ref, 'ORD-1', [{ code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' }]);
+    await until('order paid', async () => (await stage(ref)).orders.find((o) => o.orderId === 'ORD-1')?.status === 'paid', {
+      timeoutMs: 30_000,
+    });
+    await d.his.sendResults(ref, 'ORD-1', [
+      { code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' },
+    ]);
     await waitStage(ref, 'closed');
 
-    const results = await api<{ results: Array<{ orderId: string; report: { observations: unknown[] } }> }>('GET', `/v1/visits/${ref}/results`, userA);
+    const results = await api<{ results: Array<{ orderId: string; report: { observations: unknown[] } }> }>(
+      'GET',
+      `/v1/visits/${ref}/results`,
+      userA,
+    );
     expect(results.status).toBe(200);
     expect(results.body.results[0]?.orderId).toBe('ORD-1');
     expect(JSON.stringify(results.body.results[0]?.report)).toContain('135');
     expect((await api('GET', `/v1/visits/${ref}/results`, userB)).status).toBe(404);
-    const notices: Array<{ kind: string }> = await d.p.services.db.query(`SELECT kind FROM notifications WHERE journey_id LIKE $1 ORDER BY id`, [`%/${ref}`]);
+    const notices: Array<{ kind: string }> = await d.p.services.db.query(
+      `SELECT kind FROM notifications WHERE journey_id LIKE $1 ORDER BY id`,
+      [`%/${ref}`],
+    );
     expect(notices.map((n) => n.kind)).toEqual(expect.arrayContaining(['booked', 'reminder', 'results_ready', 'results_ready_doctor']));
     const kinds = d.his.received.map((m) => m.type);
     expect(kinds).toEqual(expect.arrayContaining(['SIU^S12', 'SIU^S14', 'ADT^A04', 'DFT^P03']));
@@ -73,8 +95,14 @@ describe('hospital visit', () => {
     const cancel = await api<{ stage: string; refundMinor: number }>('POST', `/v1/visits/${ref}/cancel`, userA);
     expect(cancel.body).toEqual({ stage: 'cancelled', refundMinor: 2500 });
     const ledger: Array<{ kind: string; amount_minor: string }> = await d.p.services.db.query(
-      `SELECT l.kind, l.amount_minor FROM ledger_entries l JOIN payments p USING (out_trade_no) WHERE p.journey_id = $1 ORDER BY l.id`, [`hospital-visit/${d.hospital}/${ref}`]);
-    expect(ledger.map((l) => [l.kind, Number(l.amount_minor)])).toEqual([['created', 0], ['paid', 2500], ['refunded', -2500]]);
+      `SELECT l.kind, l.amount_minor FROM ledger_entries l JOIN payments p USING (out_trade_no) WHERE p.journey_id = $1 ORDER BY l.id`,
+      [`hospital-visit/${d.hospital}/${ref}`],
+    );
+    expect(ledger.map((l) => [l.kind, Number(l.amount_minor)])).toEqual([
+      ['created', 0],
+      ['paid', 2500],
+      ['refunded', -2500],
+    ]);
     const [slot] = await d.p.services.db.query('SELECT status FROM slots WHERE id = $1', [d.slotIds[1]]);
     expect(slot.status).toBe('free');
     expect(d.his.received.map((m) => m.type)).toContain('SIU^S15');

@@ -14,7 +14,15 @@ let user: string;
 let mllp: MllpClient;
 
 beforeAll(async () => {
-  d = await startHospitalDriver({ policy: { holdMinutes: 1, fullRefundCutoffMinutes: 60, noShowGraceMinutes: 0, reminderLeadMinutes: 4 * 24 * 60, visitQuietCloseSeconds: 3 } });
+  d = await startHospitalDriver({
+    policy: {
+      holdMinutes: 1,
+      fullRefundCutoffMinutes: 60,
+      noShowGraceMinutes: 0,
+      reminderLeadMinutes: 4 * 24 * 60,
+      visitQuietCloseSeconds: 3,
+    },
+  });
   user = await d.verifiedUser();
   mllp = new MllpClient({ host: '127.0.0.1', port: d.p.api.mllpPort ?? 0, timeoutMs: 5_000 });
 });
@@ -37,19 +45,40 @@ async function bookAndPay(slotIndex: number): Promise<string> {
 }
 
 const slotStatus = async (slotIndex: number): Promise<string> =>
-  (await d.p.services.db.query<Array<{ status: string }>>('SELECT status FROM slots WHERE id = $1', [d.slotIds[slotIndex]]))[0]?.status ?? 'missing';
+  (await d.p.services.db.query<Array<{ status: string }>>('SELECT status FROM slots WHERE id = $1', [d.slotIds[slotIndex]]))[0]?.status ??
+  'missing';
 
 function results(controlId: string, bookingRef: string, orderId: string, value: string): string {
   return buildOru({
-    sendingApplication: 'LIS', sendingFacility: d.hospital, controlId, bookingRef, patientClass: 'O',
+    sendingApplication: 'LIS',
+    sendingFacility: d.hospital,
+    controlId,
+    bookingRef,
+    patientClass: 'O',
     patient: { id: 'P-1' },
-    reports: [{
-      placerOrderId: orderId, service: { code: 'GLU', text: 'Glucose' }, observedAt: new Date().toISOString(), resultStatus: 'F', notes: [],
-      observations: [{
-        setId: '1', valueType: 'NM', identifier: { code: 'GLU', text: 'Glucose' }, value: { type: 'numeric', raw: value, number: Number(value) },
-        units: { code: 'mmol/L' }, referenceRange: '3.9-6.1', abnormalFlags: [], status: 'F', observedAt: new Date().toISOString(), notes: [],
-      }],
-    }],
+    reports: [
+      {
+        placerOrderId: orderId,
+        service: { code: 'GLU', text: 'Glucose' },
+        observedAt: new Date().toISOString(),
+        resultStatus: 'F',
+        notes: [],
+        observations: [
+          {
+            setId: '1',
+            valueType: 'NM',
+            identifier: { code: 'GLU', text: 'Glucose' },
+            value: { type: 'numeric', raw: value, number: Number(value) },
+            units: { code: 'mmol/L' },
+            referenceRange: '3.9-6.1',
+            abnormalFlags: [],
+            status: 'F',
+            observedAt: new Date().toISOString(),
+            notes: [],
+          },
+        ],
+      },
+    ],
   });
 }
 
@@ -61,7 +90,9 @@ describe('hospital visit: unusual paths', () => {
     expect(await slotStatus(0)).toBe('free');
     expect(d.his.received.filter((m) => m.bookingRef === ref).map((m) => m.type)).toEqual(expect.arrayContaining(['SIU^S12', 'SIU^S15']));
     const ledger: Array<{ kind: string }> = await d.p.services.db.query(
-      `SELECT l.kind FROM ledger_entries l JOIN payments p USING (out_trade_no) WHERE p.journey_id = $1`, [`hospital-visit/${d.hospital}/${ref}`]);
+      `SELECT l.kind FROM ledger_entries l JOIN payments p USING (out_trade_no) WHERE p.journey_id = $1`,
+      [`hospital-visit/${d.hospital}/${ref}`],
+    );
     expect(ledger.map((l) => l.kind)).not.toContain('paid');
   }, 60_000);
 
@@ -85,7 +116,9 @@ describe('hospital visit: unusual paths', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await d.stage(ref, user)).resultOrderIds).toEqual([]); // not before the patient is there
     expect((await d.api('POST', `/v1/visits/${ref}/check-in`, user, {})).status).toBe(200);
-    await until('early results delivered', async () => (await d.stage(ref, user)).resultOrderIds.includes('LAB-EARLY'), { timeoutMs: 30_000 });
+    await until('early results delivered', async () => (await d.stage(ref, user)).resultOrderIds.includes('LAB-EARLY'), {
+      timeoutMs: 30_000,
+    });
     const read = await d.api<{ results: Array<{ orderId: string }> }>('GET', `/v1/visits/${ref}/results`, user);
     expect(read.body.results.map((r) => r.orderId)).toEqual(['LAB-EARLY']);
   }, 60_000);
@@ -98,9 +131,14 @@ describe('hospital visit: unusual paths', () => {
     expect(parseAck(await mllp.send(message)).ackCode).toBe('AA');
     expect(parseAck(await mllp.send(message)).ackCode).toBe('AA');
     await until('results delivered', async () => (await d.stage(ref, user)).resultOrderIds.includes('LAB-DUP'), { timeoutMs: 30_000 });
-    const rows: Array<{ n: string }> = await d.p.services.db.query(`SELECT count(*) AS n FROM inbox_messages WHERE message_id = $1`, [controlId]);
+    const rows: Array<{ n: string }> = await d.p.services.db.query(`SELECT count(*) AS n FROM inbox_messages WHERE message_id = $1`, [
+      controlId,
+    ]);
     expect(Number(rows[0]?.n)).toBe(1);
-    const notices: Array<{ kind: string }> = await d.p.services.db.query(`SELECT kind FROM notifications WHERE journey_id = $1 AND kind = 'results_ready'`, [`hospital-visit/${d.hospital}/${ref}`]);
+    const notices: Array<{ kind: string }> = await d.p.services.db.query(
+      `SELECT kind FROM notifications WHERE journey_id = $1 AND kind = 'results_ready'`,
+      [`hospital-visit/${d.hospital}/${ref}`],
+    );
     expect(notices).toHaveLength(1);
 
     // OBX-5 declared numeric (NM) but not a number: a data type error the hospital must hear about.
@@ -111,7 +149,9 @@ describe('hospital visit: unusual paths', () => {
     expect(JSON.stringify(nack.errors)).toMatch(/OBX-5|numeric/);
     // Kept for reprocessing: a failed row, which the operator can replay (it fails again, with the same reason).
     const kept: Array<{ id: string; status: string; error: string }> = await d.p.services.db.query(
-      `SELECT id, status, error FROM inbox_messages WHERE channel = 'hl7' AND message_id = $1`, [malformedId]);
+      `SELECT id, status, error FROM inbox_messages WHERE channel = 'hl7' AND message_id = $1`,
+      [malformedId],
+    );
     expect(kept).toEqual([expect.objectContaining({ status: 'failed', error: expect.stringMatching(/OBX-5|numeric/) })]);
     const operator = { authorization: `Bearer test-operator-token` };
     expect((await fetch(`${d.p.api.url}/v1/operator/inbox/failed?limit=500`, { headers: operator })).status).toBe(200);
@@ -130,12 +170,16 @@ describe('hospital visit: unusual paths', () => {
     // A hospital whose HIS is registered elsewhere: this connection (127.0.0.1) may not speak for it.
     await d.p.services.db.query(
       `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port) VALUES ($1, 'hospital', 'Elsewhere', 'Asia/Shanghai', $2, '192.0.2.10', 2575)`,
-      [`${d.hospital}-far`, d.p.services.pii.encrypt('far-secret')]);
+      [`${d.hospital}-far`, d.p.services.pii.encrypt('far-secret')],
+    );
     const spoofed = results(`SPOOF-${ref}`, ref, 'LAB-Y', '5.0').replace(`|${d.hospital}|`, `|${d.hospital}-far|`);
     const refusedToo = parseAck(await mllp.send(spoofed));
     expect(refusedToo.ackCode).toBe('AR');
     expect(refusedToo.text).toMatch(/source address .* is not registered/);
-    const stored: Array<{ n: string }> = await d.p.services.db.query(`SELECT count(*) AS n FROM inbox_messages WHERE message_id IN ($1, $2)`, [`STRANGER-${ref}`, `SPOOF-${ref}`]);
+    const stored: Array<{ n: string }> = await d.p.services.db.query(
+      `SELECT count(*) AS n FROM inbox_messages WHERE message_id IN ($1, $2)`,
+      [`STRANGER-${ref}`, `SPOOF-${ref}`],
+    );
     expect(Number(stored[0]?.n)).toBe(0);
     expect((await d.stage(ref, user)).resultOrderIds).toEqual([]);
   }, 60_000);
@@ -145,20 +189,27 @@ describe('hospital visit: unusual paths', () => {
     expect((await d.api('POST', `/v1/visits/${ref}/check-in`, user, {})).status).toBe(200);
     const events: Array<{ stage: string; status: string; position: number | null }> = [];
     const ended = new Promise<string>((resolve, reject) => {
-      const req = http.get(`${d.p.api.url}/v1/visits/${ref}/queue/stream`, { headers: { authorization: `Bearer ${d.p.partner.apiKey}`, 'x-causeway-user': user } }, (res) => {
-        expect(res.headers['content-type']).toContain('text/event-stream');
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
-            const data = buf.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
-            buf = buf.slice(cut + 2);
-            if (data) events.push(JSON.parse(data.slice(6)));
-          }
-        });
-        res.on('end', () => resolve('ended'));
-      });
+      const req = http.get(
+        `${d.p.api.url}/v1/visits/${ref}/queue/stream`,
+        { headers: { authorization: `Bearer ${d.p.partner.apiKey}`, 'x-causeway-user': user } },
+        (res) => {
+          expect(res.headers['content-type']).toContain('text/event-stream');
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buf += chunk;
+            for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
+              const data = buf
+                .slice(0, cut)
+                .split('\n')
+                .find((l) => l.startsWith('data: '));
+              buf = buf.slice(cut + 2);
+              if (data) events.push(JSON.parse(data.slice(6)));
+            }
+          });
+          res.on('end', () => resolve('ended'));
+        },
+      );
       req.on('error', reject);
     });
     await until('first queue event', async () => events.length > 0, { timeoutMs: 30_000 });

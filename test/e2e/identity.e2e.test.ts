@@ -8,9 +8,12 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 let p: TestPlatform;
 const MISMATCH_NAME = 'Wrong Name';
 
-beforeAll(async () => { p = await startTestPlatform({ identityOutcomes: { mismatchNames: [MISMATCH_NAME] } }); });
-afterAll(async () => { await p?.stop(); });
-
+beforeAll(async () => {
+  p = await startTestPlatform({ identityOutcomes: { mismatchNames: [MISMATCH_NAME] } });
+});
+afterAll(async () => {
+  await p?.stop();
+});
 
 async function register(body: object, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${p.api.url}/v1/users`, {
@@ -21,7 +24,9 @@ async function register(body: object, headers: Record<string, string> = {}): Pro
 }
 
 async function me(userId: string): Promise<{ identityStatus: string; idNumber: string; legalName: string; phone: string }> {
-  const res = await fetch(`${p.api.url}/v1/users/me`, { headers: { authorization: `Bearer ${p.partner.apiKey}`, 'x-causeway-user': userId } });
+  const res = await fetch(`${p.api.url}/v1/users/me`, {
+    headers: { authorization: `Bearer ${p.partner.apiKey}`, 'x-causeway-user': userId },
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as { identityStatus: string; idNumber: string; legalName: string; phone: string };
 }
@@ -37,7 +42,12 @@ describe('real-name identity', () => {
     const res = await register({ legalName: '李四', idNumber, phone: '13812345678' });
     expect(res.status).toBe(202);
     const user = (await res.json()) as { userId: string; idNumber: string; legalName: string; phone: string; identityStatus: string };
-    expect(user).toMatchObject({ identityStatus: 'pending', legalName: '李*', phone: '138****5678', idNumber: `${idNumber.slice(0, 4)}**********${idNumber.slice(-4)}` });
+    expect(user).toMatchObject({
+      identityStatus: 'pending',
+      legalName: '李*',
+      phone: '138****5678',
+      idNumber: `${idNumber.slice(0, 4)}**********${idNumber.slice(-4)}`,
+    });
     expect(await settled(user.userId)).toBe('verified');
     expect((await me(user.userId)).identityStatus).toBe('verified');
     await recordHistory(p.services.temporal.workflow.getHandle(workflowIds.identity(user.userId)), 'identity-verified');
@@ -100,7 +110,11 @@ describe('real-name identity', () => {
     expect(fields).toEqual(['body.idNumber', 'body.legalName', 'body.phone']);
     const noKey = await fetch(`${p.api.url}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(noKey.status).toBe(401);
-    const badJson = await fetch(`${p.api.url}/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${p.partner.apiKey}`, 'content-type': 'application/json' }, body: '{"legalName":' });
+    const badJson = await fetch(`${p.api.url}/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${p.partner.apiKey}`, 'content-type': 'application/json' },
+      body: '{"legalName":',
+    });
     expect(badJson.status).toBe(422);
     expect(((await badJson.json()) as { errors: Array<{ field: string }> }).errors[0]?.field).toBe('body');
   });
@@ -118,7 +132,8 @@ describe('real-name identity', () => {
     expect(logs).not.toContain('13512345678');
     // The raw history as the server stores it: payloads encrypted by the codec.
     const history = await p.services.temporal.workflowService.getWorkflowExecutionHistory({
-      namespace: 'default', execution: { workflowId: workflowIds.identity(user.userId) },
+      namespace: 'default',
+      execution: { workflowId: workflowIds.identity(user.userId) },
     });
     const raw = Buffer.from(JSON.stringify(history.history?.events ?? [])).toString('utf8');
     expect(raw.length).toBeGreaterThan(100);

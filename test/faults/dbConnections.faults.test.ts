@@ -43,7 +43,13 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.FAULTS_DEBUG) {
     process.stdout.write(`${p.logs.lines.filter((l) => /"level":(40|50)/.test(l)).join('\n')}\n`);
-    const report = await checkInvariants({ db: p.services.db, temporal: p.services.temporal, paymentSim: p.payment.sim, institutionIds: [hospital.id], his: [hospital.his] });
+    const report = await checkInvariants({
+      db: p.services.db,
+      temporal: p.services.temporal,
+      paymentSim: p.payment.sim,
+      institutionIds: [hospital.id],
+      his: [hospital.his],
+    });
     process.stdout.write(`[db drill] invariants at the end: ${JSON.stringify(report, null, 1)}\n`);
   }
   await killer?.end();
@@ -53,14 +59,25 @@ afterAll(async () => {
   await own?.drop();
 }, 60_000);
 
-interface Round { waiting: string[]; terminated: number }
+interface Round {
+  waiting: string[];
+  terminated: number;
+}
 
 /** No HL7 row of this hospital waits to be applied, and every payment taken at the platform has its notification applied. */
 async function inboundSettled(): Promise<boolean> {
-  const hl7: unknown[] = await p.services.db.query(`SELECT 1 FROM inbox_messages WHERE channel = 'hl7' AND sender = $1 AND status = 'received'`, [`HIS^${hospital.id}`]);
-  const paid = p.payment.sim.trades.all().filter((t) => t.paidAt !== undefined).map((t) => t.outTradeNo);
+  const hl7: unknown[] = await p.services.db.query(
+    `SELECT 1 FROM inbox_messages WHERE channel = 'hl7' AND sender = $1 AND status = 'received'`,
+    [`HIS^${hospital.id}`],
+  );
+  const paid = p.payment.sim.trades
+    .all()
+    .filter((t) => t.paidAt !== undefined)
+    .map((t) => t.outTradeNo);
   const notes: Array<{ correlation: string; status: string }> = await p.services.db.query(
-    `SELECT correlation, status FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = ANY($1)`, [paid]);
+    `SELECT correlation, status FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = ANY($1)`,
+    [paid],
+  );
   return hl7.length === 0 && paid.every((no) => notes.some((n) => n.correlation === no)) && notes.every((n) => n.status !== 'received');
 }
 
@@ -94,14 +111,19 @@ async function dropRound(): Promise<Round> {
     }
     // In the select list, not the WHERE clause: PostgreSQL may evaluate WHERE conditions in any order.
     const terminated = await killer.query<{ pid: number; ok: boolean }>(
-      'SELECT pid, pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      'SELECT pid, pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
     // Termination is asynchronous: the window lasts until those backends are gone (and the pools have
     // seen their sockets close), so a step kept out of the window does not meet a dying connection.
     const pids = terminated.rows.filter((r) => r.ok).map((r) => r.pid);
-    await until('terminated backends gone', async () => {
-      await killer.query('SELECT pg_stat_clear_snapshot()');
-      return (await killer.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1)', [pids])).rowCount === 0;
-    }, { timeoutMs: 10_000, intervalMs: 20 });
+    await until(
+      'terminated backends gone',
+      async () => {
+        await killer.query('SELECT pg_stat_clear_snapshot()');
+        return (await killer.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1)', [pids])).rowCount === 0;
+      },
+      { timeoutMs: 10_000, intervalMs: 20 },
+    );
     await sleep(100);
     return { waiting: waiting.map((w) => w.query), terminated: pids.length };
   } finally {
@@ -116,17 +138,20 @@ it(`injects repeated pg_terminate_backend of every connection to the database, t
   // stored: this drill is about activities (inbound messages under a dropped connection are the
   // known defect below, and the HIS simulator does not resend after an AR).
   const window = new Mutex();
-  const inbound = <T>(step: () => Promise<T>): Promise<T> => window.run(async () => {
-    const result = await step();
-    await until('inbound messages applied', () => inboundSettled(), { timeoutMs: 30_000 });
-    return result;
-  });
+  const inbound = <T>(step: () => Promise<T>): Promise<T> =>
+    window.run(async () => {
+      const result = await step();
+      await until('inbound messages applied', () => inboundSettled(), { timeoutMs: 30_000 });
+      return result;
+    });
   const ctx = { api, db: p.services.db, paymentSim: p.payment.sim, hospital, stepTimeoutMs: 150_000, inbound };
   const drivers = hospital.slots.map((slot, i) => new VisitDriver(ctx, users[i % users.length] ?? '', slot));
   for (const d of drivers) await d.book();
 
   let done = false;
-  const journeys = allSettledOrThrow(drivers.map((d, i) => d.fullVisit(`ORD-${i + 1}`, 4000 + i))).finally(() => { done = true; });
+  const journeys = allSettledOrThrow(drivers.map((d, i) => d.fullVisit(`ORD-${i + 1}`, 4000 + i))).finally(() => {
+    done = true;
+  });
   // A handful of drops spread over the journeys' life (not one long outage: that is a different drill).
   const rounds: Round[] = [];
   while (!done && rounds.length < ROUNDS) {
@@ -137,17 +162,28 @@ it(`injects repeated pg_terminate_backend of every connection to the database, t
   for (const d of drivers) expect(await d.stage()).toBe('closed');
 
   const hitActivities = rounds.flatMap((r) => r.waiting);
-  process.stdout.write(`[db drill] ${rounds.length} rounds, ${rounds.reduce((n, r) => n + r.terminated, 0)} connections dropped, statements caught waiting: ${JSON.stringify(hitActivities)}\n`);
+  process.stdout.write(
+    `[db drill] ${rounds.length} rounds, ${rounds.reduce((n, r) => n + r.terminated, 0)} connections dropped, statements caught waiting: ${JSON.stringify(hitActivities)}\n`,
+  );
   expect(hitActivities.length).toBeGreaterThan(0);
   const retried = await retriedActivities(p.services.temporal, await journeyWorkflowIds(p.services.db, [hospital.id]));
   expect(retried.length).toBeGreaterThan(0);
 
-  const report = await settledInvariants({ db: p.services.db, temporal: p.services.temporal, paymentSim: p.payment.sim, institutionIds: [hospital.id], his: [hospital.his], simulatorIsScoped: true });
+  const report = await settledInvariants({
+    db: p.services.db,
+    temporal: p.services.temporal,
+    paymentSim: p.payment.sim,
+    institutionIds: [hospital.id],
+    his: [hospital.his],
+    simulatorIsScoped: true,
+  });
   expect(report.violations).toEqual([]);
   expect(report.counts).toMatchObject({ visits: VISITS, completedVisits: VISITS, payments: VISITS * 2, paid: VISITS * 2 });
   // Retried notice activities lost nothing: every patient got each notice of a whole visit.
   for (const d of drivers) {
-    const kinds: Array<{ kind: string }> = await p.services.db.query('SELECT kind FROM notifications WHERE journey_id = $1', [d.workflowId]);
+    const kinds: Array<{ kind: string }> = await p.services.db.query('SELECT kind FROM notifications WHERE journey_id = $1', [
+      d.workflowId,
+    ]);
     expect(kinds.map((k) => k.kind)).toEqual(expect.arrayContaining(['booked', 'reminder', 'results_ready', 'results_ready_doctor']));
   }
 }, 290_000);
@@ -158,30 +194,52 @@ describe('defects this drill found (fixed; kept as regressions)', () => {
    * to take 3 s, and its connection is terminated while it runs. `act` sends what creates the row.
    */
   async function dropWhileMarkingApplied(channel: string, correlation: string, act: () => Promise<void>): Promise<void> {
-    await killer.query(`CREATE OR REPLACE FUNCTION drill_slow_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$`);
+    await killer.query(
+      `CREATE OR REPLACE FUNCTION drill_slow_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$`,
+    );
     await killer.query(`CREATE TRIGGER drill_slow_apply BEFORE UPDATE ON inbox_messages FOR EACH ROW
       WHEN (NEW.channel = '${channel}' AND NEW.status = 'applied' AND NEW.correlation = '${correlation}') EXECUTE FUNCTION drill_slow_apply()`);
     try {
       await act();
-      const pid = await until('the mark-applied UPDATE running', async () => {
-        const r = await killer.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'UPDATE inbox_messages SET status = ''applied''%'`);
-        return r.rows[0]?.pid;
-      }, { timeoutMs: 15_000, intervalMs: 20 });
+      const pid = await until(
+        'the mark-applied UPDATE running',
+        async () => {
+          const r = await killer.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'UPDATE inbox_messages SET status = ''applied''%'`,
+          );
+          return r.rows[0]?.pid;
+        },
+        { timeoutMs: 15_000, intervalMs: 20 },
+      );
       await killer.query('SELECT pg_terminate_backend($1)', [pid]);
     } finally {
       await killer.query('DROP TRIGGER IF EXISTS drill_slow_apply ON inbox_messages');
     }
   }
 
-  it('injects a dropped connection while the API marks a payment notification applied and checks the platform\'s redelivery leaves the inbox row applied', async () => {
+  it("injects a dropped connection while the API marks a payment notification applied and checks the platform's redelivery leaves the inbox row applied", async () => {
     const ref = randomUUID().replace(/-/g, '').slice(0, 16);
     const input: CollectPaymentInput = {
-      version: 1, outTradeNo: `DB_${ref}`, journeyId: `drill-db/${ref}`, step: 'registration', institutionId: `kb-${hospital.id}`,
-      userRef: 'u_db', amountMinor: 1234, currency: 'CNY', subject: 'Drill payment', deadlineMs: Date.now() + 5 * 60_000,
+      version: 1,
+      outTradeNo: `DB_${ref}`,
+      journeyId: `drill-db/${ref}`,
+      step: 'registration',
+      institutionId: `kb-${hospital.id}`,
+      userRef: 'u_db',
+      amountMinor: 1234,
+      currency: 'CNY',
+      subject: 'Drill payment',
+      deadlineMs: Date.now() + 5 * 60_000,
     };
-    const handle = await p.services.temporal.workflow.start('collectPayment', { taskQueue: p.services.config.TEMPORAL_TASK_QUEUE, workflowId: workflowIds.payment(input.outTradeNo), args: [input] });
+    const handle = await p.services.temporal.workflow.start('collectPayment', {
+      taskQueue: p.services.config.TEMPORAL_TASK_QUEUE,
+      workflowId: workflowIds.payment(input.outTradeNo),
+      args: [input],
+    });
     await until('QR code', async () => {
-      const rows: unknown[] = await p.services.db.query('SELECT 1 FROM payments WHERE out_trade_no = $1 AND qr_code IS NOT NULL', [input.outTradeNo]);
+      const rows: unknown[] = await p.services.db.query('SELECT 1 FROM payments WHERE out_trade_no = $1 AND qr_code IS NOT NULL', [
+        input.outTradeNo,
+      ]);
       return rows.length > 0;
     });
     // The "mark applied" UPDATE of this one notification is slowed and its connection dropped mid-way.
@@ -191,8 +249,15 @@ describe('defects this drill found (fixed; kept as regressions)', () => {
     // The payment itself went through (the signal came before the failed UPDATE) ...
     expect(await handle.result()).toMatchObject({ status: 'paid' });
     // ... and the platform, answered 500, redelivers until it gets `success`.
-    await until('a redelivery acknowledged', async () => p.payment.sim.notifications.attempts.some((a) => a.outTradeNo === input.outTradeNo && a.acknowledged && a.attempt > 1), { timeoutMs: 20_000 });
-    const rows: Array<{ status: string }> = await p.services.db.query(`SELECT status FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`, [input.outTradeNo]);
+    await until(
+      'a redelivery acknowledged',
+      async () => p.payment.sim.notifications.attempts.some((a) => a.outTradeNo === input.outTradeNo && a.acknowledged && a.attempt > 1),
+      { timeoutMs: 20_000 },
+    );
+    const rows: Array<{ status: string }> = await p.services.db.query(
+      `SELECT status FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`,
+      [input.outTradeNo],
+    );
     expect(rows).toEqual([{ status: 'applied' }]);
   }, 60_000);
 
@@ -208,7 +273,9 @@ describe('defects this drill found (fixed; kept as regressions)', () => {
     });
     const row = async (): Promise<{ status: string; error: string | null } | undefined> => {
       const rows: Array<{ status: string; error: string | null }> = await p.services.db.query(
-        `SELECT status, error FROM inbox_messages WHERE channel = 'hl7' AND sender = $1 AND message_id = $2`, [`HIS^${hospital.id}`, cid]);
+        `SELECT status, error FROM inbox_messages WHERE channel = 'hl7' AND sender = $1 AND message_id = $2`,
+        [`HIS^${hospital.id}`, cid],
+      );
       return rows[0];
     };
     await until('the row settled', async () => (await row())?.status !== 'received', { timeoutMs: 10_000 }).catch(() => undefined);

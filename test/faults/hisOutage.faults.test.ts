@@ -38,10 +38,14 @@ it(`injects a HIS outage twice — connections refused while ${VISITS} patients 
   await his.outage({ mode: 'refuse' });
   for (const d of drivers) await d.book();
   for (const d of drivers) {
-    const hold = await until(`${d.bookingRef}: the hold retried`, async () => {
-      const a = await pendingActivity(temporal, d.workflowId, 'hisRequestHold');
-      return a && a.attempt >= 3 ? a : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    const hold = await until(
+      `${d.bookingRef}: the hold retried`,
+      async () => {
+        const a = await pendingActivity(temporal, d.workflowId, 'hisRequestHold');
+        return a && a.attempt >= 3 ? a : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     expect(hold.lastFailure).toBeTruthy();
     expect(await d.stage()).toBe('holding');
   }
@@ -59,10 +63,14 @@ it(`injects a HIS outage twice — connections refused while ${VISITS} patients 
   for (const d of drivers) await d.pay('registration');
   for (const d of drivers) {
     await d.waitPayment('registration', 'paid');
-    const confirm = await until(`${d.bookingRef}: the confirmation retried after an ACK timeout`, async () => {
-      const a = await pendingActivity(temporal, d.workflowId, 'hisConfirm');
-      return a && a.attempt >= 2 ? a : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    const confirm = await until(
+      `${d.bookingRef}: the confirmation retried after an ACK timeout`,
+      async () => {
+        const a = await pendingActivity(temporal, d.workflowId, 'hisConfirm');
+        return a && a.attempt >= 2 ? a : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     expect(confirm.lastFailure).toBeTruthy();
     // Paid, but not booked until the HIS has confirmed.
     expect(await d.stage()).toBe('awaiting_payment');
@@ -88,7 +96,21 @@ it(`injects a HIS outage twice — connections refused while ${VISITS} patients 
   expect(await third.stage()).toBe('booked');
   expect(his.received.map((m) => m.type)).toEqual(expect.arrayContaining(['SIU^S12', 'SIU^S14', 'SIU^S15', 'ADT^A04', 'DFT^P03']));
 
-  const report = await settledInvariants({ db: p.services.db, temporal, paymentSim: p.payment.sim, institutionIds: [hospital.id], his: [his], simulatorIsScoped: true });
+  const report = await settledInvariants({
+    db: p.services.db,
+    temporal,
+    paymentSim: p.payment.sim,
+    institutionIds: [hospital.id],
+    his: [his],
+    simulatorIsScoped: true,
+  });
   expect(report.violations).toEqual([]);
-  expect(report.counts).toMatchObject({ visits: VISITS, completedVisits: 2, waitingVisits: 1, payments: VISITS + 1, paid: VISITS + 1, refunded: 1 });
+  expect(report.counts).toMatchObject({
+    visits: VISITS,
+    completedVisits: 2,
+    waitingVisits: 1,
+    payments: VISITS + 1,
+    paid: VISITS + 1,
+    refunded: 1,
+  });
 }, 200_000);

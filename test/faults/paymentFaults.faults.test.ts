@@ -53,9 +53,15 @@ const NOTIFY_FAULTS: FaultInput[] = [
 
 function notification(over: Record<string, string>, keyPem: string): string {
   const params: Record<string, string> = {
-    notify_time: new Date(Date.now() + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19), notify_type: 'trade_status_sync',
-    notify_id: randomUUID().replace(/-/g, ''), app_id: p.payment.sim.appId, charset: 'utf-8', version: '1.0', trade_no: `2099${Date.now()}`,
-    trade_status: 'TRADE_SUCCESS', ...over,
+    notify_time: new Date(Date.now() + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19),
+    notify_type: 'trade_status_sync',
+    notify_id: randomUUID().replace(/-/g, ''),
+    app_id: p.payment.sim.appId,
+    charset: 'utf-8',
+    version: '1.0',
+    trade_no: `2099${Date.now()}`,
+    trade_status: 'TRADE_SUCCESS',
+    ...over,
   };
   return new URLSearchParams(signNotification(params, keyPem)).toString();
 }
@@ -73,15 +79,27 @@ it('injects mixed payment-platform faults (5xx, system busy, delays and a never-
   // Hand-made notifications for v6's open order: a forgery claiming it is paid, and a genuine
   // signature over the wrong amount. Neither may move the order.
   const openNo = await v6.openPayment('registration');
-  const stranger = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  const forged = await api.call('POST', '/v1/payments/notifications', { raw: notification({ out_trade_no: openNo, total_amount: formatMinor(hospital.feeMinor, 'CNY') }, stranger.privateKey), ...form });
+  const stranger = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const forged = await api.call('POST', '/v1/payments/notifications', {
+    raw: notification({ out_trade_no: openNo, total_amount: formatMinor(hospital.feeMinor, 'CNY') }, stranger.privateKey),
+    ...form,
+  });
   expect(forged.status).toBe(401);
   expect(forged.contentType).toContain('application/problem+json');
   const wrongAmountId = randomUUID().replace(/-/g, '');
   const wrongAmount = await api.call('POST', '/v1/payments/notifications', {
-    raw: notification({ out_trade_no: openNo, total_amount: '0.01', notify_id: wrongAmountId }, p.payment.keys.platform.privateKeyPem), ...form });
+    raw: notification({ out_trade_no: openNo, total_amount: '0.01', notify_id: wrongAmountId }, p.payment.keys.platform.privateKeyPem),
+    ...form,
+  });
   expect(wrongAmount).toMatchObject({ status: 200, text: 'success' });
-  const [kept] = await p.services.db.query(`SELECT status, error FROM inbox_messages WHERE channel = 'payment_notification' AND message_id = $1`, [wrongAmountId]);
+  const [kept] = await p.services.db.query(
+    `SELECT status, error FROM inbox_messages WHERE channel = 'payment_notification' AND message_id = $1`,
+    [wrongAmountId],
+  );
   expect(kept).toEqual({ status: 'failed', error: 'amount differs from the order' });
   expect(await v6.paymentStatus('registration')).toBe('created');
 
@@ -92,7 +110,9 @@ it('injects mixed payment-platform faults (5xx, system busy, delays and a never-
   // The first two payment notifications are forged: v1 and v2 learn of their payment by querying.
   await v1.pay('registration');
   await v2.pay('registration');
-  await until('two forged notifications delivered', async () => sim.notifications.attempts.filter((a) => a.forged).length >= 2, { timeoutMs: 30_000 });
+  await until('two forged notifications delivered', async () => sim.notifications.attempts.filter((a) => a.forged).length >= 2, {
+    timeoutMs: 30_000,
+  });
   for (const f of NOTIFY_FAULTS) sim.faults.inject(f);
 
   await allSettledOrThrow([
@@ -112,7 +132,8 @@ it('injects mixed payment-platform faults (5xx, system busy, delays and a never-
   for (const method of ['alipay.trade.precreate', 'alipay.trade.query', 'alipay.trade.refund', 'alipay.trade.close']) {
     expect({ method, left: sim.faults.takeGatewayFault(method)?.kind }).toEqual({ method, left: undefined });
   }
-  for (const kind of ['notifyForged', 'notifyOutOfOrder', 'notifyDuplicate', 'notifyLate'] as const) expect({ kind, left: sim.faults.take(kind) }).toEqual({ kind, left: undefined });
+  for (const kind of ['notifyForged', 'notifyOutOfOrder', 'notifyDuplicate', 'notifyLate'] as const)
+    expect({ kind, left: sim.faults.take(kind) }).toEqual({ kind, left: undefined });
 
   // Notifications: forged deliveries refused and never stored; every genuine one stored exactly once.
   const attempts = sim.notifications.attempts;
@@ -122,35 +143,64 @@ it('injects mixed payment-platform faults (5xx, system busy, delays and a never-
   const genuine = [...new Set(attempts.filter((a) => !a.forged && a.acknowledged).map((a) => a.notifyId))];
   expect(attempts.filter((a) => !a.forged && a.acknowledged).length).toBeGreaterThan(genuine.length); // duplicates were delivered
   const stored: Array<{ message_id: string; n: string }> = await p.services.db.query(
-    `SELECT message_id, count(*) AS n FROM inbox_messages WHERE channel = 'payment_notification' AND message_id = ANY($1) GROUP BY message_id`, [attempts.map((a) => a.notifyId)]);
+    `SELECT message_id, count(*) AS n FROM inbox_messages WHERE channel = 'payment_notification' AND message_id = ANY($1) GROUP BY message_id`,
+    [attempts.map((a) => a.notifyId)],
+  );
   expect(stored.map((s) => s.message_id).sort()).toEqual(genuine.sort());
   expect(stored.every((s) => s.n === '1')).toBe(true);
 
-  expect(await Promise.all([v1, v2, v3, v4, v5, v6].map((d) => d.stage()))).toEqual(['closed', 'closed', 'closed', 'cancelled', 'cancelled', 'booked']);
+  expect(await Promise.all([v1, v2, v3, v4, v5, v6].map((d) => d.stage()))).toEqual([
+    'closed',
+    'closed',
+    'closed',
+    'cancelled',
+    'cancelled',
+    'booked',
+  ]);
   expect(await v5.paymentStatus('registration')).toBe('closed');
   expect(await v4.paymentStatus('registration')).toBe('refunded');
-  const report = await settledInvariants({ db: p.services.db, temporal: p.services.temporal, paymentSim: sim, institutionIds: [hospital.id], his: [hospital.his], simulatorIsScoped: true });
+  const report = await settledInvariants({
+    db: p.services.db,
+    temporal: p.services.temporal,
+    paymentSim: sim,
+    institutionIds: [hospital.id],
+    his: [hospital.his],
+    simulatorIsScoped: true,
+  });
   expect(report.violations).toEqual([]);
   expect(report.counts).toMatchObject({ visits: 6, completedVisits: 5, waitingVisits: 1, payments: 9, paid: 8, refunded: 1 });
   expect(report.counts.ledgerSumMinor).toBe(3 * hospital.feeMinor + 3100 + 3110 + 3120 + hospital.feeMinor /* v6 */);
 }, 280_000);
 
 describe('defects this drill found (fixed; kept as regressions)', () => {
-
   it('injects a payment made on a QR code after its order was closed unscanned (patient cancelled; the platform kept the QR payable) and checks the money is recorded and refunded in full, the ledger agreeing with the platform', async () => {
     const other = await openHospital(p, { doctors: 1 });
     try {
-      const d = new VisitDriver({ api, db: p.services.db, paymentSim: p.payment.sim, hospital: other, stepTimeoutMs: 60_000 }, user, other.slots[0] ?? { slotId: '', doctorId: '' });
+      const d = new VisitDriver(
+        { api, db: p.services.db, paymentSim: p.payment.sim, hospital: other, stepTimeoutMs: 60_000 },
+        user,
+        other.slots[0] ?? { slotId: '', doctorId: '' },
+      );
       await d.book();
       const outTradeNo = await d.openPayment('registration');
       expect(await d.cancel()).toEqual({ stage: 'cancelled', refundMinor: 0 });
       expect(await d.paymentStatus('registration')).toBe('closed');
       payAtPlatform(p.payment.sim, outTradeNo); // the patient still had the QR code open
-      await until('the late notification handled', async () => {
-        const rows: Array<{ status: string }> = await p.services.db.query(`SELECT status FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`, [outTradeNo]);
-        return rows.length > 0 && rows.every((r) => r.status !== 'received');
-      }, { timeoutMs: 30_000 });
-      const report = await settledInvariants({ db: p.services.db, temporal: p.services.temporal, paymentSim: p.payment.sim, institutionIds: [other.id] }, 3_000);
+      await until(
+        'the late notification handled',
+        async () => {
+          const rows: Array<{ status: string }> = await p.services.db.query(
+            `SELECT status FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`,
+            [outTradeNo],
+          );
+          return rows.length > 0 && rows.every((r) => r.status !== 'received');
+        },
+        { timeoutMs: 30_000 },
+      );
+      const report = await settledInvariants(
+        { db: p.services.db, temporal: p.services.temporal, paymentSim: p.payment.sim, institutionIds: [other.id] },
+        3_000,
+      );
       expect(report.violations).toEqual([]);
     } finally {
       await other.stop();
@@ -161,18 +211,29 @@ describe('defects this drill found (fixed; kept as regressions)', () => {
     // The checker must be able to fail: a trade paid at the platform behind Causeway's back is a violation.
     const other = await openHospital(p, { doctors: 1 });
     try {
-      const d = new VisitDriver({ api, db: p.services.db, paymentSim: p.payment.sim, hospital: other, stepTimeoutMs: 60_000 }, user, other.slots[0] ?? { slotId: '', doctorId: '' });
+      const d = new VisitDriver(
+        { api, db: p.services.db, paymentSim: p.payment.sim, hospital: other, stepTimeoutMs: 60_000 },
+        user,
+        other.slots[0] ?? { slotId: '', doctorId: '' },
+      );
       await d.book();
       const outTradeNo = await d.openPayment('registration');
       await p.services.db.query(`UPDATE payments SET status = 'closed' WHERE out_trade_no = $1`, [outTradeNo]);
       await p.services.temporal.workflow.getHandle(`payment/${outTradeNo}`).terminate('drill: control case');
       await p.services.temporal.workflow.getHandle(d.workflowId).terminate('drill: control case');
       payAtPlatform(p.payment.sim, outTradeNo);
-      const report = await checkInvariants({ db: p.services.db, temporal: p.services.temporal, paymentSim: p.payment.sim, institutionIds: [other.id] });
-      expect(report.violations).toEqual(expect.arrayContaining([
-        expect.stringContaining(`payment ${outTradeNo}: platform took the money`),
-        expect.stringContaining('workflow TERMINATED'),
-      ]));
+      const report = await checkInvariants({
+        db: p.services.db,
+        temporal: p.services.temporal,
+        paymentSim: p.payment.sim,
+        institutionIds: [other.id],
+      });
+      expect(report.violations).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining(`payment ${outTradeNo}: platform took the money`),
+          expect.stringContaining('workflow TERMINATED'),
+        ]),
+      );
     } finally {
       await other.stop();
     }

@@ -39,7 +39,8 @@ function freePort(): Promise<number> {
   });
 }
 
-const startServer = (): Promise<DevServer> => startDevServer({ pathVar: process.env.PATH ?? '', dbFilename: path.join(dir, 'temporal.db'), port });
+const startServer = (): Promise<DevServer> =>
+  startDevServer({ pathVar: process.env.PATH ?? '', dbFilename: path.join(dir, 'temporal.db'), port });
 
 async function ready(): Promise<{ status: number; checks: Record<string, string> }> {
   const res = await fetch(`${p.api.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
@@ -69,7 +70,10 @@ afterAll(async () => {
   await hospital?.stop();
   await p?.stop();
   await server?.stop();
-  if (process.env.FAULTS_DEBUG) process.stdout.write(`${JSON.stringify(p?.payment.sim.notifications.attempts)}\n${p?.logs.lines.filter((l) => /"level":(40|50)/.test(l)).join('\n')}\n`);
+  if (process.env.FAULTS_DEBUG)
+    process.stdout.write(
+      `${JSON.stringify(p?.payment.sim.notifications.attempts)}\n${p?.logs.lines.filter((l) => /"level":(40|50)/.test(l)).join('\n')}\n`,
+    );
   process.env.TEMPORAL_ADDRESS = sharedAddress;
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 90_000);
@@ -90,17 +94,28 @@ it(`injects a Temporal server stop (persisted to its SQLite file) while ${VISITS
   // --- the server goes away ---------------------------------------------------------------------
   await server?.stop();
   server = undefined;
-  await until('readiness to report Temporal down', async () => {
-    const r = await ready();
-    return r.status === 503 && r.checks.temporal !== 'ok' && r.checks.database === 'ok';
-  }, { timeoutMs: 30_000 });
+  await until(
+    'readiness to report Temporal down',
+    async () => {
+      const r = await ready();
+      return r.status === 503 && r.checks.temporal !== 'ok' && r.checks.database === 'ok';
+    },
+    { timeoutMs: 30_000 },
+  );
   // A patient pays while Temporal is down: the notification is stored in the inbox first (the signal
   // to the payment journey cannot be delivered until the server is back).
   const duringNo = await paidDuring.pay('registration');
-  await until('the notification stored', async () => {
-    const rows: unknown[] = await p.services.db.query(`SELECT 1 FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`, [duringNo]);
-    return rows.length === 1;
-  }, { timeoutMs: 30_000 });
+  await until(
+    'the notification stored',
+    async () => {
+      const rows: unknown[] = await p.services.db.query(
+        `SELECT 1 FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`,
+        [duringNo],
+      );
+      return rows.length === 1;
+    },
+    { timeoutMs: 30_000 },
+  );
 
   // --- and comes back on the same port and file -------------------------------------------------
   server = await startServer();
@@ -109,22 +124,40 @@ it(`injects a Temporal server stop (persisted to its SQLite file) while ${VISITS
   // The same runs, from the file: nothing was lost or started afresh.
   for (const [i, d] of drivers.entries()) {
     const desc = await p.services.temporal.workflow.getHandle(d.workflowId).describe();
-    expect({ ref: d.bookingRef, runId: desc.runId, status: desc.status.name }).toEqual({ ref: d.bookingRef, runId: runIds[i], status: 'RUNNING' });
+    expect({ ref: d.bookingRef, runId: desc.runId, status: desc.status.name }).toEqual({
+      ref: d.bookingRef,
+      runId: runIds[i],
+      status: 'RUNNING',
+    });
   }
 
   // Applied once the server is back (the held signal goes through, or the journey's own query finds the payment).
   await paidDuring.waitStage('booked');
-  await until('the notification stored during the outage applied', async () => {
-    const rows: Array<{ status: string }> = await p.services.db.query(`SELECT status FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`, [duringNo]);
-    return rows[0]?.status === 'applied';
-  }, { timeoutMs: 60_000 });
+  await until(
+    'the notification stored during the outage applied',
+    async () => {
+      const rows: Array<{ status: string }> = await p.services.db.query(
+        `SELECT status FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`,
+        [duringNo],
+      );
+      return rows[0]?.status === 'applied';
+    },
+    { timeoutMs: 60_000 },
+  );
   await waiting.pay('registration');
   await allSettledOrThrow(drivers.map((d, i) => d.attendAndClose(`ORD-${i + 1}`, 2000 + i)));
   // The worker process that was running before the outage did the work afterwards.
   expect(worker?.exitCode).toBeNull();
   expect(worker?.signalCode).toBeNull();
 
-  const report = await settledInvariants({ db: p.services.db, temporal: p.services.temporal, paymentSim: p.payment.sim, institutionIds: [hospital.id], his: [hospital.his], simulatorIsScoped: true });
+  const report = await settledInvariants({
+    db: p.services.db,
+    temporal: p.services.temporal,
+    paymentSim: p.payment.sim,
+    institutionIds: [hospital.id],
+    his: [hospital.his],
+    simulatorIsScoped: true,
+  });
   expect(report.violations).toEqual([]);
   expect(report.counts).toMatchObject({ visits: VISITS, completedVisits: VISITS, payments: VISITS * 2, paid: VISITS * 2 });
 }, 280_000);

@@ -40,7 +40,14 @@ async function killWorker(): Promise<void> {
  * Activities slowed down in this drill (the HIS answers after 700 ms, order creation takes 2.5 s),
  * with how recently an attempt must have started for the kill to land inside it.
  */
-const SLOW: Record<string, number> = { hisRequestHold: 300, hisConfirm: 300, hisPostPayment: 300, hisArrival: 300, hisCancel: 300, createPaymentOrder: 1_500 };
+const SLOW: Record<string, number> = {
+  hisRequestHold: 300,
+  hisConfirm: 300,
+  hisPostPayment: 300,
+  hisArrival: 300,
+  hisCancel: 300,
+  createPaymentOrder: 1_500,
+};
 
 /**
  * Waits until the current worker process has just picked up one of the slow activities, then
@@ -50,11 +57,16 @@ const SLOW: Record<string, number> = { hisRequestHold: 300, hisConfirm: 300, his
  */
 async function killMidActivity(ids: () => Promise<string[]>): Promise<InFlight[]> {
   const identity = `${worker?.pid ?? '?'}@`;
-  const inFlight = await until('a slow activity just started', async () => {
-    const found = (await activitiesInFlight(p.services.temporal, await ids()))
-      .filter((a) => a.worker.startsWith(identity) && Date.now() - a.startedMs < (SLOW[a.activity] ?? 0));
-    return found.length > 0 ? found : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 50 });
+  const inFlight = await until(
+    'a slow activity just started',
+    async () => {
+      const found = (await activitiesInFlight(p.services.temporal, await ids())).filter(
+        (a) => a.worker.startsWith(identity) && Date.now() - a.startedMs < (SLOW[a.activity] ?? 0),
+      );
+      return found.length > 0 ? found : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 50 },
+  );
   await killWorker();
   return inFlight;
 }
@@ -88,33 +100,59 @@ it(`injects SIGKILL of the worker process twice (during registration and during 
   const direct: CollectPaymentInput[] = Array.from({ length: DIRECT_PAYMENTS }, (_, i) => {
     const ref = randomUUID().replace(/-/g, '').slice(0, 16);
     return {
-      version: 1, outTradeNo: `WK_${ref}`, journeyId: `drill-worker-kill/${ref}`, step: 'registration', institutionId: hospital.id,
-      userRef: `u_wk_${i}`, amountMinor: 1000 + i, currency: 'CNY', subject: 'Drill payment', deadlineMs: Date.now() + 15 * 60_000,
+      version: 1,
+      outTradeNo: `WK_${ref}`,
+      journeyId: `drill-worker-kill/${ref}`,
+      step: 'registration',
+      institutionId: hospital.id,
+      userRef: `u_wk_${i}`,
+      amountMinor: 1000 + i,
+      currency: 'CNY',
+      subject: 'Drill payment',
+      deadlineMs: Date.now() + 15 * 60_000,
     };
   });
   for (const input of direct) {
-    await p.services.temporal.workflow.start('collectPayment', { taskQueue: p.services.config.TEMPORAL_TASK_QUEUE, workflowId: workflowIds.payment(input.outTradeNo), args: [input] });
+    await p.services.temporal.workflow.start('collectPayment', {
+      taskQueue: p.services.config.TEMPORAL_TASK_QUEUE,
+      workflowId: workflowIds.payment(input.outTradeNo),
+      args: [input],
+    });
   }
-  const ids = async (): Promise<string[]> => [...new Set([...(await journeyWorkflowIds(p.services.db, [hospital.id])), ...direct.map((d) => workflowIds.payment(d.outTradeNo))])];
+  const ids = async (): Promise<string[]> => [
+    ...new Set([...(await journeyWorkflowIds(p.services.db, [hospital.id])), ...direct.map((d) => workflowIds.payment(d.outTradeNo))]),
+  ];
 
   const visits = allSettledOrThrow(drivers.map((d, i) => d.fullVisit(`ORD-${i + 1}`, 3000 + i * 100)));
-  const payDirect = allSettledOrThrow(direct.slice(0, DIRECT_PAYMENTS - 1).map(async (input) => {
-    const outTradeNo = await until(`QR code of ${input.outTradeNo}`, async () => {
-      const rows: unknown[] = await p.services.db.query('SELECT 1 FROM payments WHERE out_trade_no = $1 AND qr_code IS NOT NULL', [input.outTradeNo]);
-      return rows.length > 0 ? input.outTradeNo : undefined;
-    }, { timeoutMs: 150_000 });
-    payAtPlatform(p.payment.sim, outTradeNo);
-  }));
+  const payDirect = allSettledOrThrow(
+    direct.slice(0, DIRECT_PAYMENTS - 1).map(async (input) => {
+      const outTradeNo = await until(
+        `QR code of ${input.outTradeNo}`,
+        async () => {
+          const rows: unknown[] = await p.services.db.query('SELECT 1 FROM payments WHERE out_trade_no = $1 AND qr_code IS NOT NULL', [
+            input.outTradeNo,
+          ]);
+          return rows.length > 0 ? input.outTradeNo : undefined;
+        },
+        { timeoutMs: 150_000 },
+      );
+      payAtPlatform(p.payment.sim, outTradeNo);
+    }),
+  );
 
   // Kill 1: while holds, HIS calls and order creation run.
   const firstKill = await killMidActivity(ids);
   await startWorkerProcess();
 
   // Kill 2: once a patient has been called in, while the next activities run (order payment, HIS postings).
-  await until('a visit in the order phase', async () => {
-    const stages = await Promise.all(drivers.map((d) => d.stage()));
-    return stages.some((s) => s === 'called') ? true : undefined;
-  }, { timeoutMs: 180_000 });
+  await until(
+    'a visit in the order phase',
+    async () => {
+      const stages = await Promise.all(drivers.map((d) => d.stage()));
+      return stages.some((s) => s === 'called') ? true : undefined;
+    },
+    { timeoutMs: 180_000 },
+  );
   p.payment.sim.faults.inject({ kind: 'delay', ms: 2_500, times: VISITS, method: 'alipay.trade.precreate' });
   const secondKill = await killMidActivity(ids);
   await startWorkerProcess();
@@ -122,7 +160,10 @@ it(`injects SIGKILL of the worker process twice (during registration and during 
   await visits;
   await payDirect;
   for (const input of direct.slice(0, DIRECT_PAYMENTS - 1)) {
-    expect(await p.services.temporal.workflow.getHandle(workflowIds.payment(input.outTradeNo)).result()).toMatchObject({ status: 'paid', amountMinor: input.amountMinor });
+    expect(await p.services.temporal.workflow.getHandle(workflowIds.payment(input.outTradeNo)).result()).toMatchObject({
+      status: 'paid',
+      amountMinor: input.amountMinor,
+    });
   }
   for (const d of drivers) expect(await d.stage()).toBe('closed');
 
@@ -132,10 +173,24 @@ it(`injects SIGKILL of the worker process twice (during registration and during 
     expect(retried).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId: hit.workflowId, activity: hit.activity })]));
   }
 
-  const report = await settledInvariants({ db: p.services.db, temporal: p.services.temporal, paymentSim: p.payment.sim, institutionIds: [hospital.id], his: [hospital.his], simulatorIsScoped: true });
+  const report = await settledInvariants({
+    db: p.services.db,
+    temporal: p.services.temporal,
+    paymentSim: p.payment.sim,
+    institutionIds: [hospital.id],
+    his: [hospital.his],
+    simulatorIsScoped: true,
+  });
   expect(report.violations).toEqual([]);
-  expect(report.counts).toMatchObject({ visits: VISITS, completedVisits: VISITS, payments: VISITS * 2 + DIRECT_PAYMENTS, paid: VISITS * 2 + DIRECT_PAYMENTS - 1 });
+  expect(report.counts).toMatchObject({
+    visits: VISITS,
+    completedVisits: VISITS,
+    payments: VISITS * 2 + DIRECT_PAYMENTS,
+    paid: VISITS * 2 + DIRECT_PAYMENTS - 1,
+  });
   // One order per payment at the platform, whatever was retried.
   expect(p.payment.sim.trades.all()).toHaveLength(VISITS * 2 + DIRECT_PAYMENTS);
-  process.stdout.write(`[worker-kill drill] killed during ${JSON.stringify(firstKill)} and ${JSON.stringify(secondKill)}; retried: ${JSON.stringify(retried)}\n`);
+  process.stdout.write(
+    `[worker-kill drill] killed during ${JSON.stringify(firstKill)} and ${JSON.stringify(secondKill)}; retried: ${JSON.stringify(retried)}\n`,
+  );
 }, 290_000);

@@ -41,8 +41,12 @@ export async function startHospitalDriver(opts: { policy: Partial<HospitalPolicy
   const doctor = 'D1';
   const departments = [{ id: 'CARD', name: 'Cardiology' }];
   const his = await startHisSimulator({
-    host: '127.0.0.1', port: 0, causeway: { host: '127.0.0.1', port: p.api.mllpPort ?? 0 }, facility: hospital,
-    departments, doctors: [{ id: doctor, name: 'Dr. Zhang', departmentId: 'CARD' }],
+    host: '127.0.0.1',
+    port: 0,
+    causeway: { host: '127.0.0.1', port: p.api.mllpPort ?? 0 },
+    facility: hospital,
+    departments,
+    doctors: [{ id: doctor, name: 'Dr. Zhang', departmentId: 'CARD' }],
   });
   await p.services.db.query(
     `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port, settings)
@@ -51,14 +55,25 @@ export async function startHospitalDriver(opts: { policy: Partial<HospitalPolicy
   );
   const tomorrow = addDays(serviceDayOf(Date.now(), 'Asia/Shanghai'), 1);
   const { slotIds } = await seedSchedule(p.services.db, {
-    institutionId: hospital, departments, doctors: [{ id: doctor, departmentId: 'CARD', displayName: 'Dr. Zhang' }],
-    days: [tomorrow], slotsPerDoctorPerDay: opts.slots ?? 10, feeMinor: 2500, currency: 'CNY', opensAt: new Date(Date.now() - 60_000), timeZone: 'Asia/Shanghai',
+    institutionId: hospital,
+    departments,
+    doctors: [{ id: doctor, departmentId: 'CARD', displayName: 'Dr. Zhang' }],
+    days: [tomorrow],
+    slotsPerDoctorPerDay: opts.slots ?? 10,
+    feeMinor: 2500,
+    currency: 'CNY',
+    opensAt: new Date(Date.now() - 60_000),
+    timeZone: 'Asia/Shanghai',
   });
 
   const api: HospitalDriver['api'] = async <T>(method: string, path: string, user: string | null, body?: object) => {
     const res = await fetch(`${p.api.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${p.partner.apiKey}`, 'content-type': 'application/json', ...(user ? { 'x-causeway-user': user } : {}) },
+      headers: {
+        authorization: `Bearer ${p.partner.apiKey}`,
+        'content-type': 'application/json',
+        ...(user ? { 'x-causeway-user': user } : {}),
+      },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
@@ -67,9 +82,19 @@ export async function startHospitalDriver(opts: { policy: Partial<HospitalPolicy
   const stage = async (ref: string, user: string) => (await api<VisitStatusView>('GET', `/v1/visits/${ref}`, user)).body;
 
   return {
-    p, his, hospital, doctor, slotIds, api, stage,
+    p,
+    his,
+    hospital,
+    doctor,
+    slotIds,
+    api,
+    stage,
     async verifiedUser() {
-      const reg = await api<{ userId: string }>('POST', '/v1/users', null, { legalName: 'Test Patient', idNumber: createTestIdNumber(), phone: '13800000000' });
+      const reg = await api<{ userId: string }>('POST', '/v1/users', null, {
+        legalName: 'Test Patient',
+        idNumber: createTestIdNumber(),
+        phone: '13800000000',
+      });
       if (reg.status !== 202) throw new Error(`registration answered ${reg.status}`);
       await p.services.temporal.workflow.getHandle(`identity/${reg.body.userId}`).result();
       return reg.body.userId;
@@ -78,10 +103,18 @@ export async function startHospitalDriver(opts: { policy: Partial<HospitalPolicy
       await until(`stage ${s}`, async () => (await stage(ref, user)).stage === s, { timeoutMs: 30_000 });
     },
     async payOpen(ref, user, step) {
-      const due = await until(`payment ${step}`, async () => {
-        const r = await api<{ payments: Array<{ outTradeNo: string; step: string; qrCode: string | null }> }>('GET', `/v1/visits/${ref}/payments`, user);
-        return r.body.payments.find((x) => x.step === step && x.qrCode);
-      }, { timeoutMs: 30_000 });
+      const due = await until(
+        `payment ${step}`,
+        async () => {
+          const r = await api<{ payments: Array<{ outTradeNo: string; step: string; qrCode: string | null }> }>(
+            'GET',
+            `/v1/visits/${ref}/payments`,
+            user,
+          );
+          return r.body.payments.find((x) => x.step === step && x.qrCode);
+        },
+        { timeoutMs: 30_000 },
+      );
       p.payment.sim.buyer.scan(due.outTradeNo);
       p.payment.sim.buyer.pay(due.outTradeNo);
     },

@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../domain/errors';
 import {
-  startNotificationReceiver, startPaymentHarness, type NotificationReceiver, type PaymentHarness,
+  startNotificationReceiver,
+  startPaymentHarness,
+  type NotificationReceiver,
+  type PaymentHarness,
 } from '../../integrations/payment/simulator';
 
 /**
  * One payment simulator (behind the real SDK) and one notification receiver for a test file,
  * started before its tests and stopped after; `use` hands them to the file's variables.
  */
-export function withPaymentHarness(options: Parameters<typeof startPaymentHarness>[0], use: (h: PaymentHarness, receiver: NotificationReceiver) => void): void {
+export function withPaymentHarness(
+  options: Parameters<typeof startPaymentHarness>[0],
+  use: (h: PaymentHarness, receiver: NotificationReceiver) => void,
+): void {
   let h: PaymentHarness | undefined;
   let receiver: NotificationReceiver | undefined;
   beforeAll(async () => {
@@ -27,7 +33,18 @@ export const tradeRef = (prefix: string): string => `${prefix}${randomUUID().rep
 
 /** The DomainError a call failed with; fails the test if it succeeded or failed otherwise. */
 export async function rejection(p: Promise<unknown> | (() => unknown)): Promise<DomainError> {
-  const err: unknown = typeof p === 'function' ? await Promise.resolve().then(p).then(() => undefined, (e: unknown) => e) : await p.then(() => undefined, (e: unknown) => e);
+  const err: unknown =
+    typeof p === 'function'
+      ? await Promise.resolve()
+          .then(p)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+      : await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
   if (!(err instanceof DomainError)) throw new Error(`expected DomainError, got ${String(err)}`);
   return err;
 }

@@ -54,11 +54,21 @@ export interface TestPlatform {
  * task queue against the run's Temporal server, real PostgreSQL, the payment simulator behind the
  * real alipay-sdk, the identity simulator over HTTP. Logs are captured so tests can search them.
  */
-export async function startTestPlatform(opts: { payment?: Parameters<typeof startPaymentHarness>[0]; identityOutcomes?: Parameters<typeof startIdentitySimulator>[0]['outcomes'] } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  opts: {
+    payment?: Parameters<typeof startPaymentHarness>[0];
+    identityOutcomes?: Parameters<typeof startIdentitySimulator>[0]['outcomes'];
+  } = {},
+): Promise<TestPlatform> {
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', name: 'test', destination: logs.stream });
   const payment = await startPaymentHarness({ ...opts.payment, logger });
-  const identitySim = await startIdentitySimulator({ host: '127.0.0.1', port: 0, sharedSecret: TEST_KEYS.identitySecret, ...(opts.identityOutcomes ? { outcomes: opts.identityOutcomes } : {}) });
+  const identitySim = await startIdentitySimulator({
+    host: '127.0.0.1',
+    port: 0,
+    sharedSecret: TEST_KEYS.identitySecret,
+    ...(opts.identityOutcomes ? { outcomes: opts.identityOutcomes } : {}),
+  });
   const config = testEnv({
     PAYMENT_GATEWAY_URL: payment.sim.gatewayUrl,
     PAYMENT_APP_ID: payment.sim.appId,
@@ -70,9 +80,19 @@ export async function startTestPlatform(opts: { payment?: Parameters<typeof star
   const api = await startApi(services, 0, { mllpPort: 0 });
   const worker = await startWorker(services, { workflowBundlePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE, publicBaseUrl: api.url });
   const partner = { id: `partner-${randomUUID().slice(0, 8)}`, apiKey: `pk_${randomUUID()}` };
-  await services.db.query('INSERT INTO partners (id, name, api_key_hash) VALUES ($1, $2, $3)', [partner.id, 'Test partner', hashApiKey(partner.apiKey)]);
+  await services.db.query('INSERT INTO partners (id, name, api_key_hash) VALUES ($1, $2, $3)', [
+    partner.id,
+    'Test partner',
+    hashApiKey(partner.apiKey),
+  ]);
   return {
-    services, api, worker, payment, identitySim, logs, partner,
+    services,
+    api,
+    worker,
+    payment,
+    identitySim,
+    logs,
+    partner,
     stop: async () => {
       await api.close();
       await worker.shutdown();

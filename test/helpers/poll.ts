@@ -34,7 +34,9 @@ export function sleep(ms: number): Promise<void> {
 /** Waits for every promise; if any rejected, throws one error listing every failure (not just the first). */
 export async function allSettledOrThrow<T>(promises: Array<Promise<T>>): Promise<T[]> {
   const settled = await Promise.allSettled(promises);
-  const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [`#${i}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : []));
+  const failures = settled.flatMap((s, i) =>
+    s.status === 'rejected' ? [`#${i}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : [],
+  );
   if (failures.length > 0) throw new Error(`${failures.length} of ${promises.length} failed:\n${failures.join('\n')}`);
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }

@@ -25,7 +25,14 @@ export async function createTestWorker(opts: { activities: object; codec?: Paylo
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });
   const codec: PayloadCodec = opts.codec ?? { encode: async (p) => p, decode: async (p) => p };
-  const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, codec, activities: opts.activities, workflowBundlePath: bundle });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    codec,
+    activities: opts.activities,
+    workflowBundlePath: bundle,
+  });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: [codec] } });
   return {

@@ -11,7 +11,13 @@ export function spawnWorker(config: Env, extra: Record<string, string> = {}): Ch
   const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
   for (const [k, v] of Object.entries(config)) {
     if (v === undefined) continue;
-    env[k] = Array.isArray(v) ? v.join(',') : typeof v === 'object' ? Object.entries(v).map(([id, key]) => `${id}:${String(key)}`).join(',') : String(v);
+    env[k] = Array.isArray(v)
+      ? v.join(',')
+      : typeof v === 'object'
+        ? Object.entries(v)
+            .map(([id, key]) => `${id}:${String(key)}`)
+            .join(',')
+        : String(v);
   }
   Object.assign(env, { LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: process.env.CAUSEWAY_WORKFLOW_BUNDLE ?? '' }, extra);
   const child = spawn(process.execPath, [WORKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -22,7 +28,9 @@ export function spawnWorker(config: Env, extra: Record<string, string> = {}): Ch
       if (output.includes('worker running')) resolve();
     };
     child.stdout?.on('data', onData);
-    child.stderr?.on('data', (b: Buffer) => { output += b.toString(); });
+    child.stderr?.on('data', (b: Buffer) => {
+      output += b.toString();
+    });
     child.once('exit', (code) => reject(new Error(`worker exited early (${code}): ${output.slice(-2000)}`)));
   });
   return Object.assign(child, { ready });

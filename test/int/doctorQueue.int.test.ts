@@ -4,8 +4,18 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { workflowIds } from '../../domain/ids';
 import {
-  callNextPatient, closeDoctorQueue, doctorQueueId, ensureDoctorQueue, joinDoctorQueue, leaveDoctorQueue, queuePosition, queueSummary,
-  returnPatient, skipPatient, type QueueKey, type QueueStartOptions,
+  callNextPatient,
+  closeDoctorQueue,
+  doctorQueueId,
+  ensureDoctorQueue,
+  joinDoctorQueue,
+  leaveDoctorQueue,
+  queuePosition,
+  queueSummary,
+  returnPatient,
+  skipPatient,
+  type QueueKey,
+  type QueueStartOptions,
 } from '../../workflows/hospital/queue/lifecycle';
 import type { DoctorQueueOutcome } from '../../workflows/hospital/queue/types';
 import { createTestWorker, type TestTemporal } from '../helpers/temporal';
@@ -48,7 +58,9 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, time
  */
 async function visitStandIn(bookingRef: string): Promise<WorkflowHandle> {
   return t.client.workflow.start('hospitalVisitStandIn', {
-    taskQueue: `nobody-${randomUUID()}`, workflowId: workflowIds.hospitalVisit(INSTITUTION, bookingRef), workflowExecutionTimeout: '10m',
+    taskQueue: `nobody-${randomUUID()}`,
+    workflowId: workflowIds.hospitalVisit(INSTITUTION, bookingRef),
+    workflowExecutionTimeout: '10m',
   });
 }
 
@@ -62,7 +74,10 @@ async function signalsReceived(handle: WorkflowHandle): Promise<Array<{ name: st
 }
 
 async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(DomainError);
   return err as DomainError;
 }
@@ -87,12 +102,28 @@ describe('doctor queue workflow', () => {
     await join(key, e);
     expect(await callNextPatient(t.client, key)).toMatchObject({ bookingRef: c, finishedRef: b });
     await skipPatient(t.client, key, c);
-    expect(await eventually(() => queuePosition(t.client, key, c), (p) => p.status === 'skipped')).toEqual({ status: 'skipped' });
+    expect(
+      await eventually(
+        () => queuePosition(t.client, key, c),
+        (p) => p.status === 'skipped',
+      ),
+    ).toEqual({ status: 'skipped' });
     expect(await callNextPatient(t.client, key)).toMatchObject({ bookingRef: d, finishedRef: null });
     await returnPatient(t.client, key, c);
     await leaveDoctorQueue(t.client, key, e);
-    const summary = await eventually(() => queueSummary(t.client, key), (s) => s.left === 1);
-    expect(summary).toEqual({ current: d, waiting: [c], skipped: [], served: 2, left: 1, avgConsultationMinutes: expect.any(Number), observedConsultations: 2 });
+    const summary = await eventually(
+      () => queueSummary(t.client, key),
+      (s) => s.left === 1,
+    );
+    expect(summary).toEqual({
+      current: d,
+      waiting: [c],
+      skipped: [],
+      served: 2,
+      left: 1,
+      avgConsultationMinutes: expect.any(Number),
+      observedConsultations: 2,
+    });
     expect(await queuePosition(t.client, key, e)).toEqual({ status: 'left' });
     expect((await refusal(join(key, e))).code).toBe(ErrorCode.InvalidState);
   });
@@ -126,7 +157,9 @@ describe('doctor queue workflow', () => {
     const base = Date.now() - 60_000;
     // Sent all at once, so they reach the queue in any order; the reported arrival decides the order,
     // except that nobody overtakes the patient already told their turn is near (the first one in).
-    const results = await Promise.all(refs.map((r, i) => joinDoctorQueue(t.client, key, o, { bookingRef: r, arrivedAtMs: base + i * 1_000 })));
+    const results = await Promise.all(
+      refs.map((r, i) => joinDoctorQueue(t.client, key, o, { bookingRef: r, arrivedAtMs: base + i * 1_000 })),
+    );
     expect(results.every((r) => !r.duplicate && r.position.status === 'waiting')).toBe(true);
     const heads = refs.filter((_, i) => results[i]?.position.status === 'waiting' && results[i].position.position === 1);
     expect(heads).toHaveLength(1);
@@ -149,12 +182,18 @@ describe('doctor queue workflow', () => {
     await join(key, ghost);
     const called = await callNextPatient(t.client, key);
     expect(called.bookingRef).toBe(a);
-    const toA = await eventually(() => signalsReceived(visitA), (s) => s.length >= 2);
+    const toA = await eventually(
+      () => signalsReceived(visitA),
+      (s) => s.length >= 2,
+    );
     expect(toA).toEqual([
       { name: 'queueTurnNear', payload: { version: 1, position: 1, etaMinutes: 0 } },
       { name: 'queueCalled', payload: { version: 1, calledAt: new Date(called.calledAtMs).toISOString() } },
     ]);
-    const toB = await eventually(() => signalsReceived(visitB), (s) => s.length >= 1);
+    const toB = await eventually(
+      () => signalsReceived(visitB),
+      (s) => s.length >= 1,
+    );
     expect(toB).toEqual([{ name: 'queueTurnNear', payload: { version: 1, position: 2, etaMinutes: 10 } }]);
 
     const queueHistory = await eventually(
@@ -181,7 +220,10 @@ describe('doctor queue workflow', () => {
     await callNextPatient(t.client, key);
     expect(await signalsReceived(visitB)).toEqual([]);
     const started = Date.now();
-    const toB = await eventually(() => signalsReceived(visitB), (s) => s.length >= 1);
+    const toB = await eventually(
+      () => signalsReceived(visitB),
+      (s) => s.length >= 1,
+    );
     expect(toB).toEqual([{ name: 'queueTurnNear', payload: { version: 1, position: 1, etaMinutes: 0 } }]);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -198,8 +240,18 @@ describe('doctor queue workflow', () => {
     expect((await callNextPatient(t.client, key)).bookingRef).toBe(r3);
     await leaveDoctorQueue(t.client, key, r5);
     await returnPatient(t.client, key, r2);
-    const summary = await eventually(() => queueSummary(t.client, key), (s) => s.left === 1 && s.waiting.includes(r2));
-    expect(summary).toMatchObject({ current: r3, waiting: [r4, r6, r2, r7, r8], skipped: [], served: 1, left: 1, observedConsultations: 1 });
+    const summary = await eventually(
+      () => queueSummary(t.client, key),
+      (s) => s.left === 1 && s.waiting.includes(r2),
+    );
+    expect(summary).toMatchObject({
+      current: r3,
+      waiting: [r4, r6, r2, r7, r8],
+      skipped: [],
+      served: 1,
+      left: 1,
+      observedConsultations: 1,
+    });
     expect(await join(key, r4, o)).toMatchObject({ duplicate: true, position: { status: 'waiting', position: 1 } });
 
     // Follow the chain from the first run: each run ended by continuing as new.

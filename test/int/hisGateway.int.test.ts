@@ -48,7 +48,11 @@ describe('MllpHisGateway ↔ HIS simulator', () => {
       ],
       slots: [{ id: 'SLOT-D2-0900', doctorId: 'D2', start: '2025-03-03T01:00:00.000Z', durationMinutes: 15 }],
     });
-    his = new MllpHisGateway({ mllp: { host: HOST, port: sim.port, timeoutMs: 400 }, hospital: { application: 'HIS', facility: FACILITY }, connections: 2 });
+    his = new MllpHisGateway({
+      mllp: { host: HOST, port: sim.port, timeoutMs: 400 },
+      hospital: { application: 'HIS', facility: FACILITY },
+      connections: 2,
+    });
   });
 
   afterAll(async () => {
@@ -67,7 +71,11 @@ describe('MllpHisGateway ↔ HIS simulator', () => {
     expect(receipt.controlId).toBe(hisControlId(b.bookingRef, HisStep.hold(b.slotId)));
     expect(receipt.controlId).toMatch(/^CD[0-9A-F]{18}$/);
     expect(sim.state.slotHolder(b.slotId)).toBe(b.bookingRef);
-    expect(sim.state.booking(b.bookingRef)).toMatchObject({ status: 'held', doctorId: 'D1', patient: { id: b.patientRef, assigningAuthority: 'CAUSEWAY' } });
+    expect(sim.state.booking(b.bookingRef)).toMatchObject({
+      status: 'held',
+      doctorId: 'D1',
+      patient: { id: b.patientRef, assigningAuthority: 'CAUSEWAY' },
+    });
     expect(sim.received.at(-1)).toMatchObject({ controlId: receipt.controlId, type: 'SIU^S12', kind: 'appointment-booked', ackCode: 'AA' });
   });
 
@@ -97,7 +105,14 @@ describe('MllpHisGateway ↔ HIS simulator', () => {
     await his.requestHold(b);
     await his.confirmBooking(b);
     await his.registerArrival({ bookingRef: b.bookingRef, patientRef: b.patientRef, doctorId: b.doctorId, departmentId: b.departmentId });
-    await his.postPayment({ bookingRef: b.bookingRef, patientRef: b.patientRef, orderId: 'REG', amountMinor: 1500, currency: 'CNY', paymentRef: 'T2025' });
+    await his.postPayment({
+      bookingRef: b.bookingRef,
+      patientRef: b.patientRef,
+      orderId: 'REG',
+      amountMinor: 1500,
+      currency: 'CNY',
+      paymentRef: 'T2025',
+    });
     expect(sim.state.booking(b.bookingRef)).toMatchObject({ status: 'booked', paid: { REG: 1500 } });
     expect(sim.state.booking(b.bookingRef).visitNumber).toMatch(/^V\d+$/);
     expect(sim.state.queues.get('D1')).toContain(b.bookingRef);
@@ -128,7 +143,9 @@ describe('MllpHisGateway ↔ HIS simulator', () => {
     await his.requestHold(b);
     await his.confirmBooking(b);
     sim.setBehaviour({ rejectMessageTypes: ['DFT^P03'] });
-    const err = await failure(his.postPayment({ bookingRef: b.bookingRef, patientRef: b.patientRef, orderId: 'REG', amountMinor: 100, currency: 'CNY' }));
+    const err = await failure(
+      his.postPayment({ bookingRef: b.bookingRef, patientRef: b.patientRef, orderId: 'REG', amountMinor: 100, currency: 'CNY' }),
+    );
     expect(err).toMatchObject({ code: ErrorCode.Hl7Rejected, details: { ackCode: 'AR' } });
     sim.setBehaviour({ rejectMessageTypes: [], rejectAll: 'AR' });
     expect((await failure(his.reportNoShow(b))).code).toBe(ErrorCode.Hl7Rejected);

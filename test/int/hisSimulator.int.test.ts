@@ -138,20 +138,34 @@ describe('HIS simulator → Causeway inbound pipeline over MLLP', () => {
         items: [{ service: { code: 'GLU', text: 'Glucose' } }, { service: { code: 'HBA1C', text: 'HbA1c' } }],
         charges: [
           expect.objectContaining({ type: 'CG', extendedAmount: { amountMinor: 2500, currency: 'CNY' }, fillerOrderId: order.orderId }),
-          expect.objectContaining({ quantity: 2, unitAmount: { amountMinor: 4000, currency: 'CNY' }, extendedAmount: { amountMinor: 8000, currency: 'CNY' } }),
+          expect.objectContaining({
+            quantity: 2,
+            unitAmount: { amountMinor: 4000, currency: 'CNY' },
+            extendedAmount: { amountMinor: 8000, currency: 'CNY' },
+          }),
         ],
       }),
     ]);
 
     // Paying the order (DFT^P03 to the HIS) sets off the automatic results.
-    await his.postPayment({ bookingRef: b.bookingRef, patientRef: b.patientRef, orderId: order.orderId, amountMinor: 10_500, currency: 'CNY' });
+    await his.postPayment({
+      bookingRef: b.bookingRef,
+      patientRef: b.patientRef,
+      orderId: order.orderId,
+      amountMinor: 10_500,
+      currency: 'CNY',
+    });
     const results = await eventFor('results-reported', b.bookingRef);
     expect(results.reports).toEqual([
       expect.objectContaining({
         placerOrderId: order.orderId,
         resultStatus: 'F',
         observations: [
-          expect.objectContaining({ identifier: { code: 'GLU-R', text: 'Glucose' }, value: { type: 'numeric', raw: '5.4', number: 5.4 }, status: 'F' }),
+          expect.objectContaining({
+            identifier: { code: 'GLU-R', text: 'Glucose' },
+            value: { type: 'numeric', raw: '5.4', number: 5.4 },
+            status: 'F',
+          }),
           expect.objectContaining({ identifier: { code: 'HBA1C-R', text: 'HbA1c' }, referenceRange: '3.9-6.1' }),
         ],
       }),
@@ -169,7 +183,11 @@ describe('HIS simulator → Causeway inbound pipeline over MLLP', () => {
 
   it('sends OML orders and manual results after a delay, numbers kept as written', async () => {
     const b = await arrived();
-    const { order } = await sim.placeOrders(b.bookingRef, { items: [{ code: 'CBC', priceMinor: 3000 }], messageType: 'OML', orderId: uid('ORD') });
+    const { order } = await sim.placeOrders(b.bookingRef, {
+      items: [{ code: 'CBC', priceMinor: 3000 }],
+      messageType: 'OML',
+      orderId: uid('ORD'),
+    });
     expect((await eventFor('orders-placed', b.bookingRef)).header).toMatchObject({ messageType: 'OML', triggerEvent: 'O21' });
     const sending = sim.sendResults(
       b.bookingRef,
@@ -215,7 +233,9 @@ describe('HIS simulator → Causeway inbound pipeline over MLLP', () => {
   it('refuses to order for a patient who has not arrived', async () => {
     const b = booking();
     await his.requestHold(b);
-    await expect(sim.placeOrders(b.bookingRef, { items: [{ code: 'X', priceMinor: 1 }] })).rejects.toMatchObject({ code: ErrorCode.InvalidState });
+    await expect(sim.placeOrders(b.bookingRef, { items: [{ code: 'X', priceMinor: 1 }] })).rejects.toMatchObject({
+      code: ErrorCode.InvalidState,
+    });
     await expect(sim.placeOrders('nope', { items: [{ code: 'X', priceMinor: 1 }] })).rejects.toMatchObject({ code: ErrorCode.NotFound });
     await expect(sim.placeOrders(b.bookingRef, { items: [] })).rejects.toMatchObject({ code: ErrorCode.ValidationFailed });
     expect(await sim.callNext('D9')).toBeUndefined();
@@ -229,7 +249,11 @@ describe('HIS simulator → Causeway inbound pipeline over MLLP', () => {
     expect(JSON.stringify(state)).not.toContain('"patient"');
 
     expect((await fetch(`${url}/sim/doctors/D9/call-next`, { method: 'POST' })).status).toBe(204);
-    const unknown = await fetch(`${url}/sim/bookings/NOPE/orders`, { method: 'POST', headers: json, body: JSON.stringify({ items: [{ code: 'X', priceMinor: 1 }] }) });
+    const unknown = await fetch(`${url}/sim/bookings/NOPE/orders`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ items: [{ code: 'X', priceMinor: 1 }] }),
+    });
     expect(unknown.status).toBe(404);
     const invalid = await fetch(`${url}/sim/bookings/NOPE/orders`, { method: 'POST', headers: json, body: JSON.stringify({ items: 'x' }) });
     expect(invalid.status).toBe(400);
@@ -249,13 +273,19 @@ describe('HIS simulator → Causeway inbound pipeline over MLLP', () => {
     });
     expect(results.status).toBe(200);
     expect(await results.json()).toMatchObject({ outcome: 'AA', type: 'ORU^R01' });
-    expect((await eventFor('results-reported', b.bookingRef)).reports[0]?.observations[0]?.value).toEqual({ type: 'numeric', raw: '6.5', number: 6.5 });
+    expect((await eventFor('results-reported', b.bookingRef)).reports[0]?.observations[0]?.value).toEqual({
+      type: 'numeric',
+      raw: '6.5',
+      number: 6.5,
+    });
 
     const behaviour = await fetch(`${url}/sim/behaviour`, { method: 'PUT', headers: json, body: JSON.stringify({ rejectAll: 'AR' }) });
     expect(await behaviour.json()).toMatchObject({ rejectAll: 'AR' });
     await expect(his.requestHold(booking())).rejects.toMatchObject({ code: ErrorCode.SlotRejectedByHis });
     await fetch(`${url}/sim/behaviour`, { method: 'PUT', headers: json, body: JSON.stringify({ rejectAll: null }) });
-    expect((await fetch(`${url}/sim/outage`, { method: 'POST', headers: json, body: JSON.stringify({ mode: 'refuse' }) })).status).toBe(204);
+    expect((await fetch(`${url}/sim/outage`, { method: 'POST', headers: json, body: JSON.stringify({ mode: 'refuse' }) })).status).toBe(
+      204,
+    );
     await expect(his.requestHold(booking())).rejects.toMatchObject({ code: ErrorCode.CounterpartUnavailable });
     expect((await fetch(`${url}/sim/outage`, { method: 'DELETE' })).status).toBe(204);
     await expect(his.requestHold(booking())).resolves.toBeDefined();

@@ -93,7 +93,10 @@ describe('inbound HL7 pipeline (MLLP → inbox_messages → dispatch)', () => {
   let handler: ReturnType<typeof createInboundHl7Handler>;
 
   const rows = async (where: string, params: unknown[]): Promise<Row[]> =>
-    db.query(`SELECT id, message_id, message_type, correlation, body_enc, status, error, attempts FROM inbox_messages WHERE channel = 'hl7' AND ${where} ORDER BY id`, params);
+    db.query(
+      `SELECT id, message_id, message_type, correlation, body_enc, status, error, attempts FROM inbox_messages WHERE channel = 'hl7' AND ${where} ORDER BY id`,
+      params,
+    );
   const send = async (raw: string): Promise<Acknowledgement> => parseAck(await client.send(raw));
 
   beforeAll(async () => {
@@ -232,7 +235,9 @@ describe('inbound HL7 pipeline (MLLP → inbox_messages → dispatch)', () => {
     expect(still).toMatchObject({ status: 'failed', attempts: 0 });
     const fixed = await reprocessInboxMessage(db, secrets, dispatch, row?.id ?? '', { parseOptions: { bookingRefAuthority: 'XHOSP' } });
     expect(fixed).toMatchObject({ status: 'applied', attempts: 1 });
-    expect(await rows('id = $1', [row?.id])).toEqual([expect.objectContaining({ correlation: ref, message_type: 'OML^O21', status: 'applied' })]);
+    expect(await rows('id = $1', [row?.id])).toEqual([
+      expect.objectContaining({ correlation: ref, message_type: 'OML^O21', status: 'applied' }),
+    ]);
   });
 
   it('applies the messages of one booking in order, without holding up other bookings', async () => {

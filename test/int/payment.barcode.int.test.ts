@@ -1,19 +1,26 @@
 import { ErrorCode } from '../../domain/errors';
-import {
-  SIM_AUTH_CODES, type NotificationReceiver, type PaymentHarness,
-} from '../../integrations/payment/simulator';
+import { SIM_AUTH_CODES, type NotificationReceiver, type PaymentHarness } from '../../integrations/payment/simulator';
 import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /** Face-to-face: the till scans the buyer's payment code (alipay.trade.pay, scene bar_code). */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
-withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => { h = a; receiver = b; });
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => {
+  h = a;
+  receiver = b;
+});
 
 const ref = (): string => tradeRef('B');
 
-
 const pay = (outTradeNo: string, authCode: string, notifyUrl?: string) =>
-  h.provider.payByBarcode({ outTradeNo, amountMinor: 2_380, currency: 'CNY', subject: 'Coffee', authCode, ...(notifyUrl ? { notifyUrl } : {}) });
+  h.provider.payByBarcode({
+    outTradeNo,
+    amountMinor: 2_380,
+    currency: 'CNY',
+    subject: 'Coffee',
+    authCode,
+    ...(notifyUrl ? { notifyUrl } : {}),
+  });
 
 it('pays at once with a good payment code and notifies', async () => {
   const outTradeNo = ref();

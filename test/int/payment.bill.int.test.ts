@@ -1,21 +1,29 @@
 import { DomainError, ErrorCode } from '../../domain/errors';
 import type { BillRow } from '../../integrations/payment';
-import {
-  type NotificationReceiver, type PaymentHarness,
-} from '../../integrations/payment/simulator';
+import { type NotificationReceiver, type PaymentHarness } from '../../integrations/payment/simulator';
 import { tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /** Daily bill for reconciliation, with the platform's clock under test control. */
 let clock = new Date('2025-03-10T02:00:00Z'); // 10:00 in Beijing
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
-withPaymentHarness({ sim: { now: () => clock, notify: { retryScheduleMs: [] } } }, (a, b) => { h = a; receiver = b; });
+withPaymentHarness({ sim: { now: () => clock, notify: { retryScheduleMs: [] } } }, (a, b) => {
+  h = a;
+  receiver = b;
+});
 
 const ref = tradeRef;
 
 async function paid(amountMinor: number): Promise<string> {
   const outTradeNo = ref('T');
-  await h.provider.createQrOrder({ outTradeNo, amountMinor, currency: 'CNY', subject: 'Lab test, blood', timeoutMinutes: 30, notifyUrl: receiver.url });
+  await h.provider.createQrOrder({
+    outTradeNo,
+    amountMinor,
+    currency: 'CNY',
+    subject: 'Lab test, blood',
+    timeoutMinutes: 30,
+    notifyUrl: receiver.url,
+  });
   h.sim.buyer.pay(outTradeNo);
   return outTradeNo;
 }
@@ -23,7 +31,7 @@ async function paid(amountMinor: number): Promise<string> {
 const find = (rows: BillRow[], outTradeNo: string, kind: BillRow['kind'] = 'payment'): BillRow | undefined =>
   rows.find((r) => r.outTradeNo === outTradeNo && r.kind === kind);
 
-it('lists the day\'s payments and refunds, with planted mismatches visible', async () => {
+it("lists the day's payments and refunds, with planted mismatches visible", async () => {
   const a = await paid(1_234);
   const b = await paid(5_000);
   const c = await paid(700);
@@ -35,7 +43,10 @@ it('lists the day\'s payments and refunds, with planted mismatches visible', asy
   const nextDay = await paid(99);
 
   // The day is not over anywhere until the platform's clock says so.
-  const early = await h.provider.downloadBill('2025-03-11').then(() => undefined, (e: unknown) => e);
+  const early = await h.provider.downloadBill('2025-03-11').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(early).toBeInstanceOf(DomainError);
   expect(early).toMatchObject({ code: ErrorCode.NotFound });
 
@@ -67,6 +78,9 @@ it('returns an empty bill for a quiet day', async () => {
 
 it('maps a failing bill download to CounterpartUnavailable', async () => {
   h.sim.faults.inject({ kind: 'http5xx', method: 'alipay.data.dataservice.bill.downloadurl.query' });
-  const err: unknown = await h.provider.downloadBill('2025-03-10').then(() => undefined, (e: unknown) => e);
+  const err: unknown = await h.provider.downloadBill('2025-03-10').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toMatchObject({ code: ErrorCode.CounterpartUnavailable, retryable: true });
 });

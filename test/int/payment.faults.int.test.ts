@@ -1,17 +1,17 @@
 import { ErrorCode } from '../../domain/errors';
-import {
-  type NotificationReceiver, type PaymentHarness,
-} from '../../integrations/payment/simulator';
+import { type NotificationReceiver, type PaymentHarness } from '../../integrations/payment/simulator';
 import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /** Faults the simulator injects, and what the adapter turns them into. */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
-withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } }, provider: { timeoutMs: 400 } }, (a, b) => { h = a; receiver = b; });
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } }, provider: { timeoutMs: 400 } }, (a, b) => {
+  h = a;
+  receiver = b;
+});
 afterEach(() => h.sim.faults.clear());
 
 const ref = (): string => tradeRef('F');
-
 
 async function order(amountMinor = 100): Promise<string> {
   const outTradeNo = ref();
@@ -59,17 +59,26 @@ describe('gateway', () => {
   it('reports an unreachable gateway as CounterpartUnavailable', async () => {
     const { AlipayPaymentProvider } = await import('../../integrations/payment/alipay');
     const dead = new AlipayPaymentProvider({
-      appId: h.sim.appId, appPrivateKeyPem: h.keys.app.privateKeyPem, platformPublicKeyPem: h.keys.platform.publicKeyPem,
-      gatewayUrl: 'http://127.0.0.1:1/gateway.do', timeoutMs: 400,
+      appId: h.sim.appId,
+      appPrivateKeyPem: h.keys.app.privateKeyPem,
+      platformPublicKeyPem: h.keys.platform.publicKeyPem,
+      gatewayUrl: 'http://127.0.0.1:1/gateway.do',
+      timeoutMs: 400,
     });
     expect((await rejection(dead.query(ref()))).code).toBe(ErrorCode.CounterpartUnavailable);
   });
 
   it('accepts faults through the HTTP control endpoint', async () => {
-    const bad = await fetch(`${h.sim.url}/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"nope"}' });
+    const bad = await fetch(`${h.sim.url}/sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"kind":"nope"}',
+    });
     expect(bad.status).toBe(400);
     const ok = await fetch(`${h.sim.url}/sim/faults`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'http5xx', method: 'alipay.trade.query' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'http5xx', method: 'alipay.trade.query' }),
     });
     expect(ok.status).toBe(204);
     expect((await rejection(h.provider.query(ref()))).code).toBe(ErrorCode.CounterpartUnavailable);

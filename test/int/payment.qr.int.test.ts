@@ -1,13 +1,14 @@
 import { ErrorCode } from '../../domain/errors';
-import {
-  startNotificationReceiver, type NotificationReceiver, type PaymentHarness,
-} from '../../integrations/payment/simulator';
+import { startNotificationReceiver, type NotificationReceiver, type PaymentHarness } from '../../integrations/payment/simulator';
 import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /** Real alipay-sdk ↔ simulator over loopback HTTP: QR (precreate) orders end to end. */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
-withPaymentHarness({ sim: { notify: { retryScheduleMs: [30, 60, 90] } } }, (a, b) => { h = a; receiver = b; });
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [30, 60, 90] } } }, (a, b) => {
+  h = a;
+  receiver = b;
+});
 
 const ref = (): string => tradeRef('T');
 
@@ -15,11 +16,15 @@ async function buyer(action: 'scan' | 'pay', outTradeNo: string): Promise<Respon
   return fetch(`${h.sim.url}/sim/trades/${outTradeNo}/${action}`, { method: 'POST' });
 }
 
-
 it('creates a QR order, the buyer pays, a signed notification arrives and verifies', async () => {
   const outTradeNo = ref();
   const order = await h.provider.createQrOrder({
-    outTradeNo, amountMinor: 1234, currency: 'CNY', subject: 'Registration fee', timeoutMinutes: 15, notifyUrl: receiver.url,
+    outTradeNo,
+    amountMinor: 1234,
+    currency: 'CNY',
+    subject: 'Registration fee',
+    timeoutMinutes: 15,
+    notifyUrl: receiver.url,
   });
   expect(order.outTradeNo).toBe(outTradeNo);
   expect(order.qrCode).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sim\/qr\/[0-9a-f]+$/);
@@ -42,8 +47,13 @@ it('creates a QR order, the buyer pays, a signed notification arrives and verifi
   expect(query).toMatchObject({ status: 'TRADE_SUCCESS', outTradeNo, amountMinor: 1234, currency: 'CNY' });
   if (query.status === 'NOT_FOUND') throw new Error('unreachable');
   expect(note).toMatchObject({
-    outTradeNo, tradeNo: query.tradeNo, tradeStatus: 'TRADE_SUCCESS', totalAmountMinor: 1234, currency: 'CNY',
-    notifyType: 'trade_status_sync', appId: h.sim.appId,
+    outTradeNo,
+    tradeNo: query.tradeNo,
+    tradeStatus: 'TRADE_SUCCESS',
+    totalAmountMinor: 1234,
+    currency: 'CNY',
+    notifyType: 'trade_status_sync',
+    appId: h.sim.appId,
   });
   expect(note.paidAt).toBe(query.paidAt);
   expect(Date.parse(note.paidAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
@@ -58,7 +68,14 @@ it('retries a notification until the answer is exactly "success"', async () => {
   });
   try {
     const outTradeNo = ref();
-    await h.provider.createQrOrder({ outTradeNo, amountMinor: 500, currency: 'CNY', subject: 'x', timeoutMinutes: 5, notifyUrl: picky.url });
+    await h.provider.createQrOrder({
+      outTradeNo,
+      amountMinor: 500,
+      currency: 'CNY',
+      subject: 'x',
+      timeoutMinutes: 5,
+      notifyUrl: picky.url,
+    });
     h.sim.buyer.pay(outTradeNo);
     await picky.waitFor((n) => n.seq === 3);
     await h.sim.notifications.idle();
@@ -74,7 +91,14 @@ it('gives up after the last scheduled retry', async () => {
   const grumpy = await startNotificationReceiver(() => ({ status: 500, body: 'fail' }));
   try {
     const outTradeNo = ref();
-    await h.provider.createQrOrder({ outTradeNo, amountMinor: 500, currency: 'CNY', subject: 'x', timeoutMinutes: 5, notifyUrl: grumpy.url });
+    await h.provider.createQrOrder({
+      outTradeNo,
+      amountMinor: 500,
+      currency: 'CNY',
+      subject: 'x',
+      timeoutMinutes: 5,
+      notifyUrl: grumpy.url,
+    });
     h.sim.buyer.pay(outTradeNo);
     await grumpy.waitFor((n) => n.seq === 4);
     await h.sim.notifications.idle();
@@ -86,7 +110,14 @@ it('gives up after the last scheduled retry', async () => {
 
 it('closes a scanned, unpaid trade and reports it closed', async () => {
   const outTradeNo = ref();
-  await h.provider.createQrOrder({ outTradeNo, amountMinor: 800, currency: 'CNY', subject: 'x', timeoutMinutes: 5, notifyUrl: receiver.url });
+  await h.provider.createQrOrder({
+    outTradeNo,
+    amountMinor: 800,
+    currency: 'CNY',
+    subject: 'x',
+    timeoutMinutes: 5,
+    notifyUrl: receiver.url,
+  });
   expect(await h.provider.close(outTradeNo)).toEqual({ outTradeNo, status: 'NOT_FOUND' });
   h.sim.buyer.scan(outTradeNo);
   const closed = await h.provider.close(outTradeNo);
@@ -100,7 +131,14 @@ it('closes a scanned, unpaid trade and reports it closed', async () => {
 
 it('refuses to close a paid trade (refund instead)', async () => {
   const outTradeNo = ref();
-  await h.provider.createQrOrder({ outTradeNo, amountMinor: 800, currency: 'CNY', subject: 'x', timeoutMinutes: 5, notifyUrl: receiver.url });
+  await h.provider.createQrOrder({
+    outTradeNo,
+    amountMinor: 800,
+    currency: 'CNY',
+    subject: 'x',
+    timeoutMinutes: 5,
+    notifyUrl: receiver.url,
+  });
   h.sim.buyer.pay(outTradeNo);
   const err = await rejection(h.provider.close(outTradeNo));
   expect(err.code).toBe(ErrorCode.InvalidState);
@@ -130,8 +168,15 @@ it('sends an absolute expiry that the platform enforces', async () => {
 });
 
 it('rejects a currency the platform does not settle in, before calling it', async () => {
-  const err = await rejection(h.provider.createQrOrder({
-    outTradeNo: ref(), amountMinor: 100, currency: 'USD', subject: 'x', timeoutMinutes: 5, notifyUrl: receiver.url,
-  }));
+  const err = await rejection(
+    h.provider.createQrOrder({
+      outTradeNo: ref(),
+      amountMinor: 100,
+      currency: 'USD',
+      subject: 'x',
+      timeoutMinutes: 5,
+      notifyUrl: receiver.url,
+    }),
+  );
   expect(err.code).toBe(ErrorCode.ValidationFailed);
 });

@@ -1,15 +1,15 @@
 import { ErrorCode } from '../../domain/errors';
-import {
-  type NotificationReceiver, type PaymentHarness,
-} from '../../integrations/payment/simulator';
+import { type NotificationReceiver, type PaymentHarness } from '../../integrations/payment/simulator';
 import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
-withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => { h = a; receiver = b; });
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => {
+  h = a;
+  receiver = b;
+});
 
 const ref = tradeRef;
-
 
 async function paidTrade(amountMinor: number): Promise<string> {
   const outTradeNo = ref('T');
@@ -29,7 +29,11 @@ it('refunds once per outRequestNo, however often it is sent', async () => {
   expect(h.sim.trades.get(outTradeNo)?.refunds).toHaveLength(1);
 
   expect(await h.provider.queryRefund({ outTradeNo, outRequestNo })).toMatchObject({
-    status: 'SUCCESS', refundMinor: 2_500, tradeAmountMinor: 10_000, tradeNo: first.tradeNo, refundedAt: first.refundedAt,
+    status: 'SUCCESS',
+    refundMinor: 2_500,
+    tradeAmountMinor: 10_000,
+    tradeNo: first.tradeNo,
+    refundedAt: first.refundedAt,
   });
   // A partial refund leaves the trade successful.
   expect(await h.provider.query(outTradeNo)).toMatchObject({ status: 'TRADE_SUCCESS' });
@@ -65,7 +69,14 @@ it('reports an unknown refund request as NOT_FOUND (retry with the same number)'
 
 it('refuses to refund an unpaid or unknown trade', async () => {
   const unpaid = ref('T');
-  await h.provider.createQrOrder({ outTradeNo: unpaid, amountMinor: 300, currency: 'CNY', subject: 'x', timeoutMinutes: 5, notifyUrl: receiver.url });
+  await h.provider.createQrOrder({
+    outTradeNo: unpaid,
+    amountMinor: 300,
+    currency: 'CNY',
+    subject: 'x',
+    timeoutMinutes: 5,
+    notifyUrl: receiver.url,
+  });
   h.sim.buyer.scan(unpaid);
   const wrongState = await rejection(h.provider.refund({ outTradeNo: unpaid, outRequestNo: ref('R'), refundMinor: 100, currency: 'CNY' }));
   expect(wrongState.code).toBe(ErrorCode.InvalidState);

@@ -1,8 +1,6 @@
 import { ErrorCode } from '../../domain/errors';
 import { AlipayPaymentProvider } from '../../integrations/payment/alipay';
-import {
-  generateKeyPairs, type NotificationReceiver, type PaymentHarness,
-} from '../../integrations/payment/simulator';
+import { generateKeyPairs, type NotificationReceiver, type PaymentHarness } from '../../integrations/payment/simulator';
 import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
 
 /**
@@ -11,14 +9,23 @@ import { rejection, tradeRef, withPaymentHarness } from '../helpers/payment';
  */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
-withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => { h = a; receiver = b; });
+withPaymentHarness({ sim: { notify: { retryScheduleMs: [] } } }, (a, b) => {
+  h = a;
+  receiver = b;
+});
 
 const ref = (): string => tradeRef('S');
 
-
 async function paidNotification(): Promise<Record<string, string>> {
   const outTradeNo = ref();
-  await h.provider.createQrOrder({ outTradeNo, amountMinor: 4200, currency: 'CNY', subject: '挂号费 & fee=1%', timeoutMinutes: 5, notifyUrl: receiver.url });
+  await h.provider.createQrOrder({
+    outTradeNo,
+    amountMinor: 4200,
+    currency: 'CNY',
+    subject: '挂号费 & fee=1%',
+    timeoutMinutes: 5,
+    notifyUrl: receiver.url,
+  });
   h.sim.buyer.pay(outTradeNo);
   return (await receiver.waitFor((n) => n.params.out_trade_no === outTradeNo)).params;
 }
@@ -30,7 +37,7 @@ describe('notifications', () => {
     expect(h.provider.verifyNotification(params)).toMatchObject({ totalAmountMinor: 4200, tradeStatus: 'TRADE_SUCCESS' });
   });
 
-  it('rejects a forged one (signed with a key that is not the platform\'s)', async () => {
+  it("rejects a forged one (signed with a key that is not the platform's)", async () => {
     h.sim.faults.inject({ kind: 'notifyForged' });
     const params = await paidNotification();
     await h.sim.notifications.idle();
@@ -42,10 +49,12 @@ describe('notifications', () => {
 
   it('rejects a genuine one whose amount was altered, or whose sign is missing', async () => {
     const params = await paidNotification();
-    expect((await rejection(() => h.provider.verifyNotification({ ...params, total_amount: '0.01' }))).code)
-      .toBe(ErrorCode.InvalidSignature);
-    expect((await rejection(() => h.provider.verifyNotification({ ...params, trade_status: 'TRADE_CLOSED' }))).code)
-      .toBe(ErrorCode.InvalidSignature);
+    expect((await rejection(() => h.provider.verifyNotification({ ...params, total_amount: '0.01' }))).code).toBe(
+      ErrorCode.InvalidSignature,
+    );
+    expect((await rejection(() => h.provider.verifyNotification({ ...params, trade_status: 'TRADE_CLOSED' }))).code).toBe(
+      ErrorCode.InvalidSignature,
+    );
     const { sign: _sign, ...unsigned } = params;
     expect((await rejection(() => h.provider.verifyNotification(unsigned))).code).toBe(ErrorCode.InvalidSignature);
   });
@@ -53,8 +62,10 @@ describe('notifications', () => {
   it('rejects a genuinely signed notification addressed to another app', async () => {
     const params = await paidNotification();
     const other = new AlipayPaymentProvider({
-      appId: '2021999999999999', appPrivateKeyPem: h.keys.app.privateKeyPem,
-      platformPublicKeyPem: h.keys.platform.publicKeyPem, gatewayUrl: h.sim.gatewayUrl,
+      appId: '2021999999999999',
+      appPrivateKeyPem: h.keys.app.privateKeyPem,
+      platformPublicKeyPem: h.keys.platform.publicKeyPem,
+      gatewayUrl: h.sim.gatewayUrl,
     });
     expect((await rejection(() => other.verifyNotification(params))).code).toBe(ErrorCode.InvalidSignature);
   });
@@ -63,7 +74,14 @@ describe('notifications', () => {
 describe('responses', () => {
   it('rejects an answer altered after the platform signed it (SDK response verification)', async () => {
     const outTradeNo = ref();
-    await h.provider.createQrOrder({ outTradeNo, amountMinor: 99_900, currency: 'CNY', subject: 'x', timeoutMinutes: 5, notifyUrl: receiver.url });
+    await h.provider.createQrOrder({
+      outTradeNo,
+      amountMinor: 99_900,
+      currency: 'CNY',
+      subject: 'x',
+      timeoutMinutes: 5,
+      notifyUrl: receiver.url,
+    });
     h.sim.buyer.pay(outTradeNo);
     h.sim.faults.inject({ kind: 'tamperResponse', method: 'alipay.trade.query' });
     const err = await rejection(h.provider.query(outTradeNo));
@@ -75,24 +93,35 @@ describe('responses', () => {
   it('rejects answers signed by someone other than the configured platform key', async () => {
     const stranger = await generateKeyPairs();
     const misconfigured = new AlipayPaymentProvider({
-      appId: h.sim.appId, appPrivateKeyPem: h.keys.app.privateKeyPem,
-      platformPublicKeyPem: stranger.platform.publicKeyPem, gatewayUrl: h.sim.gatewayUrl,
+      appId: h.sim.appId,
+      appPrivateKeyPem: h.keys.app.privateKeyPem,
+      platformPublicKeyPem: stranger.platform.publicKeyPem,
+      gatewayUrl: h.sim.gatewayUrl,
     });
     expect((await rejection(misconfigured.query(ref()))).code).toBe(ErrorCode.InvalidSignature);
   });
 });
 
 describe('requests', () => {
-  it('the simulator rejects a request signed with the wrong app key, in the platform\'s error shape', async () => {
+  it("the simulator rejects a request signed with the wrong app key, in the platform's error shape", async () => {
     const stranger = await generateKeyPairs();
     const impostor = new AlipayPaymentProvider({
-      appId: h.sim.appId, appPrivateKeyPem: stranger.app.privateKeyPem,
-      platformPublicKeyPem: h.keys.platform.publicKeyPem, gatewayUrl: h.sim.gatewayUrl,
+      appId: h.sim.appId,
+      appPrivateKeyPem: stranger.app.privateKeyPem,
+      platformPublicKeyPem: h.keys.platform.publicKeyPem,
+      gatewayUrl: h.sim.gatewayUrl,
     });
     const outTradeNo = ref();
-    const err = await rejection(impostor.createQrOrder({
-      outTradeNo, amountMinor: 100, currency: 'CNY', subject: 'x', timeoutMinutes: 5, notifyUrl: receiver.url,
-    }));
+    const err = await rejection(
+      impostor.createQrOrder({
+        outTradeNo,
+        amountMinor: 100,
+        currency: 'CNY',
+        subject: 'x',
+        timeoutMinutes: 5,
+        notifyUrl: receiver.url,
+      }),
+    );
     expect(err.code).toBe(ErrorCode.InvalidSignature);
     expect(err.details).toMatchObject({ platformCode: '40002', subCode: 'isv.invalid-signature' });
     expect(h.sim.trades.get(outTradeNo)).toBeUndefined();
@@ -100,8 +129,10 @@ describe('requests', () => {
 
   it('rejects an unknown app id', async () => {
     const other = new AlipayPaymentProvider({
-      appId: '2021999999999999', appPrivateKeyPem: h.keys.app.privateKeyPem,
-      platformPublicKeyPem: h.keys.platform.publicKeyPem, gatewayUrl: h.sim.gatewayUrl,
+      appId: '2021999999999999',
+      appPrivateKeyPem: h.keys.app.privateKeyPem,
+      platformPublicKeyPem: h.keys.platform.publicKeyPem,
+      gatewayUrl: h.sim.gatewayUrl,
     });
     const err = await rejection(other.query(ref()));
     expect(err.code).toBe(ErrorCode.Forbidden);

@@ -17,28 +17,44 @@ let p: TestPlatform;
 let clockOffsetMs = 0;
 
 beforeAll(async () => {
-  p = await startTestPlatform({ payment: { sim: { now: () => new Date(Date.now() + clockOffsetMs), notify: { retryScheduleMs: [200, 400, 800] } } } });
+  p = await startTestPlatform({
+    payment: { sim: { now: () => new Date(Date.now() + clockOffsetMs), notify: { retryScheduleMs: [200, 400, 800] } } },
+  });
 });
-afterAll(async () => { await p?.stop(); });
+afterAll(async () => {
+  await p?.stop();
+});
 
 function input(amountMinor: number, deadlineInMs: number): CollectPaymentInput {
   const ref = randomUUID().replace(/-/g, '').slice(0, 20);
   return {
-    version: 1, outTradeNo: `T_${ref}`, journeyId: `test/${ref}`, step: 'registration', institutionId: 'test-hospital',
-    userRef: 'u_test', amountMinor, currency: 'CNY', subject: 'Registration fee', deadlineMs: Date.now() + deadlineInMs,
+    version: 1,
+    outTradeNo: `T_${ref}`,
+    journeyId: `test/${ref}`,
+    step: 'registration',
+    institutionId: 'test-hospital',
+    userRef: 'u_test',
+    amountMinor,
+    currency: 'CNY',
+    subject: 'Registration fee',
+    deadlineMs: Date.now() + deadlineInMs,
   };
 }
 
 async function start(i: CollectPaymentInput) {
   return p.services.temporal.workflow.start('collectPayment', {
-    taskQueue: p.services.config.TEMPORAL_TASK_QUEUE, workflowId: workflowIds.payment(i.outTradeNo), args: [i],
+    taskQueue: p.services.config.TEMPORAL_TASK_QUEUE,
+    workflowId: workflowIds.payment(i.outTradeNo),
+    args: [i],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
 }
 
 async function waitForOrder(outTradeNo: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const rows: unknown[] = await p.services.db.query('SELECT 1 FROM payments WHERE out_trade_no = $1 AND qr_code IS NOT NULL', [outTradeNo]);
+    const rows: unknown[] = await p.services.db.query('SELECT 1 FROM payments WHERE out_trade_no = $1 AND qr_code IS NOT NULL', [
+      outTradeNo,
+    ]);
     if (rows.length) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -51,7 +67,8 @@ async function ledger(outTradeNo: string): Promise<Array<{ kind: string; amount_
 
 async function storedNotification(outTradeNo: string): Promise<Record<string, string>> {
   const rows: Array<{ body_enc: string }> = await p.services.db.query(
-    `SELECT body_enc FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1 ORDER BY id LIMIT 1`, [outTradeNo],
+    `SELECT body_enc FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1 ORDER BY id LIMIT 1`,
+    [outTradeNo],
   );
   if (!rows[0]) throw new Error('no stored notification');
   const parsed: unknown = JSON.parse(p.services.pii.decrypt(rows[0].body_enc));
@@ -60,7 +77,9 @@ async function storedNotification(outTradeNo: string): Promise<Record<string, st
 
 async function postNotification(params: Record<string, string>): Promise<Response> {
   return fetch(`${p.api.url}/v1/payments/notifications`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString(),
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
   });
 }
 
@@ -74,7 +93,10 @@ describe('payment saga', () => {
     const outcome: PaymentOutcome = await handle.result();
     expect(outcome).toMatchObject({ status: 'paid', outTradeNo: i.outTradeNo, amountMinor: 1250 });
     await recordHistory(handle, 'payment-paid-by-notification');
-    expect((await ledger(i.outTradeNo)).map((l) => [l.kind, Number(l.amount_minor)])).toEqual([['created', 0], ['paid', 1250]]);
+    expect((await ledger(i.outTradeNo)).map((l) => [l.kind, Number(l.amount_minor)])).toEqual([
+      ['created', 0],
+      ['paid', 1250],
+    ]);
     const [row] = await p.services.db.query('SELECT status FROM payments WHERE out_trade_no = $1', [i.outTradeNo]);
     expect(row.status).toBe('paid');
   });
@@ -114,7 +136,10 @@ describe('payment saga', () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toBe('success');
     }
-    const inbox: unknown[] = await p.services.db.query(`SELECT 1 FROM inbox_messages WHERE channel = 'payment_notification' AND message_id = $1`, [params.notify_id]);
+    const inbox: unknown[] = await p.services.db.query(
+      `SELECT 1 FROM inbox_messages WHERE channel = 'payment_notification' AND message_id = $1`,
+      [params.notify_id],
+    );
     expect(inbox).toHaveLength(1);
     expect((await ledger(i.outTradeNo)).filter((l) => l.kind === 'paid')).toHaveLength(1);
 
@@ -122,11 +147,16 @@ describe('payment saga', () => {
     expect(forged.status).toBe(401);
     expect(forged.headers.get('content-type')).toContain('application/problem+json');
 
-    const stale = signNotification({ ...params, notify_id: `stale-${randomUUID()}`, notify_time: '2020-01-01 10:00:00' }, p.payment.keys.platform.privateKeyPem);
+    const stale = signNotification(
+      { ...params, notify_id: `stale-${randomUUID()}`, notify_time: '2020-01-01 10:00:00' },
+      p.payment.keys.platform.privateKeyPem,
+    );
     delete (stale as Record<string, string | undefined>).sign_type;
     const staleRes = await postNotification({ ...stale, sign_type: 'RSA2' });
     expect(staleRes.status).toBe(409);
-    const rows: unknown[] = await p.services.db.query(`SELECT 1 FROM inbox_messages WHERE message_id LIKE 'forged-%' OR message_id LIKE 'stale-%'`);
+    const rows: unknown[] = await p.services.db.query(
+      `SELECT 1 FROM inbox_messages WHERE message_id LIKE 'forged-%' OR message_id LIKE 'stale-%'`,
+    );
     expect(rows).toHaveLength(0);
   }, 60_000);
 
@@ -145,7 +175,10 @@ describe('payment saga', () => {
     expect(refunds.map((r) => Number(r.amount_minor))).toEqual([-500]);
     const [row] = await p.services.db.query('SELECT status, refunded_minor FROM payments WHERE out_trade_no = $1', [i.outTradeNo]);
     expect(row).toEqual({ status: 'partially_refunded', refunded_minor: '500' });
-    const sum: Array<{ s: string }> = await p.services.db.query('SELECT SUM(amount_minor)::text AS s FROM ledger_entries WHERE out_trade_no = $1', [i.outTradeNo]);
+    const sum: Array<{ s: string }> = await p.services.db.query(
+      'SELECT SUM(amount_minor)::text AS s FROM ledger_entries WHERE out_trade_no = $1',
+      [i.outTradeNo],
+    );
     expect(sum[0]?.s).toBe('1500');
   });
 
@@ -162,7 +195,9 @@ describe('payment saga', () => {
     clockOffsetMs = 86_400_000; // the platform publishes a day's bill the next day
     try {
       const result = await p.services.temporal.workflow.execute('dailyReconciliation', {
-        taskQueue: p.services.config.TEMPORAL_TASK_QUEUE, workflowId: `reconciliation/test-${randomUUID()}`, args: [{ version: 1, date: today }],
+        taskQueue: p.services.config.TEMPORAL_TASK_QUEUE,
+        workflowId: `reconciliation/test-${randomUUID()}`,
+        args: [{ version: 1, date: today }],
       });
       expect(result).toMatchObject({ date: today });
     } finally {
@@ -171,9 +206,14 @@ describe('payment saga', () => {
     }
     const [report] = await p.services.db.query('SELECT mismatches FROM reconciliation_reports WHERE bill_date = $1', [today]);
     const mismatches = report.mismatches as Array<{ kind: string; ledger?: { outTradeNo: string }; line?: { outTradeNo: string } }>;
-    expect(mismatches).toEqual(expect.arrayContaining([
-      expect.objectContaining({ kind: 'amount_differs', ledger: expect.objectContaining({ outTradeNo: i.outTradeNo, amountMinor: 4321 }) }),
-      expect.objectContaining({ kind: 'missing_in_ledger' }),
-    ]));
+    expect(mismatches).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'amount_differs',
+          ledger: expect.objectContaining({ outTradeNo: i.outTradeNo, amountMinor: 4321 }),
+        }),
+        expect.objectContaining({ kind: 'missing_in_ledger' }),
+      ]),
+    );
   }, 60_000);
 });

@@ -18,49 +18,104 @@ beforeAll(async () => {
   ds = await openTestDb(40);
   repo = createSlotRepository(ds);
 });
-afterAll(async () => { await ds?.destroy(); });
+afterAll(async () => {
+  await ds?.destroy();
+});
 
 async function seed(opts: { doctors?: number; slots?: number; opensAt?: Date } = {}) {
   const institutionId = `slots-${randomUUID().slice(0, 8)}`;
-  const doctors = Array.from({ length: opts.doctors ?? 2 }, (_, i) => ({ id: `d${i + 1}`, departmentId: i % 2 === 0 ? 'cardio' : 'derm', displayName: `Dr ${i + 1}` }));
+  const doctors = Array.from({ length: opts.doctors ?? 2 }, (_, i) => ({
+    id: `d${i + 1}`,
+    departmentId: i % 2 === 0 ? 'cardio' : 'derm',
+    displayName: `Dr ${i + 1}`,
+  }));
   const { slotIds } = await seedSchedule(ds, {
-    institutionId, departments: [{ id: 'cardio', name: 'Cardiology' }, { id: 'derm', name: 'Dermatology' }], doctors,
-    days: [DAY], slotsPerDoctorPerDay: opts.slots ?? 4, feeMinor: 1_500, currency: 'CNY', opensAt: opts.opensAt ?? OPENS, timeZone: 'Asia/Shanghai',
+    institutionId,
+    departments: [
+      { id: 'cardio', name: 'Cardiology' },
+      { id: 'derm', name: 'Dermatology' },
+    ],
+    doctors,
+    days: [DAY],
+    slotsPerDoctorPerDay: opts.slots ?? 4,
+    feeMinor: 1_500,
+    currency: 'CNY',
+    opensAt: opts.opensAt ?? OPENS,
+    timeZone: 'Asia/Shanghai',
   });
   return { institutionId, slotIds, slot: (doctor: string, n: number) => seededSlotId(institutionId, doctor, DAY, n) };
 }
 
 async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(DomainError);
   return err as DomainError;
 }
 
 const ref = () => `BK${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-const hold = (slotId: string, bookingRef: string, now = NOW, minutes = 15) => repo.holdSlot({ slotId, bookingRef, heldUntil: new Date(now.getTime() + minutes * MIN), now });
+const hold = (slotId: string, bookingRef: string, now = NOW, minutes = 15) =>
+  repo.holdSlot({ slotId, bookingRef, heldUntil: new Date(now.getTime() + minutes * MIN), now });
 
 describe('seedSchedule', () => {
   it('creates departments, doctors and slots at local times, and seeding again adds nothing', async () => {
     const s = await seed({ doctors: 3, slots: 5 });
     expect(s.slotIds).toHaveLength(15);
     const again = await seedSchedule(ds, {
-      institutionId: s.institutionId, departments: [{ id: 'cardio', name: 'Cardiology' }, { id: 'derm', name: 'Dermatology' }],
-      doctors: [{ id: 'd1', departmentId: 'cardio', displayName: 'Dr 1' }], days: [DAY], slotsPerDoctorPerDay: 5, feeMinor: 1_500, currency: 'CNY', opensAt: OPENS, timeZone: 'Asia/Shanghai',
+      institutionId: s.institutionId,
+      departments: [
+        { id: 'cardio', name: 'Cardiology' },
+        { id: 'derm', name: 'Dermatology' },
+      ],
+      doctors: [{ id: 'd1', departmentId: 'cardio', displayName: 'Dr 1' }],
+      days: [DAY],
+      slotsPerDoctorPerDay: 5,
+      feeMinor: 1_500,
+      currency: 'CNY',
+      opensAt: OPENS,
+      timeZone: 'Asia/Shanghai',
     });
     expect(again.slotIds).toHaveLength(5);
     const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM slots WHERE institution_id = $1', [s.institutionId]);
     expect(n).toBe(15);
-    const [first] = await ds.query('SELECT starts_at, fee_minor, currency, status, duration_min, department_id FROM slots WHERE id = $1', [s.slot('d2', 2)]);
+    const [first] = await ds.query('SELECT starts_at, fee_minor, currency, status, duration_min, department_id FROM slots WHERE id = $1', [
+      s.slot('d2', 2),
+    ]);
     expect(first.starts_at.toISOString()).toBe(new Date(FIRST.getTime() + 15 * MIN).toISOString());
-    expect([Number(first.fee_minor), first.currency, first.status, first.duration_min, first.department_id]).toEqual([1_500, 'CNY', 'free', 15, 'derm']);
+    expect([Number(first.fee_minor), first.currency, first.status, first.duration_min, first.department_id]).toEqual([
+      1_500,
+      'CNY',
+      'free',
+      15,
+      'derm',
+    ]);
     const doctors = await ds.query('SELECT id FROM doctors WHERE institution_id = $1 ORDER BY id', [s.institutionId]);
     expect(doctors.map((d: { id: string }) => d.id)).toEqual(['d1', 'd2', 'd3']);
   });
 
   it('rejects a doctor in an unknown department and an unknown time zone', async () => {
-    const base = { institutionId: 'x', departments: [{ id: 'a', name: 'A' }], days: [DAY], slotsPerDoctorPerDay: 1, feeMinor: 1, currency: 'CNY', opensAt: OPENS };
-    expect((await refusal(seedSchedule(ds, { ...base, doctors: [{ id: 'd', departmentId: 'zz', displayName: 'D' }], timeZone: 'Asia/Shanghai' }))).code).toBe(ErrorCode.ValidationFailed);
-    const badZone = await seedSchedule(ds, { ...base, doctors: [], timeZone: 'Nowhere/Land' }).then(() => undefined, (e: unknown) => e);
+    const base = {
+      institutionId: 'x',
+      departments: [{ id: 'a', name: 'A' }],
+      days: [DAY],
+      slotsPerDoctorPerDay: 1,
+      feeMinor: 1,
+      currency: 'CNY',
+      opensAt: OPENS,
+    };
+    expect(
+      (
+        await refusal(
+          seedSchedule(ds, { ...base, doctors: [{ id: 'd', departmentId: 'zz', displayName: 'D' }], timeZone: 'Asia/Shanghai' }),
+        )
+      ).code,
+    ).toBe(ErrorCode.ValidationFailed);
+    const badZone = await seedSchedule(ds, { ...base, doctors: [], timeZone: 'Nowhere/Land' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(String(badZone)).toMatch(/unknown time zone/);
   });
 });
@@ -70,7 +125,15 @@ describe('holdSlot', () => {
     const s = await seed();
     const r = ref();
     const held = await hold(s.slot('d1', 1), r);
-    expect(held).toMatchObject({ id: s.slot('d1', 1), status: 'held', bookingRef: r, doctorId: 'd1', feeMinor: 1_500, currency: 'CNY', startsAt: FIRST });
+    expect(held).toMatchObject({
+      id: s.slot('d1', 1),
+      status: 'held',
+      bookingRef: r,
+      doctorId: 'd1',
+      feeMinor: 1_500,
+      currency: 'CNY',
+      startsAt: FIRST,
+    });
     expect(held.heldUntil?.getTime()).toBe(NOW.getTime() + 15 * MIN);
     expect((await hold(s.slot('d1', 1), r)).bookingRef).toBe(r);
   });
@@ -103,7 +166,7 @@ describe('holdSlot', () => {
 });
 
 describe('confirmSlot and releaseSlot', () => {
-  it('confirm books the holder\'s slot, idempotently; nobody else can confirm or hold it', async () => {
+  it("confirm books the holder's slot, idempotently; nobody else can confirm or hold it", async () => {
     const s = await seed();
     const r = ref();
     await hold(s.slot('d2', 1), r);
@@ -115,7 +178,7 @@ describe('confirmSlot and releaseSlot', () => {
     expect((await refusal(repo.confirmSlot('no-such-slot', r))).code).toBe(ErrorCode.NotFound);
   });
 
-  it('release frees only the holder\'s slot and is idempotent', async () => {
+  it("release frees only the holder's slot and is idempotent", async () => {
     const s = await seed();
     const r = ref();
     await hold(s.slot('d1', 3), r);
@@ -155,14 +218,16 @@ describe('the registration rush', () => {
     const s = await seed({ doctors: 10, slots: 10 });
     expect(s.slotIds).toHaveLength(100);
     const attempts = Array.from({ length: 1_000 }, (_, i) => ({ slotId: s.slotIds[i % 100]!, bookingRef: `rush${i}` }));
-    const results = await Promise.all(attempts.map(async (a) => {
-      try {
-        const row = await hold(a.slotId, a.bookingRef);
-        return { ...a, won: true as const, row };
-      } catch (err) {
-        return { ...a, won: false as const, err };
-      }
-    }));
+    const results = await Promise.all(
+      attempts.map(async (a) => {
+        try {
+          const row = await hold(a.slotId, a.bookingRef);
+          return { ...a, won: true as const, row };
+        } catch (err) {
+          return { ...a, won: false as const, err };
+        }
+      }),
+    );
     const winners = results.filter((r) => r.won);
     const losers = results.filter((r) => !r.won);
     expect(winners).toHaveLength(100);
@@ -170,16 +235,21 @@ describe('the registration rush', () => {
     expect(losers).toHaveLength(900);
     for (const l of losers) expect(l.err).toMatchObject({ code: ErrorCode.SlotTaken });
     const rows: Array<{ id: string; status: string; booking_ref: string }> = await ds.query(
-      'SELECT id, status, booking_ref FROM slots WHERE institution_id = $1', [s.institutionId]);
+      'SELECT id, status, booking_ref FROM slots WHERE institution_id = $1',
+      [s.institutionId],
+    );
     expect(rows.filter((r) => r.status === 'held')).toHaveLength(100);
     const winnerOf = new Map(winners.map((w) => [w.slotId, w.bookingRef]));
     for (const row of rows) expect(row.booking_ref).toBe(winnerOf.get(row.id));
     const [{ n }] = await ds.query(
       `SELECT count(*)::int AS n FROM (SELECT booking_ref FROM slots WHERE institution_id = $1 AND booking_ref IS NOT NULL GROUP BY booking_ref HAVING count(*) > 1) d`,
-      [s.institutionId]);
+      [s.institutionId],
+    );
     expect(n).toBe(0);
     // The pool really spread the rush over many server connections.
-    const [{ c }] = await ds.query(`SELECT count(*)::int AS c FROM pg_stat_activity WHERE application_name = 'causeway-test' AND datname = current_database()`);
+    const [{ c }] = await ds.query(
+      `SELECT count(*)::int AS c FROM pg_stat_activity WHERE application_name = 'causeway-test' AND datname = current_database()`,
+    );
     expect(c).toBeGreaterThan(10);
   });
 });

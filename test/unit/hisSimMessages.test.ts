@@ -48,7 +48,9 @@ describe('simulator messages round-trip through the parser', () => {
       expect(event.orders[0]).toMatchObject({
         placerOrderId: 'ORD-1',
         items: [{ service: { code: 'GLU', text: 'Glucose | fasting' } }],
-        charges: [{ type: 'CG', extendedAmount: { amountMinor: 1234, currency: 'CNY' }, unitAmount: { amountMinor: 1234, currency: 'CNY' } }],
+        charges: [
+          { type: 'CG', extendedAmount: { amountMinor: 1234, currency: 'CNY' }, unitAmount: { amountMinor: 1234, currency: 'CNY' } },
+        ],
       });
     }
   });

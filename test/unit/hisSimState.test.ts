@@ -62,7 +62,10 @@ describe('HisState: holds', () => {
 
   it('refuses by rule, unknown slots in strict mode, another doctor’s slot, unknown doctors and a missing slot id', () => {
     const state = new HisState(doctors, slots);
-    expect(state.apply(siu('S12', 'B1', 'X1'), { ...b, rejectHoldsForSlots: ['X1'] })).toMatchObject({ ok: false, reason: 'slot is not available' });
+    expect(state.apply(siu('S12', 'B1', 'X1'), { ...b, rejectHoldsForSlots: ['X1'] })).toMatchObject({
+      ok: false,
+      reason: 'slot is not available',
+    });
     expect(state.apply(siu('S12', 'B1', 'X1'), { ...b, acceptUnknownSlots: false })).toMatchObject({ ok: false, code: '204' });
     expect(state.apply(siu('S12', 'B1', 'S-D2', 'D1'), b)).toMatchObject({ ok: false, code: '103' });
     expect(state.apply(siu('S12', 'B1', 'S-D2', 'D2'), b).ok).toBe(true);
@@ -128,10 +131,14 @@ describe('HisState: orders and payments', () => {
     booked(state, 'B1', 'X1');
     expect(thrownCode(() => state.placeOrder('B1', [{ code: 'GLU', priceMinor: 100, quantity: 1 }], 'CNY'))).toBe(ErrorCode.InvalidState);
     state.apply(arrival('B1'), b);
-    const order = state.placeOrder('B1', [
-      { code: 'GLU', priceMinor: 2500, quantity: 1 },
-      { code: 'HBA1C', priceMinor: 4000, quantity: 2 },
-    ], 'CNY');
+    const order = state.placeOrder(
+      'B1',
+      [
+        { code: 'GLU', priceMinor: 2500, quantity: 1 },
+        { code: 'HBA1C', priceMinor: 4000, quantity: 2 },
+      ],
+      'CNY',
+    );
     expect(order).toMatchObject({ orderId: 'ORD-0001', totalMinor: 10_500, resultsSent: false });
     expect(state.placeOrder('B1', [], 'CNY', 'ORD-0001')).toBe(order);
 

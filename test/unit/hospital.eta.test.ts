@@ -1,10 +1,23 @@
 import fc from 'fast-check';
 import {
-  DEFAULT_QUEUE_ETA_CONFIG, estimateWaitMinutes, estimateWaitMs, initialStats, isTurnNear, msUntilNearByEta, observeConsultation,
+  DEFAULT_QUEUE_ETA_CONFIG,
+  estimateWaitMinutes,
+  estimateWaitMs,
+  initialStats,
+  isTurnNear,
+  msUntilNearByEta,
+  observeConsultation,
 } from '../../domain/hospital/queueEta';
 
 const MIN = 60_000;
-const config = { priorConsultationMinutes: 10, ewmaAlpha: 0.5, minObservedMinutes: 1, maxObservedMinutes: 30, nearPosition: 2, nearMinutes: 15 };
+const config = {
+  priorConsultationMinutes: 10,
+  ewmaAlpha: 0.5,
+  minObservedMinutes: 1,
+  maxObservedMinutes: 30,
+  nearPosition: 2,
+  nearMinutes: 15,
+};
 
 describe('consultation statistics', () => {
   it('start from the per-doctor prior', () => {
@@ -25,13 +38,15 @@ describe('consultation statistics', () => {
   });
 
   it('converge to a steady consultation length and stay within the clamp bounds', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 5 * 3_600_000 }), { maxLength: 60 }), (durations) => {
-      let stats = initialStats(config);
-      for (const d of durations) stats = observeConsultation(stats, d, config);
-      expect(stats.samples).toBe(durations.length);
-      expect(stats.avgMs).toBeGreaterThanOrEqual(1 * MIN);
-      expect(stats.avgMs).toBeLessThanOrEqual(30 * MIN);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5 * 3_600_000 }), { maxLength: 60 }), (durations) => {
+        let stats = initialStats(config);
+        for (const d of durations) stats = observeConsultation(stats, d, config);
+        expect(stats.samples).toBe(durations.length);
+        expect(stats.avgMs).toBeGreaterThanOrEqual(1 * MIN);
+        expect(stats.avgMs).toBeLessThanOrEqual(30 * MIN);
+      }),
+    );
     let stats = initialStats(config);
     for (let i = 0; i < 30; i++) stats = observeConsultation(stats, 4 * MIN, config);
     expect(Math.abs(stats.avgMs - 4 * MIN)).toBeLessThan(1_000);
@@ -58,16 +73,20 @@ describe('wait estimate', () => {
   });
 
   it('never decreases further back in the queue and never increases as time passes', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 3_600_000 }), fc.option(fc.integer({ min: 0, max: 7_200_000 }), { nil: null }),
-      fc.integer({ min: 0, max: 600_000 }),
-      (position, avgMs, startedAgo, later) => {
-        const base = { avgMs, currentStartedAtMs: startedAgo === null ? null : now - startedAgo, nowMs: now };
-        expect(estimateWaitMs({ ...base, position: position + 1 })).toBeGreaterThanOrEqual(estimateWaitMs({ ...base, position }));
-        expect(estimateWaitMs({ ...base, position, nowMs: now + later })).toBeLessThanOrEqual(estimateWaitMs({ ...base, position }));
-        expect(estimateWaitMs({ ...base, position })).toBeGreaterThanOrEqual(0);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 1, max: 3_600_000 }),
+        fc.option(fc.integer({ min: 0, max: 7_200_000 }), { nil: null }),
+        fc.integer({ min: 0, max: 600_000 }),
+        (position, avgMs, startedAgo, later) => {
+          const base = { avgMs, currentStartedAtMs: startedAgo === null ? null : now - startedAgo, nowMs: now };
+          expect(estimateWaitMs({ ...base, position: position + 1 })).toBeGreaterThanOrEqual(estimateWaitMs({ ...base, position }));
+          expect(estimateWaitMs({ ...base, position, nowMs: now + later })).toBeLessThanOrEqual(estimateWaitMs({ ...base, position }));
+          expect(estimateWaitMs({ ...base, position })).toBeGreaterThanOrEqual(0);
+        },
+      ),
+    );
   });
 });
 
@@ -92,16 +111,20 @@ describe('your turn is near', () => {
   });
 
   it('the instant it predicts is exactly when the ETA first reaches the threshold', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 10 }), fc.integer({ min: MIN, max: 30 * MIN }), fc.integer({ min: 0, max: 60 * MIN }),
-      (position, avgMs, startedAgo) => {
-        const now = 1_700_000_000_000;
-        const input = { position, avgMs, currentStartedAtMs: now - startedAgo, nowMs: now };
-        const due = msUntilNearByEta(input, config);
-        if (due === undefined) return;
-        expect(estimateWaitMinutes({ ...input, nowMs: now + due })).toBeLessThanOrEqual(config.nearMinutes);
-        if (due > 0) expect(estimateWaitMinutes({ ...input, nowMs: now + due - 1 })).toBeGreaterThan(config.nearMinutes);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: MIN, max: 30 * MIN }),
+        fc.integer({ min: 0, max: 60 * MIN }),
+        (position, avgMs, startedAgo) => {
+          const now = 1_700_000_000_000;
+          const input = { position, avgMs, currentStartedAtMs: now - startedAgo, nowMs: now };
+          const due = msUntilNearByEta(input, config);
+          if (due === undefined) return;
+          expect(estimateWaitMinutes({ ...input, nowMs: now + due })).toBeLessThanOrEqual(config.nearMinutes);
+          if (due > 0) expect(estimateWaitMinutes({ ...input, nowMs: now + due - 1 })).toBeGreaterThan(config.nearMinutes);
+        },
+      ),
+    );
   });
 });

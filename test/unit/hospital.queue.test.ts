@@ -103,20 +103,24 @@ describe('skip and return', () => {
 
   it('later returners queue behind earlier ones; with few waiting a returner goes to the end', () => {
     const q = queueOf(['a', 'b', 'c', 'd', 'e', 'f']);
-    q.callNext(T0); q.skip('a', T0);
-    q.callNext(T0); q.skip('b', T0);
+    q.callNext(T0);
+    q.skip('a', T0);
+    q.callNext(T0);
+    q.skip('b', T0);
     q.returnSkipped('a', T0 + MIN);
     q.returnSkipped('b', T0 + MIN);
     expect(q.summary().waiting).toEqual(['c', 'd', 'a', 'b', 'e', 'f']);
     const small = queueOf(['x', 'y']);
-    small.callNext(T0); small.skip('x', T0);
+    small.callNext(T0);
+    small.skip('x', T0);
     small.returnSkipped('x', T0 + MIN);
     expect(small.summary().waiting).toEqual(['y', 'x']);
   });
 
   it('a late check-in report does not jump ahead of a returner', () => {
     const q = queueOf(['a', 'b', 'c']);
-    q.callNext(T0); q.skip('a', T0);
+    q.callNext(T0);
+    q.skip('a', T0);
     q.returnSkipped('a', T0 + 5 * MIN);
     q.join('late', T0 + 10, T0 + 6 * MIN);
     expect(q.summary().waiting).toEqual(['b', 'c', 'a', 'late']);
@@ -166,7 +170,11 @@ describe('"your turn is near" notices', () => {
 describe('state', () => {
   it('survives a serialisation round trip (continue-as-new) with the same behaviour', () => {
     const q = queueOf(['a', 'b', 'c', 'd']);
-    q.callNext(T0); q.callNext(T0 + 7 * MIN); q.skip('b', T0 + 7 * MIN); q.leave('d'); q.dueNotices(T0 + 7 * MIN);
+    q.callNext(T0);
+    q.callNext(T0 + 7 * MIN);
+    q.skip('b', T0 + 7 * MIN);
+    q.leave('d');
+    q.dueNotices(T0 + 7 * MIN);
     const carried = JSON.parse(JSON.stringify(q.state)) as typeof q.state;
     expect(carried).toEqual(q.state); // plain data: nothing lost on the way through a workflow payload
     const copy = new DoctorQueue(config, carried);
@@ -182,24 +190,30 @@ describe('state', () => {
       fc.record({ kind: fc.constant('call' as const) }),
       fc.record({ kind: fc.constantFrom('skip' as const, 'return' as const, 'leave' as const), ref: fc.constantFrom(...refs) }),
     );
-    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-      const q = new DoctorQueue(config);
-      let now = T0;
-      for (const o of ops) {
-        now += 30_000;
-        if (o.kind === 'join') { try { q.join(o.ref, T0 + o.arrival, now); } catch { /* left: refused */ } }
-        else if (o.kind === 'call') q.callNext(now);
-        else if (o.kind === 'skip') q.skip(o.ref, now);
-        else if (o.kind === 'return') q.returnSkipped(o.ref, now);
-        else q.leave(o.ref);
-        q.dueNotices(now);
-      }
-      const s = q.state;
-      const placed = [...s.waiting.map((e) => e.ref), ...s.skipped.map((e) => e.ref), ...(s.current ? [s.current.ref] : [])];
-      expect(new Set(placed).size).toBe(placed.length);
-      for (const ref of placed) expect(s.closed[ref]).toBeUndefined();
-      s.waiting.forEach((e, i) => expect(q.positionOf(e.ref, now)).toMatchObject({ status: 'waiting', position: i + 1 }));
-    }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const q = new DoctorQueue(config);
+        let now = T0;
+        for (const o of ops) {
+          now += 30_000;
+          if (o.kind === 'join') {
+            try {
+              q.join(o.ref, T0 + o.arrival, now);
+            } catch {
+              /* left: refused */
+            }
+          } else if (o.kind === 'call') q.callNext(now);
+          else if (o.kind === 'skip') q.skip(o.ref, now);
+          else if (o.kind === 'return') q.returnSkipped(o.ref, now);
+          else q.leave(o.ref);
+          q.dueNotices(now);
+        }
+        const s = q.state;
+        const placed = [...s.waiting.map((e) => e.ref), ...s.skipped.map((e) => e.ref), ...(s.current ? [s.current.ref] : [])];
+        expect(new Set(placed).size).toBe(placed.length);
+        for (const ref of placed) expect(s.closed[ref]).toBeUndefined();
+        s.waiting.forEach((e, i) => expect(q.positionOf(e.ref, now)).toMatchObject({ status: 'waiting', position: i + 1 }));
+      }),
+    );
   });
 });
-

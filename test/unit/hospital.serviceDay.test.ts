@@ -70,20 +70,27 @@ describe('instantOfLocalTime', () => {
 
   it('round-trips with serviceDayOf for any day and time in several zones', () => {
     const zones = ['Asia/Shanghai', 'UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu'];
-    fc.assert(fc.property(
-      fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2037, 11, 31) }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }),
-      fc.constantFrom(...zones),
-      (dayMs, hour, minute, zone) => {
-        const day = new Date(dayMs).toISOString().slice(0, 10);
-        const time = `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
-        const instant = instantOfLocalTime(day, time, zone);
-        // Away from a DST gap the wall clock reads exactly `time` on `day`.
-        const shown = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(instant);
-        expect(serviceDayOf(instant, zone)).toBe(day);
-        // In a spring-forward gap the clock shows a later time than asked, never an earlier one.
-        if (shown !== time) expect(shown > time).toBe(true);
-      },
-    ), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2037, 11, 31) }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.constantFrom(...zones),
+        (dayMs, hour, minute, zone) => {
+          const day = new Date(dayMs).toISOString().slice(0, 10);
+          const time = `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+          const instant = instantOfLocalTime(day, time, zone);
+          // Away from a DST gap the wall clock reads exactly `time` on `day`.
+          const shown = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+            instant,
+          );
+          expect(serviceDayOf(instant, zone)).toBe(day);
+          // In a spring-forward gap the clock shows a later time than asked, never an earlier one.
+          if (shown !== time) expect(shown > time).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -14,13 +14,15 @@ describe('reminder', () => {
   });
 
   it('is never before the booking nor after the slot start', () => {
-    fc.assert(fc.property(fc.integer({ min: -100_000 * MIN, max: 100 * MIN }), fc.integer({ min: 0, max: 7 * 24 * 60 }), (offset, lead) => {
-      const at = reminderAt({ slotStartMs: start, bookedAtMs: start + offset, leadMinutes: lead });
-      if (offset >= 0) return expect(at).toBeNull();
-      expect(at).not.toBeNull();
-      expect(at!).toBeGreaterThanOrEqual(start + offset);
-      expect(at!).toBeLessThanOrEqual(start);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: -100_000 * MIN, max: 100 * MIN }), fc.integer({ min: 0, max: 7 * 24 * 60 }), (offset, lead) => {
+        const at = reminderAt({ slotStartMs: start, bookedAtMs: start + offset, leadMinutes: lead });
+        if (offset >= 0) return expect(at).toBeNull();
+        expect(at).not.toBeNull();
+        expect(at!).toBeGreaterThanOrEqual(start + offset);
+        expect(at!).toBeLessThanOrEqual(start);
+      }),
+    );
   });
 
   it('rejects bad inputs', () => {
@@ -33,7 +35,9 @@ describe('payment deadline', () => {
   it('is the hold time after holding, but never after the slot start', () => {
     expect(paymentDeadline({ heldAtMs: start - 60 * MIN, slotStartMs: start, holdMinutes: 15 })).toBe(start - 45 * MIN);
     expect(paymentDeadline({ heldAtMs: start - 5 * MIN, slotStartMs: start, holdMinutes: 15 })).toBe(start);
-    expect(paymentDeadline({ heldAtMs: start - 60 * MIN, slotStartMs: start, holdMinutes: DEFAULT_HOSPITAL_POLICY.holdMinutes })).toBe(start - 45 * MIN);
+    expect(paymentDeadline({ heldAtMs: start - 60 * MIN, slotStartMs: start, holdMinutes: DEFAULT_HOSPITAL_POLICY.holdMinutes })).toBe(
+      start - 45 * MIN,
+    );
   });
 });
 
@@ -55,8 +59,12 @@ describe('no-show', () => {
 describe('policy defaults', () => {
   it('parse to a complete policy and reject nonsense', () => {
     expect(DEFAULT_HOSPITAL_POLICY).toEqual({
-      fullRefundCutoffMinutes: 1440, lateCancellation: { kind: 'percentFee', feeBasisPoints: 2_000 },
-      reminderLeadMinutes: 120, holdMinutes: 15, noShowGraceMinutes: 15, visitQuietCloseSeconds: 3_600,
+      fullRefundCutoffMinutes: 1440,
+      lateCancellation: { kind: 'percentFee', feeBasisPoints: 2_000 },
+      reminderLeadMinutes: 120,
+      holdMinutes: 15,
+      noShowGraceMinutes: 15,
+      visitQuietCloseSeconds: 3_600,
     });
     expect(HospitalPolicy.safeParse({ visitQuietCloseSeconds: -1 }).success).toBe(false);
     expect(HospitalPolicy.safeParse({ lateCancellation: { kind: 'percentFee', feeBasisPoints: 10_001 } }).success).toBe(false);

@@ -15,7 +15,12 @@ function expectValidation(fn: () => unknown): void {
 
 describe('currencyExponent', () => {
   it.each([
-    ['CNY', 2], ['USD', 2], ['JPY', 0], ['KRW', 0], ['KWD', 3], ['BHD', 3],
+    ['CNY', 2],
+    ['USD', 2],
+    ['JPY', 0],
+    ['KRW', 0],
+    ['KWD', 3],
+    ['BHD', 3],
   ])('%s has %i decimals', (code, exp) => {
     expect(currencyExponent(code)).toBe(exp);
   });

@@ -5,7 +5,8 @@ import { renderBillCsv } from '../../integrations/payment/simulator/bill';
 import type { SimTrade } from '../../integrations/payment/simulator/trades';
 
 /** Shaped like the platform's detail file: '#' title lines, tab-padded unquoted cells, CRLF. */
-const HEADER = '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注';
+const HEADER =
+  '支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注';
 const row = (cells: string[]): string => cells.map((c) => `${c}\t`).join(',');
 const pad = (n: number): string[] => Array<string>(n).fill('');
 const SAMPLE = [
@@ -14,16 +15,63 @@ const SAMPLE = [
   '#起始日期：[2024年05月13日 00:00:00]   终止日期：[2024年05月14日 00:00:00]',
   '#-----------------------------------------业务明细列表----------------------------------------',
   HEADER,
-  row(['2024051322001400001111111111', 'T1', '交易', '挂号费, 内科', '2024-05-13 09:00:00', '2024-05-13 09:00:05', ...pad(4), '159****0000', '12.34', '12.34', ...pad(8), '', '-0.07', '0.00', '']),
-  row(['2024051322001400001111111111', 'T1', '退款', '挂号费, 内科', '2024-05-13 09:00:00', '2024-05-13 18:30:00', ...pad(4), '159****0000', '-2.00', '-2.00', ...pad(8), 'R1', '0.01', '0.00', '']),
+  row([
+    '2024051322001400001111111111',
+    'T1',
+    '交易',
+    '挂号费, 内科',
+    '2024-05-13 09:00:00',
+    '2024-05-13 09:00:05',
+    ...pad(4),
+    '159****0000',
+    '12.34',
+    '12.34',
+    ...pad(8),
+    '',
+    '-0.07',
+    '0.00',
+    '',
+  ]),
+  row([
+    '2024051322001400001111111111',
+    'T1',
+    '退款',
+    '挂号费, 内科',
+    '2024-05-13 09:00:00',
+    '2024-05-13 18:30:00',
+    ...pad(4),
+    '159****0000',
+    '-2.00',
+    '-2.00',
+    ...pad(8),
+    'R1',
+    '0.01',
+    '0.00',
+    '',
+  ]),
   '#-----------------------------------------业务明细列表结束------------------------------------',
   '#交易合计：1笔，退款合计：1笔',
   '#导出时间：[2024年05月14日 09:12:10]',
 ].join('\r\n');
 
 const EXPECTED = [
-  { tradeNo: '2024051322001400001111111111', outTradeNo: 'T1', kind: 'payment', amountMinor: 1234, currency: 'CNY', finishedAt: '2024-05-13T01:00:05.000Z' },
-  { tradeNo: '2024051322001400001111111111', outTradeNo: 'T1', kind: 'refund', amountMinor: 200, currency: 'CNY', outRequestNo: 'R1', finishedAt: '2024-05-13T10:30:00.000Z' },
+  {
+    tradeNo: '2024051322001400001111111111',
+    outTradeNo: 'T1',
+    kind: 'payment',
+    amountMinor: 1234,
+    currency: 'CNY',
+    finishedAt: '2024-05-13T01:00:05.000Z',
+  },
+  {
+    tradeNo: '2024051322001400001111111111',
+    outTradeNo: 'T1',
+    kind: 'refund',
+    amountMinor: 200,
+    currency: 'CNY',
+    outRequestNo: 'R1',
+    finishedAt: '2024-05-13T10:30:00.000Z',
+  },
 ];
 
 /** Node decodes GBK but cannot encode it; invert the decoder for the characters we need. */
@@ -122,19 +170,42 @@ describe('bill parsing', () => {
 });
 
 describe('simulator bill ⇄ adapter parser', () => {
-  it('round-trips the simulator\'s CSV, including refunds and planted mismatches', () => {
+  it("round-trips the simulator's CSV, including refunds and planted mismatches", () => {
     const trade: SimTrade = {
-      outTradeNo: 'T9', tradeNo: '2025031022000000000000000009', totalMinor: 5_000, subject: 'a,b', state: 'TRADE_SUCCESS',
-      createdAt: new Date('2025-03-10T01:00:00Z'), paidAt: new Date('2025-03-10T01:00:01Z'),
+      outTradeNo: 'T9',
+      tradeNo: '2025031022000000000000000009',
+      totalMinor: 5_000,
+      subject: 'a,b',
+      state: 'TRADE_SUCCESS',
+      createdAt: new Date('2025-03-10T01:00:00Z'),
+      paidAt: new Date('2025-03-10T01:00:01Z'),
       refunds: [{ outRequestNo: 'R9', amountMinor: 1_500, at: new Date('2025-03-10T03:00:00Z') }],
     };
     const csv = renderBillCsv({
-      date: '2025-03-10', account: '2088', trades: [trade], now: new Date(),
+      date: '2025-03-10',
+      account: '2088',
+      trades: [trade],
+      now: new Date(),
       mismatches: [{ kind: 'amountDiffers', outTradeNo: 'T9', amountMinor: 4_999 }],
     });
     expect(parseBillCsv(csv)).toEqual([
-      { tradeNo: trade.tradeNo, outTradeNo: 'T9', kind: 'payment', amountMinor: 4_999, currency: 'CNY', finishedAt: '2025-03-10T01:00:01.000Z' },
-      { tradeNo: trade.tradeNo, outTradeNo: 'T9', kind: 'refund', amountMinor: 1_500, currency: 'CNY', outRequestNo: 'R9', finishedAt: '2025-03-10T03:00:00.000Z' },
+      {
+        tradeNo: trade.tradeNo,
+        outTradeNo: 'T9',
+        kind: 'payment',
+        amountMinor: 4_999,
+        currency: 'CNY',
+        finishedAt: '2025-03-10T01:00:01.000Z',
+      },
+      {
+        tradeNo: trade.tradeNo,
+        outTradeNo: 'T9',
+        kind: 'refund',
+        amountMinor: 1_500,
+        currency: 'CNY',
+        outRequestNo: 'R9',
+        finishedAt: '2025-03-10T03:00:00.000Z',
+      },
     ]);
   });
 });

@@ -32,7 +32,7 @@ describe('platformError', () => {
 
 describe('fromSdkError', () => {
   it('treats a failed response-signature check as InvalidSignature without echoing the signed text', () => {
-    const sdkErr = new AlipayRequestError("验签失败，服务端返回的 sign: 'abc' 无效, validateStr: '{\"total_amount\":\"9.99\"}'");
+    const sdkErr = new AlipayRequestError('验签失败，服务端返回的 sign: \'abc\' 无效, validateStr: \'{"total_amount":"9.99"}\'');
     const mapped = fromSdkError('alipay.trade.query', sdkErr);
     expect(mapped).toMatchObject({ code: ErrorCode.InvalidSignature });
     expect(JSON.stringify(mapped)).not.toContain('9.99');
@@ -43,7 +43,9 @@ describe('fromSdkError', () => {
     expect(fromSdkError('m', new AlipayRequestError('HttpClient Request error: connect ECONNREFUSED'))).toMatchObject({
       code: ErrorCode.CounterpartUnavailable,
     });
-    expect(fromSdkError('m', new AlipayRequestError('HTTP 请求错误, status: 503'))).toMatchObject({ code: ErrorCode.CounterpartUnavailable });
+    expect(fromSdkError('m', new AlipayRequestError('HTTP 请求错误, status: 503'))).toMatchObject({
+      code: ErrorCode.CounterpartUnavailable,
+    });
   });
 
   it('passes other errors through unchanged', () => {

@@ -1,6 +1,12 @@
 import { CreateQrOrderInput, MerchantRef, PayByBarcodeInput, RefundInput } from '../../integrations/payment/provider';
 
-const qr = { outTradeNo: 'HV-2025-0001', amountMinor: 1500, currency: 'CNY', subject: 'Registration', notifyUrl: 'https://causeway.example/pay/notify' };
+const qr = {
+  outTradeNo: 'HV-2025-0001',
+  amountMinor: 1500,
+  currency: 'CNY',
+  subject: 'Registration',
+  notifyUrl: 'https://causeway.example/pay/notify',
+};
 
 describe('provider input schemas', () => {
   it('require an expiry, absolute or relative', () => {

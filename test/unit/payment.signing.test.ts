@@ -2,7 +2,10 @@ import { AlipaySdk } from 'alipay-sdk';
 import { z } from 'zod';
 import { generateKeyPairs, type SimulatorKeyPairs } from '../../integrations/payment/simulator/keys';
 import {
-  requestSignContent, signNotification, signedAnswerBody, verifyRequestSignature,
+  requestSignContent,
+  signNotification,
+  signedAnswerBody,
+  verifyRequestSignature,
 } from '../../integrations/payment/simulator/signing';
 
 /**
@@ -15,7 +18,10 @@ let sdk: AlipaySdk;
 beforeAll(async () => {
   keys = await generateKeyPairs();
   sdk = new AlipaySdk({
-    appId: '2021000000000001', privateKey: keys.app.privateKeyPem, keyType: 'PKCS8', alipayPublicKey: keys.platform.publicKeyPem,
+    appId: '2021000000000001',
+    privateKey: keys.app.privateKeyPem,
+    keyType: 'PKCS8',
+    alipayPublicKey: keys.platform.publicKeyPem,
   });
 });
 
@@ -26,9 +32,11 @@ it('generates distinct RSA-2048 PEM pairs for app and platform', () => {
 });
 
 it('verifies a request the SDK signed, and rejects it once any parameter changes', () => {
-  const signed = Object.fromEntries(new URLSearchParams(
-    sdk.sdkExecute('alipay.trade.query', { bizContent: { out_trade_no: 'T1' }, notifyUrl: 'http://127.0.0.1/n?a=1&b=2' }),
-  ));
+  const signed = Object.fromEntries(
+    new URLSearchParams(
+      sdk.sdkExecute('alipay.trade.query', { bizContent: { out_trade_no: 'T1' }, notifyUrl: 'http://127.0.0.1/n?a=1&b=2' }),
+    ),
+  );
   expect(verifyRequestSignature(signed, keys.app.publicKeyPem)).toBe(true);
   expect(verifyRequestSignature({ ...signed, biz_content: '{"out_trade_no":"T2"}' }, keys.app.publicKeyPem)).toBe(false);
   expect(verifyRequestSignature({ ...signed, sign_type: 'RSA' }, keys.app.publicKeyPem)).toBe(false);
@@ -40,9 +48,13 @@ it('builds the request sign content from sorted, non-empty parameters without si
   expect(requestSignContent({ b: '2', sign: 'x', a: '1', c: '' })).toBe('a=1&b=2');
 });
 
-it('signs answers so that the SDK\'s response check accepts them, and only them', () => {
+it("signs answers so that the SDK's response check accepts them, and only them", () => {
   const key = 'alipay_trade_query_response';
-  const body = signedAnswerBody(key, { code: '10000', msg: 'Success', total_amount: '12.34', url: 'http://x/y' }, keys.platform.privateKeyPem);
+  const body = signedAnswerBody(
+    key,
+    { code: '10000', msg: 'Success', total_amount: '12.34', url: 'http://x/y' },
+    keys.platform.privateKeyPem,
+  );
   const { sign } = z.object({ sign: z.string().min(300) }).parse(JSON.parse(body));
   expect(() => sdk.checkResponseSign(body, key, sign, 't')).not.toThrow();
   expect(() => sdk.checkResponseSign(body.replace('12.34', '0.01'), key, sign, 't')).toThrow('验签失败');

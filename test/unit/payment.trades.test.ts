@@ -5,14 +5,23 @@ function book(start = '2025-03-10T02:00:00Z') {
   let now = new Date(start);
   const events: TradeEvent[] = [];
   const trades = new TradeBook({ now: () => now, qrBase: () => 'http://sim', onEvent: (e) => events.push(e) });
-  return { trades, events, advance: (ms: number) => { now = new Date(now.getTime() + ms); } };
+  return {
+    trades,
+    events,
+    advance: (ms: number) => {
+      now = new Date(now.getTime() + ms);
+    },
+  };
 }
 const precreate = { out_trade_no: 'T1', total_amount: '10.00', subject: 's', timeout_express: '15m' };
 
 describe('TradeBook', () => {
   it('answers TRADE_NOT_EXIST for a QR order nobody scanned, and closes it on expiry once scanned', () => {
     const { trades, events, advance } = book();
-    expect(trades.precreate(precreate, 'http://n')).toMatchObject({ code: '10000', qr_code: expect.stringMatching(/^http:\/\/sim\/sim\/qr\//) });
+    expect(trades.precreate(precreate, 'http://n')).toMatchObject({
+      code: '10000',
+      qr_code: expect.stringMatching(/^http:\/\/sim\/sim\/qr\//),
+    });
     expect(trades.query({ out_trade_no: 'T1' })).toMatchObject({ code: '40004', sub_code: 'ACQ.TRADE_NOT_EXIST' });
     expect(trades.scan('T1')).toMatchObject({ state: 'WAIT_BUYER_PAY' });
     advance(15 * 60_000);

@@ -23,9 +23,15 @@ export async function collectPayment(input: CollectPaymentInput): Promise<Paymen
     // Out-of-order or repeated notifications must not move a payment backwards.
     if (n.tradeStatus === 'TRADE_SUCCESS' || n.tradeStatus === 'TRADE_FINISHED') notified = n;
   });
-  setHandler(cancelPaymentSignal, () => { cancelled = true; });
+  setHandler(cancelPaymentSignal, () => {
+    cancelled = true;
+  });
   setHandler(paymentViewQuery, () => ({
-    status, outTradeNo: input.outTradeNo, amountMinor: input.amountMinor, currency: input.currency, deadlineMs: input.deadlineMs,
+    status,
+    outTradeNo: input.outTradeNo,
+    amountMinor: input.amountMinor,
+    currency: input.currency,
+    deadlineMs: input.deadlineMs,
   }));
 
   await acts.createPaymentOrder(input);
@@ -34,7 +40,11 @@ export async function collectPayment(input: CollectPaymentInput): Promise<Paymen
     const wait = nextWaitMs(Date.now(), input.deadlineMs, attempt);
     if (wait > 0) await condition(() => notified !== undefined || cancelled, wait);
     if (notified) {
-      const paid = await acts.recordPaymentSucceeded({ outTradeNo: input.outTradeNo, tradeNo: notified.tradeNo ?? '', amountMinor: notified.amountMinor });
+      const paid = await acts.recordPaymentSucceeded({
+        outTradeNo: input.outTradeNo,
+        tradeNo: notified.tradeNo ?? '',
+        amountMinor: notified.amountMinor,
+      });
       status = 'paid';
       return { status: 'paid', outTradeNo: input.outTradeNo, tradeNo: paid.tradeNo, amountMinor: paid.amountMinor };
     }

@@ -21,6 +21,9 @@ export interface LatePaymentRefundInput {
 export async function latePaymentRefund(input: LatePaymentRefundInput): Promise<{ refundedMinor: number }> {
   await acts.recordLatePayment({ outTradeNo: input.outTradeNo, tradeNo: input.tradeNo, amountMinor: input.amountMinor });
   return acts.refundPayment({
-    outTradeNo: input.outTradeNo, outRequestNo: refundRequestNoFor(input.outTradeNo, 'late'), amountMinor: input.amountMinor, reason: 'paid after the order was closed',
+    outTradeNo: input.outTradeNo,
+    outRequestNo: refundRequestNoFor(input.outTradeNo, 'late'),
+    amountMinor: input.amountMinor,
+    reason: 'paid after the order was closed',
   });
 }

@@ -50,7 +50,12 @@ export class MllpHisGateway implements HisGateway {
   async requestHold(input: HisBooking): Promise<HisReceipt> {
     const b = parseInput(HisBooking, input, 'hold');
     const controlId = hisControlId(b.bookingRef, HisStep.hold(b.slotId));
-    return this.send(b.bookingRef, 'hold', buildSiu('S12', { ...this.siu(b, controlId), fillerStatus: 'Pending' }), ErrorCode.SlotRejectedByHis);
+    return this.send(
+      b.bookingRef,
+      'hold',
+      buildSiu('S12', { ...this.siu(b, controlId), fillerStatus: 'Pending' }),
+      ErrorCode.SlotRejectedByHis,
+    );
   }
 
   async confirmBooking(input: HisBooking): Promise<HisReceipt> {

@@ -63,9 +63,14 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     const peek: PeekedHeader = peekHeader(raw);
     const log = { controlId: peek.controlId, type: messageTypeOf(peek), bytes: Buffer.byteLength(raw), remoteAddress: meta.remoteAddress };
     if (opts.authorizeSender) {
-      const verdict = await opts.authorizeSender(peek.sendingFacility, meta).catch((err: unknown) => ({ ok: false as const, reason: `sender check failed (${codeOf(err)})` }));
+      const verdict = await opts
+        .authorizeSender(peek.sendingFacility, meta)
+        .catch((err: unknown) => ({ ok: false as const, reason: `sender check failed (${codeOf(err)})` }));
       if (!verdict.ok) {
-        logger?.warn({ ...log, facility: peek.sendingFacility, reason: verdict.reason }, 'hl7 sender not authorized; answering AR, not stored');
+        logger?.warn(
+          { ...log, facility: peek.sendingFacility, reason: verdict.reason },
+          'hl7 sender not authorized; answering AR, not stored',
+        );
         return ackForError(peek, new DomainError(ErrorCode.Forbidden, `sender not authorized: ${verdict.reason}`), ackOpts);
       }
     }

@@ -21,7 +21,10 @@ export async function reprocessInboxMessage(
   id: string,
   opts: { parseOptions?: ParseOptions; logger?: Logger } = {},
 ): Promise<ReprocessResult> {
-  if (!/^\d+$/.test(id)) throw new DomainError(ErrorCode.ValidationFailed, 'inbox id must be a positive integer', { fields: [{ field: 'id', message: 'not an integer' }] });
+  if (!/^\d+$/.test(id))
+    throw new DomainError(ErrorCode.ValidationFailed, 'inbox id must be a positive integer', {
+      fields: [{ field: 'id', message: 'not an integer' }],
+    });
   const row = await loadRow(db, id);
   if (row === undefined) throw new DomainError(ErrorCode.NotFound, `no HL7 inbox message ${id}`);
   if (row.status === 'applied') throw new DomainError(ErrorCode.InvalidState, `HL7 inbox message ${id} is already applied`);
@@ -38,7 +41,14 @@ export async function reprocessInboxMessage(
   // A row rejected at intake has no type or booking ref yet; record them so it sorts with its booking.
   const messageType = messageTypeOf(event.header) ?? event.header.messageType;
   await setParsed(db, row.id, messageType, event.bookingRef);
-  const result = await applyRow({ db, secrets, dispatch, logger: opts.logger, parseOptions: opts.parseOptions }, { ...row, correlation: event.bookingRef }, event);
-  opts.logger?.info({ inboxId: row.id, controlId: event.header.controlId, type: messageType, status: result.status }, 'hl7 inbox message reprocessed');
+  const result = await applyRow(
+    { db, secrets, dispatch, logger: opts.logger, parseOptions: opts.parseOptions },
+    { ...row, correlation: event.bookingRef },
+    event,
+  );
+  opts.logger?.info(
+    { inboxId: row.id, controlId: event.header.controlId, type: messageType, status: result.status },
+    'hl7 inbox message reprocessed',
+  );
   return result;
 }

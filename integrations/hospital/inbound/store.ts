@@ -60,10 +60,18 @@ export interface NewRow {
 /** PostgreSQL text cannot hold NUL: what a sender put in its header is kept visibly instead. */
 const pgText = (v: string | null): string | null => (v === null ? null : v.replaceAll('\u0000', '\uFFFD'));
 const pgRow = (row: NewRow): NewRow => ({
-  ...row, sender: pgText(row.sender) ?? '', messageId: pgText(row.messageId) ?? '', messageType: pgText(row.messageType), correlation: pgText(row.correlation), error: pgText(row.error),
+  ...row,
+  sender: pgText(row.sender) ?? '',
+  messageId: pgText(row.messageId) ?? '',
+  messageType: pgText(row.messageType),
+  correlation: pgText(row.correlation),
+  error: pgText(row.error),
 });
 
-export async function insertMessage(db: DataSource, rawRow: NewRow): Promise<{ inserted: true; id: string } | { inserted: false; existing: ExistingRow }> {
+export async function insertMessage(
+  db: DataSource,
+  rawRow: NewRow,
+): Promise<{ inserted: true; id: string } | { inserted: false; existing: ExistingRow }> {
   const row = pgRow(rawRow);
   const inserted: unknown[] = await db.query(
     `INSERT INTO inbox_messages (channel, sender, message_id, message_type, correlation, body_enc, status, error, attempts)
@@ -126,10 +134,9 @@ export async function loadRow(db: DataSource, id: string): Promise<StoredRow | u
 }
 
 export async function markApplied(db: DataSource, id: string): Promise<void> {
-  await db.query(
-    `UPDATE inbox_messages SET status = 'applied', error = NULL, attempts = attempts + 1, applied_at = now() WHERE id = $1`,
-    [id],
-  );
+  await db.query(`UPDATE inbox_messages SET status = 'applied', error = NULL, attempts = attempts + 1, applied_at = now() WHERE id = $1`, [
+    id,
+  ]);
 }
 
 export async function markFailed(db: DataSource, id: string, error: string, countAttempt = true): Promise<void> {

@@ -111,7 +111,14 @@ export class MllpServer {
   }
 
   private accept(socket: net.Socket): void {
-    const conn: Connection = { socket, remoteAddress: socket.remoteAddress ?? 'unknown', peerCertificateCn: verifiedPeerCn(socket), queue: [], busy: false, closed: false };
+    const conn: Connection = {
+      socket,
+      remoteAddress: socket.remoteAddress ?? 'unknown',
+      peerCertificateCn: verifiedPeerCn(socket),
+      queue: [],
+      busy: false,
+      closed: false,
+    };
     if (this.stopping) {
       socket.destroy();
       return;
@@ -150,7 +157,10 @@ export class MllpServer {
     try {
       for (let message = conn.queue.shift(); message !== undefined && !conn.closed; message = conn.queue.shift()) {
         if (conn.socket.isPaused() && conn.queue.length < HIGH_WATER / 2 && !this.stopping) conn.socket.resume();
-        const ack = await this.handle(message, { remoteAddress: conn.remoteAddress, ...(conn.peerCertificateCn ? { peerCertificateCn: conn.peerCertificateCn } : {}) });
+        const ack = await this.handle(message, {
+          remoteAddress: conn.remoteAddress,
+          ...(conn.peerCertificateCn ? { peerCertificateCn: conn.peerCertificateCn } : {}),
+        });
         if (conn.closed) break;
         await new Promise<void>((resolve) => conn.socket.write(frame(ack), () => resolve()));
       }

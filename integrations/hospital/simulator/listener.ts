@@ -59,14 +59,25 @@ export function createSimListener(deps: ListenerDeps): (raw: string) => Promise<
     if (behaviour.rejectAll !== null) {
       const reason = 'HIS refuses all messages (simulated)';
       record({ ackCode: behaviour.rejectAll, kind: undefined, bookingRef: undefined, reason, duplicate: false });
-      return buildAck({ ...ackOpts, original: peek, ackCode: behaviour.rejectAll, errors: [{ code: Hl7ErrorCode.ApplicationInternalError, text: reason }] });
+      return buildAck({
+        ...ackOpts,
+        original: peek,
+        ackCode: behaviour.rejectAll,
+        errors: [{ code: Hl7ErrorCode.ApplicationInternalError, text: reason }],
+      });
     }
     let event: Hl7Event;
     try {
       event = parseHl7(raw, { localOffsetMinutes: deps.identity.localOffsetMinutes });
     } catch (err) {
       const ack = ackForError(peek, err, ackOpts);
-      record({ ackCode: parseAck(ack).ackCode, kind: undefined, bookingRef: undefined, reason: err instanceof Error ? err.message : 'unreadable', duplicate: false });
+      record({
+        ackCode: parseAck(ack).ackCode,
+        kind: undefined,
+        bookingRef: undefined,
+        reason: err instanceof Error ? err.message : 'unreadable',
+        duplicate: false,
+      });
       return ack;
     }
     const bookingRef = bookingRefOf(event);
@@ -81,7 +92,13 @@ export function createSimListener(deps: ListenerDeps): (raw: string) => Promise<
       ? acceptAck(peek, ackOpts)
       : buildAck({ ...ackOpts, original: peek, ackCode: 'AE', errors: [{ code: decision.code, text: decision.reason }] });
     if (peek.controlId !== undefined) processed.set(key, ack);
-    record({ ackCode: decision.ok ? 'AA' : 'AE', kind: event.kind, bookingRef, reason: decision.ok ? undefined : decision.reason, duplicate: false });
+    record({
+      ackCode: decision.ok ? 'AA' : 'AE',
+      kind: event.kind,
+      bookingRef,
+      reason: decision.ok ? undefined : decision.reason,
+      duplicate: false,
+    });
     if (decision.ok && decision.paidOrders.length > 0 && bookingRef !== undefined) deps.onPaidOrders(bookingRef, decision.paidOrders);
     return ack;
   };

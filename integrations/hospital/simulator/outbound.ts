@@ -181,7 +181,10 @@ export class CausewaySender {
     }
     record.at = new Date();
     this.sent.push(record);
-    this.opts.logger?.info({ controlId: record.controlId, type: record.type, outcome: record.outcome, attempts: record.attempts }, 'his sim: sent to causeway');
+    this.opts.logger?.info(
+      { controlId: record.controlId, type: record.type, outcome: record.outcome, attempts: record.attempts },
+      'his sim: sent to causeway',
+    );
     return record;
   }
 

@@ -50,7 +50,9 @@ export interface HisSimulator {
   stop(): Promise<void>;
 }
 
-function parseOrThrow<T>(result: { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } }): T {
+function parseOrThrow<T>(
+  result: { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } },
+): T {
   if (result.success) return result.data;
   const fields = result.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message }));
   throw new DomainError(ErrorCode.ValidationFailed, 'invalid simulator input', { fields });
@@ -63,7 +65,11 @@ function parseOrThrow<T>(result: { success: true; data: T } | { success: false; 
  */
 export async function startHisSimulator(opts: HisSimulatorOptions): Promise<HisSimulator> {
   const logger = opts.logger?.child({ sim: 'his' });
-  const identity: Identity = { application: opts.application ?? 'HIS', facility: opts.facility, localOffsetMinutes: opts.localOffsetMinutes ?? 480 };
+  const identity: Identity = {
+    application: opts.application ?? 'HIS',
+    facility: opts.facility,
+    localOffsetMinutes: opts.localOffsetMinutes ?? 480,
+  };
   const state = new HisState(opts.doctors, opts.slots ?? []);
   let behaviour: SimBehaviour = { ...DEFAULT_BEHAVIOUR, ...parseOrThrow(SimBehaviourPatch.safeParse(opts.behaviour ?? {})) };
   const received: ReceivedMessage[] = [];
@@ -213,7 +219,12 @@ export async function startHisSimulator(opts: HisSimulatorOptions): Promise<HisS
   };
 
   if (opts.control !== undefined) {
-    ({ server: http, url: controlUrl } = await startControlApi(sim, { host: opts.control.host ?? opts.host, port: opts.control.port, departments: opts.departments, doctors: opts.doctors }));
+    ({ server: http, url: controlUrl } = await startControlApi(sim, {
+      host: opts.control.host ?? opts.host,
+      port: opts.control.port,
+      departments: opts.departments,
+      doctors: opts.doctors,
+    }));
   }
   logger?.info({ port, controlUrl }, 'his sim: listening');
   return sim;

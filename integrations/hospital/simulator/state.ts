@@ -58,7 +58,14 @@ export class HisState {
     }
   }
 
-  private hold(bookingRef: string, slotId: string | undefined, patient: SimBooking['patient'], doctorId: string | undefined, departmentId: string | undefined, b: SimBehaviour): Decision {
+  private hold(
+    bookingRef: string,
+    slotId: string | undefined,
+    patient: SimBooking['patient'],
+    doctorId: string | undefined,
+    departmentId: string | undefined,
+    b: SimBehaviour,
+  ): Decision {
     if (slotId === undefined) return refuse(Hl7ErrorCode.RequiredFieldMissing, 'SCH-2 (slot id) is required');
     if (doctorId !== undefined && !this.doctors.has(doctorId)) return refuse(Hl7ErrorCode.UnknownKeyIdentifier, 'unknown doctor');
     const existing = this.bookings.get(bookingRef);
@@ -95,7 +102,8 @@ export class HisState {
   private confirm(bookingRef: string, slotId: string | undefined): Decision {
     const booking = this.bookings.get(bookingRef);
     if (booking === undefined) return refuse(Hl7ErrorCode.UnknownKeyIdentifier, 'no hold for this booking');
-    if (slotId !== undefined && slotId !== booking.slotId) return refuse(Hl7ErrorCode.ApplicationRecordLocked, 'booking holds another slot');
+    if (slotId !== undefined && slotId !== booking.slotId)
+      return refuse(Hl7ErrorCode.ApplicationRecordLocked, 'booking holds another slot');
     if (booking.status === 'booked') return accept();
     if (booking.status !== 'held') return refuse(Hl7ErrorCode.ApplicationRecordLocked, `booking is ${booking.status}`);
     booking.status = 'booked';
@@ -176,7 +184,8 @@ export class HisState {
 
   order(bookingRef: string, orderId: string): SimOrder {
     const order = this.orders.get(orderId);
-    if (order === undefined || order.bookingRef !== bookingRef) throw new DomainError(ErrorCode.NotFound, `no order ${orderId} for ${bookingRef}`);
+    if (order === undefined || order.bookingRef !== bookingRef)
+      throw new DomainError(ErrorCode.NotFound, `no order ${orderId} for ${bookingRef}`);
     return order;
   }
 
@@ -197,6 +206,10 @@ export class HisState {
 
   private dequeue(doctorId: string, bookingRef: string): void {
     const queue = this.queues.get(doctorId);
-    if (queue !== undefined) this.queues.set(doctorId, queue.filter((r) => r !== bookingRef));
+    if (queue !== undefined)
+      this.queues.set(
+        doctorId,
+        queue.filter((r) => r !== bookingRef),
+      );
   }
 }

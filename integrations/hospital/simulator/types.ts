@@ -21,22 +21,24 @@ export const SimSlot = z.object({
 export type SimSlot = z.infer<typeof SimSlot>;
 
 /** Knobs, all changeable while running (setBehaviour, PUT /sim/behaviour). */
-export const SimBehaviourPatch = z.object({
-  /** Wait this long before answering each message. */
-  ackDelayMs: z.number().int().nonnegative(),
-  /** Answer every message with this code, unprocessed (an HIS that is up but refuses everything). */
-  rejectAll: z.enum(['AE', 'AR']).nullable(),
-  /** Refuse holds (SIU^S12) for these slot ids, as if the HIS had sold them at its own counter. */
-  rejectHoldsForSlots: z.array(z.string()),
-  /** Refuse these message types unprocessed, e.g. `DFT^P03`. */
-  rejectMessageTypes: z.array(z.string()),
-  /** Accept holds for slots not in the schedule (added on first use), so a demo need not share the schedule. */
-  acceptUnknownSlots: z.boolean(),
-  /** Automatic mode: once an order is paid in full (DFT^P03), send its results after this many ms. */
-  autoResultsAfterMs: z.number().int().nonnegative().nullable(),
-  /** What placeOrders sends when the call does not say. */
-  orderMessageType: z.enum(['ORM', 'OML']),
-}).partial();
+export const SimBehaviourPatch = z
+  .object({
+    /** Wait this long before answering each message. */
+    ackDelayMs: z.number().int().nonnegative(),
+    /** Answer every message with this code, unprocessed (an HIS that is up but refuses everything). */
+    rejectAll: z.enum(['AE', 'AR']).nullable(),
+    /** Refuse holds (SIU^S12) for these slot ids, as if the HIS had sold them at its own counter. */
+    rejectHoldsForSlots: z.array(z.string()),
+    /** Refuse these message types unprocessed, e.g. `DFT^P03`. */
+    rejectMessageTypes: z.array(z.string()),
+    /** Accept holds for slots not in the schedule (added on first use), so a demo need not share the schedule. */
+    acceptUnknownSlots: z.boolean(),
+    /** Automatic mode: once an order is paid in full (DFT^P03), send its results after this many ms. */
+    autoResultsAfterMs: z.number().int().nonnegative().nullable(),
+    /** What placeOrders sends when the call does not say. */
+    orderMessageType: z.enum(['ORM', 'OML']),
+  })
+  .partial();
 export type SimBehaviourPatch = z.infer<typeof SimBehaviourPatch>;
 export type SimBehaviour = Required<SimBehaviourPatch>;
 

@@ -31,8 +31,9 @@ function malformed(message: string): DomainError {
 export function decodeBill(bytes: Buffer): string {
   if (isZip(bytes)) {
     const entries = listZip(bytes);
-    const detail = entries.find((e) => e.name.includes('业务明细') && !e.name.includes('汇总'))
-      ?? entries.find((e) => e.name.endsWith('.csv') && !e.name.includes('汇总'));
+    const detail =
+      entries.find((e) => e.name.includes('业务明细') && !e.name.includes('汇总')) ??
+      entries.find((e) => e.name.endsWith('.csv') && !e.name.includes('汇总'));
     if (!detail) throw malformed('no detail file in archive');
     return new TextDecoder('gbk').decode(detail.read());
   }
@@ -42,7 +43,10 @@ export function decodeBill(bytes: Buffer): string {
 }
 
 export function parseBillCsv(text: string, currency = 'CNY'): BillRow[] {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'));
   const [headerLine, ...dataLines] = lines;
   if (headerLine === undefined) return [];
   const header = headerLine.split(',').map((c) => c.trim());
@@ -52,8 +56,12 @@ export function parseBillCsv(text: string, currency = 'CNY'): BillRow[] {
     return i;
   };
   const idx = {
-    tradeNo: col(BILL_COLUMNS.tradeNo), outTradeNo: col(BILL_COLUMNS.outTradeNo), kind: col(BILL_COLUMNS.kind),
-    subject: col(BILL_COLUMNS.subject), finishedAt: col(BILL_COLUMNS.finishedAt), amount: col(BILL_COLUMNS.amount),
+    tradeNo: col(BILL_COLUMNS.tradeNo),
+    outTradeNo: col(BILL_COLUMNS.outTradeNo),
+    kind: col(BILL_COLUMNS.kind),
+    subject: col(BILL_COLUMNS.subject),
+    finishedAt: col(BILL_COLUMNS.finishedAt),
+    amount: col(BILL_COLUMNS.amount),
     outRequestNo: col(BILL_COLUMNS.outRequestNo),
   };
   return dataLines.map((line, n) => {

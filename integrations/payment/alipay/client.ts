@@ -4,21 +4,37 @@ import { z } from 'zod';
 import { DomainError, ErrorCode, isDomainError } from '../../../domain/errors';
 import { CurrencyCode, formatMinor } from '../../../domain/money';
 import {
-  BillDate, CloseResult, CreateQrOrderInput, MerchantRef, PayByBarcodeInput, QrOrder, RefundInput,
+  BillDate,
+  CloseResult,
+  CreateQrOrderInput,
+  MerchantRef,
+  PayByBarcodeInput,
+  QrOrder,
+  RefundInput,
   RefundQueryInput,
 } from '../provider';
 import type {
-  BarcodePayResult, BillRow, PaymentNotification, PaymentProvider, RefundQueryResult, RefundResult,
+  BarcodePayResult,
+  BillRow,
+  PaymentNotification,
+  PaymentProvider,
+  RefundQueryResult,
+  RefundResult,
   TradeQueryResult,
 } from '../provider';
 import { decodeBill, parseBillCsv } from './bill';
 import { fromSdkError, platformError } from './errors';
+import { toBarcodePayResult, toPaymentNotification, toRefundQueryResult, toRefundResult, toTradeQueryResult } from './mapping';
 import {
-  toBarcodePayResult, toPaymentNotification, toRefundQueryResult, toRefundResult, toTradeQueryResult,
-} from './mapping';
-import {
-  BillUrlAnswer, CloseAnswer, CommonAnswer, NotificationForm, PayAnswer, PrecreateAnswer, QueryAnswer,
-  RefundAnswer, RefundQueryAnswer,
+  BillUrlAnswer,
+  CloseAnswer,
+  CommonAnswer,
+  NotificationForm,
+  PayAnswer,
+  PrecreateAnswer,
+  QueryAnswer,
+  RefundAnswer,
+  RefundQueryAnswer,
 } from './responses';
 import { toPlatformTime } from './time';
 
@@ -59,7 +75,10 @@ export class AlipayPaymentProvider implements PaymentProvider {
   private readonly sdk: AlipaySdk;
   private readonly opts: z.output<typeof AlipayProviderOptions>;
 
-  constructor(options: AlipayProviderOptions, private readonly logger?: Logger) {
+  constructor(
+    options: AlipayProviderOptions,
+    private readonly logger?: Logger,
+  ) {
     this.opts = AlipayProviderOptions.parse(options);
     this.sdk = new AlipaySdk({
       appId: this.opts.appId,
@@ -77,29 +96,40 @@ export class AlipayPaymentProvider implements PaymentProvider {
   async createQrOrder(raw: CreateQrOrderInput): Promise<QrOrder> {
     const input = parseInput(CreateQrOrderInput, raw);
     const currency = this.currency(input.currency);
-    const expiry = input.expiresAt !== undefined
-      ? { time_expire: toPlatformTime(input.expiresAt) }
-      : { timeout_express: `${input.timeoutMinutes ?? 0}m` };
-    const { body } = await this.call('alipay.trade.precreate', {
-      out_trade_no: input.outTradeNo,
-      total_amount: formatMinor(input.amountMinor, currency),
-      subject: input.subject,
-      ...expiry,
-    }, PrecreateAnswer, { notifyUrl: input.notifyUrl });
+    const expiry =
+      input.expiresAt !== undefined
+        ? { time_expire: toPlatformTime(input.expiresAt) }
+        : { timeout_express: `${input.timeoutMinutes ?? 0}m` };
+    const { body } = await this.call(
+      'alipay.trade.precreate',
+      {
+        out_trade_no: input.outTradeNo,
+        total_amount: formatMinor(input.amountMinor, currency),
+        subject: input.subject,
+        ...expiry,
+      },
+      PrecreateAnswer,
+      { notifyUrl: input.notifyUrl },
+    );
     return QrOrder.parse({ outTradeNo: body.out_trade_no, qrCode: body.qr_code });
   }
 
   async payByBarcode(raw: PayByBarcodeInput): Promise<BarcodePayResult> {
     const input = parseInput(PayByBarcodeInput, raw);
     const currency = this.currency(input.currency);
-    const { code, body } = await this.call('alipay.trade.pay', {
-      out_trade_no: input.outTradeNo,
-      scene: 'bar_code',
-      auth_code: input.authCode,
-      product_code: 'FACE_TO_FACE_PAYMENT',
-      total_amount: formatMinor(input.amountMinor, currency),
-      subject: input.subject,
-    }, PayAnswer, { notifyUrl: input.notifyUrl, okCodes: ['10000', '10003'] });
+    const { code, body } = await this.call(
+      'alipay.trade.pay',
+      {
+        out_trade_no: input.outTradeNo,
+        scene: 'bar_code',
+        auth_code: input.authCode,
+        product_code: 'FACE_TO_FACE_PAYMENT',
+        total_amount: formatMinor(input.amountMinor, currency),
+        subject: input.subject,
+      },
+      PayAnswer,
+      { notifyUrl: input.notifyUrl, okCodes: ['10000', '10003'] },
+    );
     return toBarcodePayResult(code, body, currency);
   }
 
@@ -128,24 +158,32 @@ export class AlipayPaymentProvider implements PaymentProvider {
   async refund(raw: RefundInput): Promise<RefundResult> {
     const input = parseInput(RefundInput, raw);
     const currency = this.currency(input.currency);
-    const { body } = await this.call('alipay.trade.refund', {
-      out_trade_no: input.outTradeNo,
-      out_request_no: input.outRequestNo,
-      refund_amount: formatMinor(input.refundMinor, currency),
-      ...(input.reason ? { refund_reason: input.reason } : {}),
-    }, RefundAnswer);
+    const { body } = await this.call(
+      'alipay.trade.refund',
+      {
+        out_trade_no: input.outTradeNo,
+        out_request_no: input.outRequestNo,
+        refund_amount: formatMinor(input.refundMinor, currency),
+        ...(input.reason ? { refund_reason: input.reason } : {}),
+      },
+      RefundAnswer,
+    );
     return toRefundResult(body, input.outRequestNo, currency);
   }
 
   async queryRefund(raw: RefundQueryInput): Promise<RefundQueryResult> {
     const ids = parseInput(RefundQueryInput, raw);
     try {
-      const { body } = await this.call('alipay.trade.fastpay.refund.query', {
-        out_trade_no: ids.outTradeNo,
-        out_request_no: ids.outRequestNo,
-        // The refund time is only returned when asked for.
-        query_options: ['gmt_refund_pay'],
-      }, RefundQueryAnswer);
+      const { body } = await this.call(
+        'alipay.trade.fastpay.refund.query',
+        {
+          out_trade_no: ids.outTradeNo,
+          out_request_no: ids.outRequestNo,
+          // The refund time is only returned when asked for.
+          query_options: ['gmt_refund_pay'],
+        },
+        RefundQueryAnswer,
+      );
       return toRefundQueryResult(body, ids, this.opts.currency);
     } catch (err) {
       if (isDomainError(err) && err.code === ErrorCode.NotFound) return { status: 'NOT_FOUND', ...ids };
@@ -155,10 +193,14 @@ export class AlipayPaymentProvider implements PaymentProvider {
 
   async downloadBill(date: BillDate): Promise<BillRow[]> {
     const billDate = parseInput(BillDate, date);
-    const { body } = await this.call('alipay.data.dataservice.bill.downloadurl.query', {
-      bill_type: 'trade',
-      bill_date: billDate,
-    }, BillUrlAnswer);
+    const { body } = await this.call(
+      'alipay.data.dataservice.bill.downloadurl.query',
+      {
+        bill_type: 'trade',
+        bill_date: billDate,
+      },
+      BillUrlAnswer,
+    );
     // The download URL is itself the credential (short-lived, signed by the platform), so a
     // plain GET is how it is meant to be fetched.
     let bytes: Buffer;
@@ -220,15 +262,13 @@ export class AlipayPaymentProvider implements PaymentProvider {
     const started = Date.now();
     let raw: unknown;
     try {
-      raw = await this.sdk.exec(
-        method,
-        { bizContent, ...(opts.notifyUrl ? { notifyUrl: opts.notifyUrl } : {}) },
-        { validateSign: true },
-      );
+      raw = await this.sdk.exec(method, { bizContent, ...(opts.notifyUrl ? { notifyUrl: opts.notifyUrl } : {}) }, { validateSign: true });
     } catch (err) {
       const mapped = fromSdkError(method, err);
-      this.logger?.warn({ method, ms: Date.now() - started, code: isDomainError(mapped) ? mapped.code : 'unknown' },
-        'payment platform call failed');
+      this.logger?.warn(
+        { method, ms: Date.now() - started, code: isDomainError(mapped) ? mapped.code : 'unknown' },
+        'payment platform call failed',
+      );
       throw mapped;
     }
     const common = CommonAnswer.safeParse(raw);

@@ -11,8 +11,13 @@ const NOT_FOUND = new Set(['ACQ.TRADE_NOT_EXIST', 'isp.bill_not_exist']);
 const BAD_SIGNATURE = new Set(['isv.invalid-signature', 'isv.missing-signature', 'isv.invalid-signature-type']);
 const FORBIDDEN = new Set(['isv.invalid-app-id', 'isv.app-unbind-partner', 'ACQ.ACCESS_FORBIDDEN', 'isv.insufficient-isv-permissions']);
 const WRONG_STATE = new Set([
-  'ACQ.TRADE_HAS_SUCCESS', 'ACQ.TRADE_HAS_CLOSE', 'ACQ.TRADE_HAS_FINISHED', 'ACQ.TRADE_STATUS_ERROR',
-  'ACQ.REASON_TRADE_BEEN_FREEZEN', 'ACQ.TRADE_NOT_ALLOW_REFUND', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL',
+  'ACQ.TRADE_HAS_SUCCESS',
+  'ACQ.TRADE_HAS_CLOSE',
+  'ACQ.TRADE_HAS_FINISHED',
+  'ACQ.TRADE_STATUS_ERROR',
+  'ACQ.REASON_TRADE_BEEN_FREEZEN',
+  'ACQ.TRADE_NOT_ALLOW_REFUND',
+  'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL',
 ]);
 
 export interface PlatformAnswer {

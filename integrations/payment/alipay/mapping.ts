@@ -1,8 +1,6 @@
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import { parseMajor } from '../../../domain/money';
-import {
-  BarcodePayResult, PaymentNotification, RefundQueryResult, RefundResult, TradeQueryResult,
-} from '../provider';
+import { BarcodePayResult, PaymentNotification, RefundQueryResult, RefundResult, TradeQueryResult } from '../provider';
 import type { NotificationForm, PayAnswer, QueryAnswer, RefundAnswer, RefundQueryAnswer } from './responses';
 import { parsePlatformTime } from './time';
 
@@ -88,17 +86,21 @@ export function toPaymentNotification(f: NotificationForm, currency: string): Pa
       return read();
     } catch (err) {
       const reason = err instanceof Error ? err.message : 'invalid';
-      throw new DomainError(ErrorCode.ValidationFailed, `payment notification ${name}: ${reason}`, { fields: [{ field: name, message: reason }] });
+      throw new DomainError(ErrorCode.ValidationFailed, `payment notification ${name}: ${reason}`, {
+        fields: [{ field: name, message: reason }],
+      });
     }
   };
   const money = (name: string, text: string | undefined): number | undefined =>
     text === undefined ? undefined : field(name, () => parseMajor(text, currency));
   const when = (name: string, text: string | undefined): string | undefined =>
-    text === undefined || text === '' ? undefined : field(name, () => {
-      const iso = parsePlatformTime(text);
-      if (!iso) throw new Error('not a real time');
-      return iso;
-    });
+    text === undefined || text === ''
+      ? undefined
+      : field(name, () => {
+          const iso = parsePlatformTime(text);
+          if (!iso) throw new Error('not a real time');
+          return iso;
+        });
   return PaymentNotification.parse({
     notifyId: f.notify_id,
     notifyType: f.notify_type,

@@ -27,8 +27,12 @@ export interface GatewayDeps {
 const Params = z.record(z.string(), z.string());
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
-const gatewayError = (code: string, msg: string, subCode: string, subMsg: string): Answer =>
-  ({ code, msg, sub_code: subCode, sub_msg: subMsg });
+const gatewayError = (code: string, msg: string, subCode: string, subMsg: string): Answer => ({
+  code,
+  msg,
+  sub_code: subCode,
+  sub_msg: subMsg,
+});
 
 function responseKey(method: string): string {
   return `${method.replaceAll('.', '_')}_response`;

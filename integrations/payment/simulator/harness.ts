@@ -16,24 +16,29 @@ export interface PaymentHarness {
   stop(): Promise<void>;
 }
 
-export async function startPaymentHarness(opts: {
-  sim?: Omit<PaymentSimulatorOptions, 'appPublicKey' | 'platformPrivateKey'>;
-  provider?: Partial<Pick<AlipayProviderOptions, 'timeoutMs'>>;
-  logger?: Logger;
-} = {}): Promise<PaymentHarness> {
+export async function startPaymentHarness(
+  opts: {
+    sim?: Omit<PaymentSimulatorOptions, 'appPublicKey' | 'platformPrivateKey'>;
+    provider?: Partial<Pick<AlipayProviderOptions, 'timeoutMs'>>;
+    logger?: Logger;
+  } = {},
+): Promise<PaymentHarness> {
   const keys = await generateKeyPairs();
   const sim = await startPaymentSimulator({
     ...opts.sim,
     appPublicKey: keys.app.publicKeyPem,
     platformPrivateKey: keys.platform.privateKeyPem,
   });
-  const provider = new AlipayPaymentProvider({
-    appId: sim.appId,
-    appPrivateKeyPem: keys.app.privateKeyPem,
-    platformPublicKeyPem: keys.platform.publicKeyPem,
-    gatewayUrl: sim.gatewayUrl,
-    ...opts.provider,
-  }, opts.logger);
+  const provider = new AlipayPaymentProvider(
+    {
+      appId: sim.appId,
+      appPrivateKeyPem: keys.app.privateKeyPem,
+      platformPublicKeyPem: keys.platform.publicKeyPem,
+      gatewayUrl: sim.gatewayUrl,
+      ...opts.provider,
+    },
+    opts.logger,
+  );
   return { keys, sim, provider, stop: () => sim.stop() };
 }
 
@@ -87,7 +92,9 @@ export async function startNotificationReceiver(
           resolve(hit);
           return true;
         };
-        const onArrival = (): void => { check(); };
+        const onArrival = (): void => {
+          check();
+        };
         const timer = setTimeout(() => {
           waiters.delete(onArrival);
           reject(new Error(`no matching notification within ${timeoutMs} ms (got ${received.length})`));

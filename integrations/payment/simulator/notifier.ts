@@ -22,7 +22,12 @@ export interface DeliveryAttempt {
   at: Date;
 }
 
-interface Pending { url: string; params: Record<string, string>; forged: boolean; attempt: number }
+interface Pending {
+  url: string;
+  params: Record<string, string>;
+  forged: boolean;
+  attempt: number;
+}
 
 export class Notifier {
   readonly attempts: DeliveryAttempt[] = [];
@@ -32,13 +37,15 @@ export class Notifier {
   private forgeryKey: string | undefined;
   private stopped = false;
 
-  constructor(private readonly opts: {
-    platformPrivateKeyPem: string;
-    retryScheduleMs: readonly number[];
-    deliveryTimeoutMs: number;
-    faults: FaultBook;
-    logger?: Logger | undefined;
-  }) {}
+  constructor(
+    private readonly opts: {
+      platformPrivateKeyPem: string;
+      retryScheduleMs: readonly number[];
+      deliveryTimeoutMs: number;
+      faults: FaultBook;
+      logger?: Logger | undefined;
+    },
+  ) {}
 
   send(url: string, params: Record<string, string>): void {
     const forged = this.opts.faults.take('notifyForged') !== undefined;
@@ -111,8 +118,14 @@ export class Notifier {
       // Unreachable or timed out (status stays 0): same as a wrong answer, retry later.
     }
     this.attempts.push({
-      notifyId: job.params.notify_id ?? '', outTradeNo: job.params.out_trade_no ?? '', tradeStatus: job.params.trade_status ?? '',
-      attempt: job.attempt, status, acknowledged, forged: job.forged, at: new Date(),
+      notifyId: job.params.notify_id ?? '',
+      outTradeNo: job.params.out_trade_no ?? '',
+      tradeStatus: job.params.trade_status ?? '',
+      attempt: job.attempt,
+      status,
+      acknowledged,
+      forged: job.forged,
+      at: new Date(),
     });
     this.opts.logger?.debug({ notifyId: job.params.notify_id, attempt: job.attempt, status, acknowledged }, 'sim notification attempt');
     if (acknowledged) return;

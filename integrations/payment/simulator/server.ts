@@ -66,10 +66,20 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     if (!trade.notifyUrl) return;
     const amount = formatMinor(trade.totalMinor, 'CNY');
     const params: Record<string, string> = {
-      notify_time: toPlatformTime(now()), notify_type: 'trade_status_sync', notify_id: randomBytes(16).toString('hex'),
-      app_id: appId, charset: 'utf-8', version: '1.0', seller_id: SELLER_ID,
-      trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, trade_status: trade.state,
-      total_amount: amount, receipt_amount: amount, buyer_pay_amount: amount, subject: trade.subject,
+      notify_time: toPlatformTime(now()),
+      notify_type: 'trade_status_sync',
+      notify_id: randomBytes(16).toString('hex'),
+      app_id: appId,
+      charset: 'utf-8',
+      version: '1.0',
+      seller_id: SELLER_ID,
+      trade_no: trade.tradeNo,
+      out_trade_no: trade.outTradeNo,
+      trade_status: trade.state,
+      total_amount: amount,
+      receipt_amount: amount,
+      buyer_pay_amount: amount,
+      subject: trade.subject,
       gmt_create: toPlatformTime(trade.createdAt),
     };
     if (trade.paidAt) params.gmt_payment = toPlatformTime(trade.paidAt);
@@ -84,7 +94,13 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
 
   function billUrl(biz: unknown): Answer {
     const b = z.object({ bill_type: z.literal('trade'), bill_date: z.iso.date() }).safeParse(biz);
-    if (!b.success) return { code: '40004', msg: 'Business Failed', sub_code: 'isv.invalid-parameter', sub_msg: 'bill_type trade and bill_date yyyy-MM-dd required' };
+    if (!b.success)
+      return {
+        code: '40004',
+        msg: 'Business Failed',
+        sub_code: 'isv.invalid-parameter',
+        sub_msg: 'bill_type trade and bill_date yyyy-MM-dd required',
+      };
     // Bills exist only for finished days (the platform publishes them the next morning).
     if (b.data.bill_date >= platformDate(now())) {
       return { code: '40004', msg: 'Business Failed', sub_code: 'isp.bill_not_exist', sub_msg: 'bill not generated yet' };
@@ -119,20 +135,37 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
 
   const app = express();
   app.disable('x-powered-by');
-  app.post('/gateway.do', express.urlencoded({ extended: false }), gatewayHandler({
-    appId, appPublicKeyPem: opts.appPublicKey, platformPrivateKeyPem: opts.platformPrivateKey, handlers, faults, held, logger: opts.logger,
-  }));
+  app.post(
+    '/gateway.do',
+    express.urlencoded({ extended: false }),
+    gatewayHandler({
+      appId,
+      appPublicKeyPem: opts.appPublicKey,
+      platformPrivateKeyPem: opts.platformPrivateKey,
+      handlers,
+      faults,
+      held,
+      logger: opts.logger,
+    }),
+  );
 
   // Control endpoints: the buyer's phone and the drill operator. Not part of the platform.
   const view = (t: SimTrade): object => ({
-    outTradeNo: t.outTradeNo, tradeNo: t.tradeNo, state: t.state, amountMinor: t.totalMinor, currency: 'CNY',
-    refundedMinor: trades.refunded(t), paidAt: t.paidAt?.toISOString(),
+    outTradeNo: t.outTradeNo,
+    tradeNo: t.tradeNo,
+    state: t.state,
+    amountMinor: t.totalMinor,
+    currency: 'CNY',
+    refundedMinor: trades.refunded(t),
+    paidAt: t.paidAt?.toISOString(),
   });
-  const buyerAction = (action: 'scan' | 'pay') => (req: Request<{ outTradeNo: string }>, res: Response): void => {
-    const r = action === 'scan' ? trades.scan(req.params.outTradeNo) : trades.buyerPay(req.params.outTradeNo);
-    if (typeof r === 'string') res.status(r.includes('not exist') ? 404 : 409).json({ error: r });
-    else res.json(view(r));
-  };
+  const buyerAction =
+    (action: 'scan' | 'pay') =>
+    (req: Request<{ outTradeNo: string }>, res: Response): void => {
+      const r = action === 'scan' ? trades.scan(req.params.outTradeNo) : trades.buyerPay(req.params.outTradeNo);
+      if (typeof r === 'string') res.status(r.includes('not exist') ? 404 : 409).json({ error: r });
+      else res.json(view(r));
+    };
   app.post('/sim/trades/:outTradeNo/scan', buyerAction('scan'));
   app.post('/sim/trades/:outTradeNo/pay', buyerAction('pay'));
   app.get('/sim/trades/:outTradeNo', (req: Request<{ outTradeNo: string }>, res: Response) => {
@@ -148,13 +181,22 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
   app.post('/sim/faults', express.json(), (req: Request, res: Response) => {
     const f = Fault.safeParse(req.body);
     if (!f.success) res.status(400).json({ error: f.error.issues });
-    else { faults.inject(f.data); res.status(204).end(); }
+    else {
+      faults.inject(f.data);
+      res.status(204).end();
+    }
   });
-  app.delete('/sim/faults', (_req: Request, res: Response) => { faults.clear(); res.status(204).end(); });
+  app.delete('/sim/faults', (_req: Request, res: Response) => {
+    faults.clear();
+    res.status(204).end();
+  });
   app.post('/sim/bills/mismatches', express.json(), (req: Request, res: Response) => {
     const m = BillMismatch.safeParse(req.body);
     if (!m.success) res.status(400).json({ error: m.error.issues });
-    else { mismatches.push(m.data); res.status(204).end(); }
+    else {
+      mismatches.push(m.data);
+      res.status(204).end();
+    }
   });
   app.get('/sim/bills/:file', (req: Request<{ file: string }>, res: Response) => {
     const link = billLinks.get(req.params.file.replace(/\.csv$/, ''));
@@ -165,7 +207,9 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     const csv = renderBillCsv({ date: link.date, account: SELLER_ID, trades: trades.all(), mismatches, now: now() });
     res.type('text/csv; charset=utf-8').send(csv);
   });
-  app.get('/sim/notifications', (_req: Request, res: Response) => { res.json(notifier.attempts); });
+  app.get('/sim/notifications', (_req: Request, res: Response) => {
+    res.json(notifier.attempts);
+  });
 
   const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
@@ -184,7 +228,14 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     trades,
     faults,
     notifications: { attempts: notifier.attempts, idle: () => notifier.idle() },
-    bill: { plant: (m) => { mismatches.push(BillMismatch.parse(m)); }, clear: () => { mismatches.length = 0; } },
+    bill: {
+      plant: (m) => {
+        mismatches.push(BillMismatch.parse(m));
+      },
+      clear: () => {
+        mismatches.length = 0;
+      },
+    },
     buyer,
     async stop(): Promise<void> {
       notifier.stop();

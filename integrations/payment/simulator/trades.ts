@@ -14,7 +14,12 @@ const MAX_MINOR = 100_000_000_00;
 
 export type TradeState = 'PRECREATED' | 'EXPIRED' | 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_CLOSED' | 'TRADE_FINISHED';
 
-export interface SimRefund { outRequestNo: string; amountMinor: number; reason?: string | undefined; at: Date }
+export interface SimRefund {
+  outRequestNo: string;
+  amountMinor: number;
+  reason?: string | undefined;
+  at: Date;
+}
 
 export interface SimTrade {
   outTradeNo: string;
@@ -32,30 +37,51 @@ export interface SimTrade {
 }
 
 /** Something the platform tells the merchant about asynchronously. */
-export interface TradeEvent { trade: SimTrade; refund?: SimRefund }
+export interface TradeEvent {
+  trade: SimTrade;
+  refund?: SimRefund;
+}
 
 export type Answer = Record<string, string>;
 
 const ok = (fields: Answer = {}): Answer => ({ code: '10000', msg: 'Success', ...fields });
-const refused = (subCode: string, subMsg: string): Answer => ({ code: '40004', msg: 'Business Failed', sub_code: subCode, sub_msg: subMsg });
+const refused = (subCode: string, subMsg: string): Answer => ({
+  code: '40004',
+  msg: 'Business Failed',
+  sub_code: subCode,
+  sub_msg: subMsg,
+});
 const badParam = (subMsg: string): Answer => refused('ACQ.INVALID_PARAMETER', subMsg);
 
 const Amount = z.string().regex(/^\d+(\.\d{1,2})?$/);
 const Ref = z.string().min(1).max(64);
 const TradeRef = z.object({ out_trade_no: Ref.optional(), trade_no: Ref.optional() });
 const PrecreateBiz = z.object({
-  out_trade_no: Ref, total_amount: Amount, subject: z.string().min(1).max(256),
-  time_expire: z.string().optional(), timeout_express: z.string().regex(/^\d+[mhd]$/).optional(),
+  out_trade_no: Ref,
+  total_amount: Amount,
+  subject: z.string().min(1).max(256),
+  time_expire: z.string().optional(),
+  timeout_express: z
+    .string()
+    .regex(/^\d+[mhd]$/)
+    .optional(),
 });
 const PayBiz = z.object({
-  out_trade_no: Ref, total_amount: Amount, subject: z.string().min(1).max(256),
-  scene: z.enum(['bar_code', 'security_code']), auth_code: z.string().min(1),
+  out_trade_no: Ref,
+  total_amount: Amount,
+  subject: z.string().min(1).max(256),
+  scene: z.enum(['bar_code', 'security_code']),
+  auth_code: z.string().min(1),
 });
 const RefundBiz = TradeRef.extend({ refund_amount: Amount, out_request_no: Ref.optional(), refund_reason: z.string().max(256).optional() });
 const RefundQueryBiz = TradeRef.extend({ out_request_no: Ref, query_options: z.array(z.string()).optional() });
 
 /** Payment codes: 25-30 prefix, 16-24 digits. Suffix 0000 waits for the buyer; 9999 has no money. */
-export const SIM_AUTH_CODES = { success: '286000000000001234', waitForBuyer: '286000000000000000', insufficientFunds: '286000000000009999' } as const;
+export const SIM_AUTH_CODES = {
+  success: '286000000000001234',
+  waitForBuyer: '286000000000000000',
+  insufficientFunds: '286000000000009999',
+} as const;
 const AUTH_CODE = /^(2[5-9]|30)\d{14,22}$/;
 
 export class TradeBook {
@@ -91,15 +117,24 @@ export class TradeBook {
     if (expiresAt === null) return badParam('bad time_expire or timeout_express');
     const existing = this.get(b.out_trade_no);
     if (existing) {
-      if (existing.state === 'TRADE_SUCCESS' || existing.state === 'TRADE_FINISHED') return refused('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
+      if (existing.state === 'TRADE_SUCCESS' || existing.state === 'TRADE_FINISHED')
+        return refused('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
       if (existing.state === 'TRADE_CLOSED') return refused('ACQ.TRADE_HAS_CLOSE', 'trade closed');
       if (existing.totalMinor !== amount || !existing.qrToken) return refused('ACQ.CONTEXT_INCONSISTENT', 'trade details differ');
       return ok({ out_trade_no: existing.outTradeNo, qr_code: this.qrCode(existing.qrToken) });
     }
     const qrToken = randomBytes(12).toString('hex');
     const trade: SimTrade = {
-      outTradeNo: b.out_trade_no, tradeNo: this.newTradeNo(), totalMinor: amount, subject: b.subject, notifyUrl,
-      state: 'PRECREATED', qrToken, createdAt: this.deps.now(), expiresAt, refunds: [],
+      outTradeNo: b.out_trade_no,
+      tradeNo: this.newTradeNo(),
+      totalMinor: amount,
+      subject: b.subject,
+      notifyUrl,
+      state: 'PRECREATED',
+      qrToken,
+      createdAt: this.deps.now(),
+      expiresAt,
+      refunds: [],
     };
     this.trades.set(trade.outTradeNo, trade);
     this.byQr.set(qrToken, trade.outTradeNo);
@@ -113,14 +148,21 @@ export class TradeBook {
     const amount = this.amount(b.total_amount);
     if (amount === undefined) return badParam('total_amount out of range');
     const existing = this.get(b.out_trade_no);
-    if (existing?.state === 'TRADE_SUCCESS' || existing?.state === 'TRADE_FINISHED') return refused('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
+    if (existing?.state === 'TRADE_SUCCESS' || existing?.state === 'TRADE_FINISHED')
+      return refused('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
     if (existing?.state === 'TRADE_CLOSED') return refused('ACQ.TRADE_HAS_CLOSE', 'trade closed');
     if (existing) return refused('ACQ.CONTEXT_INCONSISTENT', 'trade details differ');
     if (!AUTH_CODE.test(b.auth_code)) return refused('ACQ.PAYMENT_AUTH_CODE_INVALID', 'payment code invalid');
     if (b.auth_code.endsWith('9999')) return refused('ACQ.BUYER_BALANCE_NOT_ENOUGH', 'buyer balance not enough');
     const trade: SimTrade = {
-      outTradeNo: b.out_trade_no, tradeNo: this.newTradeNo(), totalMinor: amount, subject: b.subject, notifyUrl,
-      state: 'WAIT_BUYER_PAY', createdAt: this.deps.now(), refunds: [],
+      outTradeNo: b.out_trade_no,
+      tradeNo: this.newTradeNo(),
+      totalMinor: amount,
+      subject: b.subject,
+      notifyUrl,
+      state: 'WAIT_BUYER_PAY',
+      createdAt: this.deps.now(),
+      refunds: [],
     };
     this.trades.set(trade.outTradeNo, trade);
     const fields = { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, total_amount: formatMinor(amount, CURRENCY) };
@@ -133,8 +175,11 @@ export class TradeBook {
     const trade = this.find(raw);
     if (!trade) return refused('ACQ.TRADE_NOT_EXIST', 'trade does not exist');
     return ok({
-      trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, trade_status: trade.state,
-      total_amount: formatMinor(trade.totalMinor, CURRENCY), buyer_logon_id: '159****0000',
+      trade_no: trade.tradeNo,
+      out_trade_no: trade.outTradeNo,
+      trade_status: trade.state,
+      total_amount: formatMinor(trade.totalMinor, CURRENCY),
+      buyer_logon_id: '159****0000',
       ...(trade.paidAt ? { send_pay_date: toPlatformTime(trade.paidAt) } : {}),
     });
   }
@@ -142,7 +187,8 @@ export class TradeBook {
   close(raw: unknown): Answer {
     const trade = this.find(raw);
     if (!trade) return refused('ACQ.TRADE_NOT_EXIST', 'trade does not exist');
-    if (trade.state === 'TRADE_SUCCESS' || trade.state === 'TRADE_FINISHED') return refused('ACQ.TRADE_STATUS_ERROR', 'trade paid, refund instead');
+    if (trade.state === 'TRADE_SUCCESS' || trade.state === 'TRADE_FINISHED')
+      return refused('ACQ.TRADE_STATUS_ERROR', 'trade paid, refund instead');
     if (trade.state === 'WAIT_BUYER_PAY') {
       trade.state = 'TRADE_CLOSED';
       trade.closedAt = this.deps.now();
@@ -158,10 +204,15 @@ export class TradeBook {
     if (!trade) return refused('ACQ.TRADE_NOT_EXIST', 'trade does not exist');
     // Without out_request_no the platform treats the request as a full-refund of the order number.
     const outRequestNo = biz.data.out_request_no ?? trade.outTradeNo;
-    const answer = (fundChange: 'Y' | 'N', at: Date): Answer => ok({
-      trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, buyer_logon_id: '159****0000', fund_change: fundChange,
-      refund_fee: formatMinor(this.refunded(trade), CURRENCY), gmt_refund_pay: toPlatformTime(at),
-    });
+    const answer = (fundChange: 'Y' | 'N', at: Date): Answer =>
+      ok({
+        trade_no: trade.tradeNo,
+        out_trade_no: trade.outTradeNo,
+        buyer_logon_id: '159****0000',
+        fund_change: fundChange,
+        refund_fee: formatMinor(this.refunded(trade), CURRENCY),
+        gmt_refund_pay: toPlatformTime(at),
+      });
     const seen = trade.refunds.find((r) => r.outRequestNo === outRequestNo);
     if (seen) return answer('N', seen.at);
     if (trade.state === 'TRADE_FINISHED') return refused('ACQ.TRADE_HAS_FINISHED', 'trade finished');
@@ -188,9 +239,13 @@ export class TradeBook {
     if (!refund) return ok(); // the documented "no data": not received or not successful
     const wantsTime = biz.data.query_options?.includes('gmt_refund_pay') ?? false;
     return ok({
-      trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, out_request_no: refund.outRequestNo,
-      total_amount: formatMinor(trade.totalMinor, CURRENCY), refund_amount: formatMinor(refund.amountMinor, CURRENCY),
-      refund_status: 'REFUND_SUCCESS', ...(wantsTime ? { gmt_refund_pay: toPlatformTime(refund.at) } : {}),
+      trade_no: trade.tradeNo,
+      out_trade_no: trade.outTradeNo,
+      out_request_no: refund.outRequestNo,
+      total_amount: formatMinor(trade.totalMinor, CURRENCY),
+      refund_amount: formatMinor(refund.amountMinor, CURRENCY),
+      refund_status: 'REFUND_SUCCESS',
+      ...(wantsTime ? { gmt_refund_pay: toPlatformTime(refund.at) } : {}),
       ...(refund.reason ? { refund_reason: refund.reason } : {}),
     });
   }

@@ -16,15 +16,29 @@ export interface Problem {
 }
 
 export class PartnerApi {
-  constructor(private readonly baseUrl: string, private readonly apiKey: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey: string,
+  ) {}
 
   /** One request; `body` is sent as JSON unless `raw` is given (then sent as is with `contentType`). */
   async call<T = unknown>(
     method: string,
     path: string,
-    opts: { user?: string | null; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+    opts: {
+      user?: string | null;
+      body?: unknown;
+      raw?: string | Buffer;
+      contentType?: string;
+      headers?: Record<string, string>;
+      timeoutMs?: number;
+    } = {},
   ): Promise<ApiAnswer<T>> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, ...(opts.user ? { 'x-causeway-user': opts.user } : {}), ...opts.headers };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.apiKey}`,
+      ...(opts.user ? { 'x-causeway-user': opts.user } : {}),
+      ...opts.headers,
+    };
     let payload: string | Buffer | undefined;
     if (opts.raw !== undefined) {
       payload = opts.raw;
@@ -34,7 +48,10 @@ export class PartnerApi {
       headers['content-type'] = 'application/json';
     }
     const res = await fetch(`${this.baseUrl}${path}`, {
-      method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
+      method,
+      headers,
+      ...(payload !== undefined ? { body: payload } : {}),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
     });
     const text = await res.text();
     let body: unknown = text;
@@ -50,7 +67,12 @@ export class PartnerApi {
    * A request a patient's app would simply repeat: 5xx answers and network errors are retried until
    * the deadline (the drills break PostgreSQL and workers underneath the API on purpose).
    */
-  async callRetrying<T = unknown>(method: string, path: string, opts: Parameters<PartnerApi['call']>[2] = {}, deadlineMs = 60_000): Promise<ApiAnswer<T>> {
+  async callRetrying<T = unknown>(
+    method: string,
+    path: string,
+    opts: Parameters<PartnerApi['call']>[2] = {},
+    deadlineMs = 60_000,
+  ): Promise<ApiAnswer<T>> {
     const end = Date.now() + deadlineMs;
     let last: unknown;
     while (Date.now() < end) {

@@ -26,19 +26,32 @@ export interface DrillHospital {
 
 /** Journeys in drills must survive minutes of faults before the registration fee is due. */
 export const DRILL_POLICY: Partial<HospitalPolicy> = {
-  holdMinutes: 15, fullRefundCutoffMinutes: 60, noShowGraceMinutes: 0, reminderLeadMinutes: 4 * 24 * 60, visitQuietCloseSeconds: 2,
+  holdMinutes: 15,
+  fullRefundCutoffMinutes: 60,
+  noShowGraceMinutes: 0,
+  reminderLeadMinutes: 4 * 24 * 60,
+  visitQuietCloseSeconds: 2,
 };
 
 export async function openHospital(
   p: Pick<TestPlatform, 'services' | 'api'>,
-  opts: { doctors: number; feeMinor?: number; policy?: Partial<HospitalPolicy>; his?: Partial<Pick<HisSimulatorOptions, 'behaviour' | 'retry'>> },
+  opts: {
+    doctors: number;
+    feeMinor?: number;
+    policy?: Partial<HospitalPolicy>;
+    his?: Partial<Pick<HisSimulatorOptions, 'behaviour' | 'retry'>>;
+  },
 ): Promise<DrillHospital> {
   const id = `fh${randomUUID().replace(/-/g, '').slice(0, 8)}`;
   const feeMinor = opts.feeMinor ?? 2500;
   const doctors = Array.from({ length: opts.doctors }, (_, i) => ({ id: `D${i + 1}`, name: `Dr. ${i + 1}`, departmentId: 'GEN' }));
   const his = await startHisSimulator({
-    host: '127.0.0.1', port: 0, causeway: { host: '127.0.0.1', port: p.api.mllpPort ?? 0 }, facility: id,
-    departments: [{ id: 'GEN', name: 'General' }], doctors,
+    host: '127.0.0.1',
+    port: 0,
+    causeway: { host: '127.0.0.1', port: p.api.mllpPort ?? 0 },
+    facility: id,
+    departments: [{ id: 'GEN', name: 'General' }],
+    doctors,
     retry: { attempts: 8, initialDelayMs: 200, maxDelayMs: 2_000 },
     ...opts.his,
   });
@@ -50,9 +63,15 @@ export async function openHospital(
   );
   const tomorrow = addDays(serviceDayOf(Date.now(), 'Asia/Shanghai'), 1);
   await seedSchedule(db, {
-    institutionId: id, departments: [{ id: 'GEN', name: 'General' }],
+    institutionId: id,
+    departments: [{ id: 'GEN', name: 'General' }],
     doctors: doctors.map((d) => ({ id: d.id, departmentId: 'GEN', displayName: d.name })),
-    days: [tomorrow], slotsPerDoctorPerDay: 1, feeMinor, currency: 'CNY', opensAt: new Date(Date.now() - 60_000), timeZone: 'Asia/Shanghai',
+    days: [tomorrow],
+    slotsPerDoctorPerDay: 1,
+    feeMinor,
+    currency: 'CNY',
+    opensAt: new Date(Date.now() - 60_000),
+    timeZone: 'Asia/Shanghai',
   });
   const rows: Array<{ id: string; doctor_id: string }> = await db.query('SELECT id, doctor_id FROM slots WHERE institution_id = $1', [id]);
   const slots = doctors.map((d) => {
@@ -65,7 +84,9 @@ export async function openHospital(
 
 /** Registers a real-name user through the API and waits for the identity journey to verify it. */
 export async function verifiedUser(api: PartnerApi, p: Pick<TestPlatform, 'services'>): Promise<string> {
-  const reg = await api.callRetrying<{ userId: string }>('POST', '/v1/users', { body: { legalName: 'Drill Patient', idNumber: createTestIdNumber(), phone: '13800000000' } });
+  const reg = await api.callRetrying<{ userId: string }>('POST', '/v1/users', {
+    body: { legalName: 'Drill Patient', idNumber: createTestIdNumber(), phone: '13800000000' },
+  });
   // 200: a retried registration found the user the first attempt created.
   if (reg.status !== 202 && reg.status !== 200) throw new Error(`user registration answered ${reg.status}: ${reg.text}`);
   await p.services.temporal.workflow.getHandle(`identity/${reg.body.userId}`).result();
@@ -96,7 +117,11 @@ export interface VisitContext {
 export class VisitDriver {
   bookingRef = '';
 
-  constructor(private readonly ctx: VisitContext, readonly user: string, readonly slot: { slotId: string; doctorId: string }) {}
+  constructor(
+    private readonly ctx: VisitContext,
+    readonly user: string,
+    readonly slot: { slotId: string; doctorId: string },
+  ) {}
 
   get workflowId(): string {
     return `hospital-visit/${this.ctx.hospital.id}/${this.bookingRef}`;
@@ -108,7 +133,9 @@ export class VisitDriver {
 
   async book(): Promise<string> {
     const res = await this.ctx.api.callRetrying<{ bookingRef: string; stage: string }>('POST', '/v1/visits', {
-      user: this.user, body: { institutionId: this.ctx.hospital.id, slotId: this.slot.slotId }, headers: { 'idempotency-key': `book-${this.slot.slotId}-${this.user}` },
+      user: this.user,
+      body: { institutionId: this.ctx.hospital.id, slotId: this.slot.slotId },
+      headers: { 'idempotency-key': `book-${this.slot.slotId}-${this.user}` },
     });
     if (res.status !== 201) throw new Error(`booking ${this.slot.slotId} answered ${res.status}: ${res.text}`);
     this.bookingRef = res.body.bookingRef;
@@ -121,10 +148,14 @@ export class VisitDriver {
   }
 
   async waitStage(...stages: string[]): Promise<string> {
-    return until(`${this.bookingRef} to reach ${stages.join('|')} (now ${(await this.stage().catch(() => '?')) ?? '?'})`, async () => {
-      const s = await this.stage();
-      return s !== undefined && stages.includes(s) ? s : undefined;
-    }, { timeoutMs: this.timeout, intervalMs: 200 });
+    return until(
+      `${this.bookingRef} to reach ${stages.join('|')} (now ${(await this.stage().catch(() => '?')) ?? '?'})`,
+      async () => {
+        const s = await this.stage();
+        return s !== undefined && stages.includes(s) ? s : undefined;
+      },
+      { timeoutMs: this.timeout, intervalMs: 200 },
+    );
   }
 
   /** Waits for the payment of `step` to have a QR code, then the buyer scans and pays it. Returns its out_trade_no. */
@@ -135,28 +166,46 @@ export class VisitDriver {
   }
 
   async openPayment(step: string): Promise<string> {
-    return until(`${this.bookingRef}: a QR code for ${step}`, async () => {
-      const rows: Array<{ out_trade_no: string }> = await this.ctx.db.query(
-        'SELECT out_trade_no FROM payments WHERE journey_id = $1 AND step = $2 AND qr_code IS NOT NULL', [this.workflowId, step]);
-      return rows[0]?.out_trade_no;
-    }, { timeoutMs: this.timeout });
+    return until(
+      `${this.bookingRef}: a QR code for ${step}`,
+      async () => {
+        const rows: Array<{ out_trade_no: string }> = await this.ctx.db.query(
+          'SELECT out_trade_no FROM payments WHERE journey_id = $1 AND step = $2 AND qr_code IS NOT NULL',
+          [this.workflowId, step],
+        );
+        return rows[0]?.out_trade_no;
+      },
+      { timeoutMs: this.timeout },
+    );
   }
 
   async paymentStatus(step: string): Promise<string | undefined> {
-    const rows: Array<{ status: string }> = await this.ctx.db.query('SELECT status FROM payments WHERE journey_id = $1 AND step = $2', [this.workflowId, step]);
+    const rows: Array<{ status: string }> = await this.ctx.db.query('SELECT status FROM payments WHERE journey_id = $1 AND step = $2', [
+      this.workflowId,
+      step,
+    ]);
     return rows[0]?.status;
   }
 
   async waitPayment(step: string, ...statuses: string[]): Promise<string> {
-    return until(`${this.bookingRef}: payment ${step} ${statuses.join('|')}`, async () => {
-      const s = await this.paymentStatus(step);
-      return s !== undefined && statuses.includes(s) ? s : undefined;
-    }, { timeoutMs: this.timeout });
+    return until(
+      `${this.bookingRef}: payment ${step} ${statuses.join('|')}`,
+      async () => {
+        const s = await this.paymentStatus(step);
+        return s !== undefined && statuses.includes(s) ? s : undefined;
+      },
+      { timeoutMs: this.timeout },
+    );
   }
 
   /** Check-in through the API. A repeat after a lost answer is refused as "already queued": that counts as done. */
   async checkIn(): Promise<void> {
-    const res = await this.ctx.api.callRetrying<{ stage: string; code?: string }>('POST', `/v1/visits/${this.bookingRef}/check-in`, { user: this.user, body: {}, timeoutMs: 120_000 }, this.timeout);
+    const res = await this.ctx.api.callRetrying<{ stage: string; code?: string }>(
+      'POST',
+      `/v1/visits/${this.bookingRef}/check-in`,
+      { user: this.user, body: {}, timeoutMs: 120_000 },
+      this.timeout,
+    );
     if (res.status === 200) return;
     const s = await this.stage();
     if (res.status === 409 && s !== undefined && ['queued', 'called', 'closed'].includes(s)) return;
@@ -164,7 +213,12 @@ export class VisitDriver {
   }
 
   async cancel(): Promise<{ stage: string; refundMinor?: number }> {
-    const res = await this.ctx.api.callRetrying<{ stage: string; refundMinor?: number }>('POST', `/v1/visits/${this.bookingRef}/cancel`, { user: this.user, timeoutMs: 120_000 }, this.timeout);
+    const res = await this.ctx.api.callRetrying<{ stage: string; refundMinor?: number }>(
+      'POST',
+      `/v1/visits/${this.bookingRef}/cancel`,
+      { user: this.user, timeoutMs: 120_000 },
+      this.timeout,
+    );
     if (res.status !== 200) throw new Error(`cancel of ${this.bookingRef} answered ${res.status}: ${res.text}`);
     return res.body;
   }
@@ -180,18 +234,28 @@ export class VisitDriver {
   /** The doctor calls this patient in (ADT^A08 to Causeway); waits until the HIS knows the patient arrived. */
   async called(): Promise<void> {
     const { his } = this.ctx.hospital;
-    const call = await until(`${this.bookingRef}: the HIS to call the patient`, async () => this.inbound(async () => (await his.callNext(this.slot.doctorId)) ?? undefined), { timeoutMs: this.timeout, intervalMs: 250 });
+    const call = await until(
+      `${this.bookingRef}: the HIS to call the patient`,
+      async () => this.inbound(async () => (await his.callNext(this.slot.doctorId)) ?? undefined),
+      { timeoutMs: this.timeout, intervalMs: 250 },
+    );
     if (call.bookingRef !== this.bookingRef) throw new Error(`HIS called ${call.bookingRef}, expected ${this.bookingRef}`);
     VisitDriver.accepted(call.sent, `${this.bookingRef}: call-in`);
   }
 
   async placeOrder(orderId: string, priceMinor: number): Promise<void> {
-    const { sent } = await this.inbound(() => this.ctx.hospital.his.placeOrders(this.bookingRef, { items: [{ code: 'CBC', text: 'Blood count', priceMinor }], orderId }));
+    const { sent } = await this.inbound(() =>
+      this.ctx.hospital.his.placeOrders(this.bookingRef, { items: [{ code: 'CBC', text: 'Blood count', priceMinor }], orderId }),
+    );
     VisitDriver.accepted(sent, `${this.bookingRef}: order ${orderId}`);
   }
 
   async sendResults(orderId: string): Promise<void> {
-    const sent = await this.inbound(() => this.ctx.hospital.his.sendResults(this.bookingRef, orderId, [{ code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' }]));
+    const sent = await this.inbound(() =>
+      this.ctx.hospital.his.sendResults(this.bookingRef, orderId, [
+        { code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' },
+      ]),
+    );
     VisitDriver.accepted(sent, `${this.bookingRef}: results ${orderId}`);
   }
 

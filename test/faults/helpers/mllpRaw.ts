@@ -23,7 +23,11 @@ export interface RawExchange {
  * until `expectAcks` frames arrived, the peer closed, or `quietMs` passed with nothing expected
  * left to come. A hand-rolled socket, so a test can send what no well-behaved client would.
  */
-export function exchangeRaw(port: number, bytes: Buffer, opts: { expectAcks: number; quietMs?: number; timeoutMs?: number }): Promise<RawExchange> {
+export function exchangeRaw(
+  port: number,
+  bytes: Buffer,
+  opts: { expectAcks: number; quietMs?: number; timeoutMs?: number },
+): Promise<RawExchange> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const decoder = new MllpDecoder();
@@ -54,7 +58,9 @@ export function exchangeRaw(port: number, bytes: Buffer, opts: { expectAcks: num
       acks.push(...decoder.push(chunk));
       if (acks.length >= opts.expectAcks && opts.expectAcks > 0) finish();
     });
-    socket.on('error', () => { closedByPeer = true; });
+    socket.on('error', () => {
+      closedByPeer = true;
+    });
     socket.on('close', () => {
       closedByPeer = closedByPeer || !finished;
       finish();

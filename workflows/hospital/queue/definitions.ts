@@ -1,6 +1,15 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  CallNext, CallNextResult, CloseQueue, JoinQueue, JoinResult, QueueCalled, QueuePatient, QueuePosition, QueueSummary, QueueTurnNear,
+  CallNext,
+  CallNextResult,
+  CloseQueue,
+  JoinQueue,
+  JoinResult,
+  QueueCalled,
+  QueuePatient,
+  QueuePosition,
+  QueueSummary,
+  QueueTurnNear,
 } from './types';
 
 // Handled by the doctor-queue workflow. Updates where the caller needs the answer, signals otherwise.

@@ -5,7 +5,14 @@ import { DomainError, ErrorCode } from '../../../domain/errors';
 import { workflowIds } from '../../../domain/ids';
 import { Institution, Stage, Vertical } from '../../searchAttributes';
 import {
-  callNextUpdate, closeQueueSignal, joinQueueUpdate, leaveQueueSignal, queuePositionQuery, queueSummaryQuery, returnPatientSignal, skipPatientSignal,
+  callNextUpdate,
+  closeQueueSignal,
+  joinQueueUpdate,
+  leaveQueueSignal,
+  queuePositionQuery,
+  queueSummaryQuery,
+  returnPatientSignal,
+  skipPatientSignal,
 } from './definitions';
 import type { CallNextResult, DoctorQueueArgs, JoinResult, QueuePosition, QueueSummary } from './types';
 import type { doctorQueue } from './workflow';
@@ -37,7 +44,10 @@ export function doctorQueueId(key: QueueKey): string {
 
 function startOptions(key: QueueKey, opts: QueueStartOptions) {
   const args: DoctorQueueArgs = {
-    version: 1, institutionId: key.institutionId, doctorId: key.doctorId, serviceDay: key.serviceDay,
+    version: 1,
+    institutionId: key.institutionId,
+    doctorId: key.doctorId,
+    serviceDay: key.serviceDay,
     ...(opts.config ? { config: opts.config } : {}),
     ...(opts.maxEventsPerRun !== undefined ? { maxEventsPerRun: opts.maxEventsPerRun } : {}),
     ...(opts.closeAtMs !== undefined ? { closeAtMs: opts.closeAtMs } : {}),
@@ -79,13 +89,18 @@ export async function ensureDoctorQueue(client: Client, key: QueueKey, opts: Que
 
 /** Check-in: joins the queue, starting it if this is the day's first patient (update-with-start). */
 export async function joinDoctorQueue(
-  client: Client, key: QueueKey, opts: QueueStartOptions, join: { bookingRef: string; arrivedAtMs: number },
+  client: Client,
+  key: QueueKey,
+  opts: QueueStartOptions,
+  join: { bookingRef: string; arrivedAtMs: number },
 ): Promise<JoinResult> {
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof doctorQueue>('doctorQueue', startOptions(key, opts));
-  return asDomainErrors(() => client.workflow.executeUpdateWithStart(joinQueueUpdate, {
-    args: [{ version: 1, bookingRef: join.bookingRef, arrivedAtMs: join.arrivedAtMs }],
-    startWorkflowOperation,
-  }));
+  return asDomainErrors(() =>
+    client.workflow.executeUpdateWithStart(joinQueueUpdate, {
+      args: [{ version: 1, bookingRef: join.bookingRef, arrivedAtMs: join.arrivedAtMs }],
+      startWorkflowOperation,
+    }),
+  );
 }
 
 function handle(client: Client, key: QueueKey): QueueHandle {

@@ -22,7 +22,10 @@ export interface DoctorQueueInput {
   state?: QueueState;
 }
 /** What a starter passes: defaults not yet applied. */
-export type DoctorQueueArgs = Omit<DoctorQueueInput, 'config' | 'maxEventsPerRun'> & { config?: Partial<QueueConfig>; maxEventsPerRun?: number };
+export type DoctorQueueArgs = Omit<DoctorQueueInput, 'config' | 'maxEventsPerRun'> & {
+  config?: Partial<QueueConfig>;
+  maxEventsPerRun?: number;
+};
 
 export interface DoctorQueueOutcome {
   closedAtMs: number;
@@ -30,18 +33,37 @@ export interface DoctorQueueOutcome {
 }
 
 /** Checked in at the hospital (arrival as reported by the HIS or the app). */
-export interface JoinQueue { version: 1; bookingRef: BookingRef; arrivedAtMs: number }
+export interface JoinQueue {
+  version: 1;
+  bookingRef: BookingRef;
+  arrivedAtMs: number;
+}
 
 /** The doctor is ready for the next patient. `callId` makes a repeated click call nobody new. */
-export interface CallNext { version: 1; callId?: string }
+export interface CallNext {
+  version: 1;
+  callId?: string;
+}
 
 /** Payload of skip / return / leave. */
-export interface QueuePatient { version: 1; bookingRef: BookingRef }
+export interface QueuePatient {
+  version: 1;
+  bookingRef: BookingRef;
+}
 
-export interface CloseQueue { version: 1 }
+export interface CloseQueue {
+  version: 1;
+}
 
 /** Sent to the visit workflow: its patient is close to the front. */
-export interface QueueTurnNear { version: 1; position: number; etaMinutes: number }
+export interface QueueTurnNear {
+  version: 1;
+  position: number;
+  etaMinutes: number;
+}
 
 /** Sent to the visit workflow: its patient was called in (ISO-8601 UTC). */
-export interface QueueCalled { version: 1; calledAt: string }
+export interface QueueCalled {
+  version: 1;
+  calledAt: string;
+}

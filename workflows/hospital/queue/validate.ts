@@ -52,9 +52,11 @@ function queueConfig(raw: unknown): QueueConfig {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) invalid(`config.${k}`, 'a non-negative number expected');
   }
   const n = c as QueueConfig;
-  for (const k of ['nearPosition', 'nearMinutes', 'returnAfter'] as const) if (!Number.isInteger(n[k])) invalid(`config.${k}`, 'a whole number expected');
+  for (const k of ['nearPosition', 'nearMinutes', 'returnAfter'] as const)
+    if (!Number.isInteger(n[k])) invalid(`config.${k}`, 'a whole number expected');
   if (n.ewmaAlpha <= 0 || n.ewmaAlpha > 1) invalid('config.ewmaAlpha', 'a number in (0, 1] expected');
-  if (n.priorConsultationMinutes <= 0 || n.priorConsultationMinutes > 480) invalid('config.priorConsultationMinutes', 'a number of minutes in (0, 480] expected');
+  if (n.priorConsultationMinutes <= 0 || n.priorConsultationMinutes > 480)
+    invalid('config.priorConsultationMinutes', 'a number of minutes in (0, 480] expected');
   if (n.maxObservedMinutes <= 0) invalid('config.maxObservedMinutes', 'a positive number expected');
   if (n.minObservedMinutes > n.maxObservedMinutes) invalid('config.minObservedMinutes', 'at most maxObservedMinutes expected');
   return n;

@@ -1,12 +1,28 @@
 import {
-  ApplicationFailure, allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, sleep, workflowInfo,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  setHandler,
+  sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import { DoctorQueue, type QueueNotice } from '../../../domain/hospital/queue';
 import { workflowIds } from '../../../domain/ids';
 import {
-  callNextUpdate, closeQueueSignal, joinQueueUpdate, leaveQueueSignal, queueCalledSignal, queuePositionQuery, queueSummaryQuery,
-  queueTurnNearSignal, returnPatientSignal, skipPatientSignal,
+  callNextUpdate,
+  closeQueueSignal,
+  joinQueueUpdate,
+  leaveQueueSignal,
+  queueCalledSignal,
+  queuePositionQuery,
+  queueSummaryQuery,
+  queueTurnNearSignal,
+  returnPatientSignal,
+  skipPatientSignal,
 } from './definitions';
 import type { DoctorQueueArgs, DoctorQueueOutcome } from './types';
 import { callNext, doctorQueueInput, isCloseQueue, joinQueue, queuePatient } from './validate';
@@ -17,7 +33,11 @@ const MAX_ARRIVAL_SKEW_MS = 5 * 60_000;
 /** Rejections carry the error code as the failure type, so a client can map them back to a DomainError. */
 function refusal(err: unknown): ApplicationFailure {
   if (err instanceof DomainError) return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
-  return ApplicationFailure.create({ type: ErrorCode.Internal, message: err instanceof Error ? err.message : String(err), nonRetryable: true });
+  return ApplicationFailure.create({
+    type: ErrorCode.Internal,
+    message: err instanceof Error ? err.message : String(err),
+    nonRetryable: true,
+  });
 }
 
 function refuseUnless(check: () => void): void {
@@ -60,32 +80,44 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     }
   };
 
-  setHandler(joinQueueUpdate, (raw) => {
-    const cmd = joinQueue(raw);
-    const result = queue.join(cmd.bookingRef, cmd.arrivedAtMs, Date.now());
-    afterMessage();
-    return result;
-  }, {
-    validator: (raw) => refuseUnless(() => {
+  setHandler(
+    joinQueueUpdate,
+    (raw) => {
       const cmd = joinQueue(raw);
-      if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
-      if (cmd.arrivedAtMs > Date.now() + MAX_ARRIVAL_SKEW_MS) throw new DomainError(ErrorCode.ValidationFailed, 'arrival time is in the future');
-      queue.assertCanJoin(cmd.bookingRef);
-    }),
-  });
+      const result = queue.join(cmd.bookingRef, cmd.arrivedAtMs, Date.now());
+      afterMessage();
+      return result;
+    },
+    {
+      validator: (raw) =>
+        refuseUnless(() => {
+          const cmd = joinQueue(raw);
+          if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
+          if (cmd.arrivedAtMs > Date.now() + MAX_ARRIVAL_SKEW_MS)
+            throw new DomainError(ErrorCode.ValidationFailed, 'arrival time is in the future');
+          queue.assertCanJoin(cmd.bookingRef);
+        }),
+    },
+  );
 
-  setHandler(callNextUpdate, (raw) => {
-    const cmd = callNext(raw);
-    const result = queue.callNext(Date.now(), cmd.callId);
-    if (!result.repeated && result.bookingRef !== null) outbox.push({ kind: 'called', bookingRef: result.bookingRef, calledAtMs: result.calledAtMs });
-    afterMessage();
-    return result;
-  }, {
-    validator: (raw) => refuseUnless(() => {
-      callNext(raw);
-      if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
-    }),
-  });
+  setHandler(
+    callNextUpdate,
+    (raw) => {
+      const cmd = callNext(raw);
+      const result = queue.callNext(Date.now(), cmd.callId);
+      if (!result.repeated && result.bookingRef !== null)
+        outbox.push({ kind: 'called', bookingRef: result.bookingRef, calledAtMs: result.calledAtMs });
+      afterMessage();
+      return result;
+    },
+    {
+      validator: (raw) =>
+        refuseUnless(() => {
+          callNext(raw);
+          if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
+        }),
+    },
+  );
 
   setHandler(skipPatientSignal, (raw) => {
     const ref = patient(raw, 'skip');
@@ -113,7 +145,10 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
   if (input.closeAtMs !== undefined) {
     const untilClose = input.closeAtMs - Date.now();
     if (untilClose <= 0) closing = true;
-    else void sleep(untilClose).then(() => { closing = true; });
+    else
+      void sleep(untilClose).then(() => {
+        closing = true;
+      });
   }
 
   const deliver = async (): Promise<void> => {
@@ -122,11 +157,16 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
   const send = async (notice: QueueNotice): Promise<void> => {
     const visit = getExternalWorkflowHandle(workflowIds.hospitalVisit(input.institutionId, notice.bookingRef));
     try {
-      if (notice.kind === 'called') await visit.signal(queueCalledSignal, { version: 1, calledAt: new Date(notice.calledAtMs).toISOString() });
+      if (notice.kind === 'called')
+        await visit.signal(queueCalledSignal, { version: 1, calledAt: new Date(notice.calledAtMs).toISOString() });
       else await visit.signal(queueTurnNearSignal, { version: 1, position: notice.position, etaMinutes: notice.etaMinutes });
     } catch (err) {
       // The visit may be over (cancelled, closed) or not started yet: the queue goes on regardless.
-      log.warn('visit workflow not signalled', { bookingRef: notice.bookingRef, notice: notice.kind, error: err instanceof Error ? err.message : String(err) });
+      log.warn('visit workflow not signalled', {
+        bookingRef: notice.bookingRef,
+        notice: notice.kind,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   };
   const shouldContinueAsNew = (): boolean => handled >= input.maxEventsPerRun || workflowInfo().continueAsNewSuggested;
@@ -153,6 +193,11 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     return continueAsNew<typeof doctorQueue>({ ...input, state: queue.state });
   }
   const summary = queue.summary();
-  log.info('doctor queue closed', { served: summary.served, left: summary.left, stillWaiting: summary.waiting.length, skipped: summary.skipped.length });
+  log.info('doctor queue closed', {
+    served: summary.served,
+    left: summary.left,
+    stillWaiting: summary.waiting.length,
+    skipped: summary.skipped.length,
+  });
   return { closedAtMs: Date.now(), summary };
 }

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { HospitalPolicy } from '../../../domain/hospital/policy';
 
 export const VisitStage = z.enum([
-  'holding', 'awaiting_payment', 'booked', 'queued', 'called', 'closed', 'cancelled', 'expired', 'rejected', 'no_show',
+  'holding',
+  'awaiting_payment',
+  'booked',
+  'queued',
+  'called',
+  'closed',
+  'cancelled',
+  'expired',
+  'rejected',
+  'no_show',
 ]);
 export type VisitStage = z.infer<typeof VisitStage>;
 

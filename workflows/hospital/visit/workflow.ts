@@ -1,5 +1,13 @@
 import {
-  ActivityFailure, ApplicationFailure, condition, log, proxyActivities, setHandler, startChild, upsertMemo, upsertSearchAttributes,
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { cancellationRefund } from '../../../domain/hospital/refund';
@@ -39,14 +47,26 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   const journeyKey = `${input.institutionId}_${input.bookingRef}`;
   const registrationNo = outTradeNoFor(journeyKey, 'reg');
   const booking = {
-    bookingRef: input.bookingRef, slotId: input.slotId, doctorId: input.doctorId, departmentId: input.departmentId,
-    slotStart: new Date(input.slotStartMs).toISOString(), durationMinutes: input.durationMin, patientRef: input.userRef,
+    bookingRef: input.bookingRef,
+    slotId: input.slotId,
+    doctorId: input.doctorId,
+    departmentId: input.departmentId,
+    slotStart: new Date(input.slotStartMs).toISOString(),
+    durationMinutes: input.durationMin,
+    patientRef: input.userRef,
   };
   const status: VisitStatus = {
-    bookingRef: input.bookingRef, institutionId: input.institutionId, stage: 'holding', slotStartMs: input.slotStartMs,
-    amountDueMinor: input.feeMinor, currency: input.currency,
+    bookingRef: input.bookingRef,
+    institutionId: input.institutionId,
+    stage: 'holding',
+    slotStartMs: input.slotStartMs,
+    amountDueMinor: input.feeMinor,
+    currency: input.currency,
     registration: { outTradeNo: registrationNo, status: 'not_started', refundedMinor: 0 },
-    queue: { position: null, etaMinutes: null, calledAt: null }, orders: [], resultOrderIds: [], notices: [],
+    queue: { position: null, etaMinutes: null, calledAt: null },
+    orders: [],
+    resultOrderIds: [],
+    notices: [],
   };
   let checkInAt: number | null = null;
   let cancelRequested = false;
@@ -56,7 +76,10 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
 
   const setStage = async (stage: VisitStage): Promise<void> => {
     status.stage = stage;
-    upsertSearchAttributes([{ key: Stage, value: stage }, { key: AmountDue, value: status.amountDueMinor }]);
+    upsertSearchAttributes([
+      { key: Stage, value: stage },
+      { key: AmountDue, value: status.amountDueMinor },
+    ]);
     upsertMemo({ summary: `hospital visit ${input.bookingRef} at ${input.institutionId}: ${stage}` });
     await hospital.setVisitStage({ bookingRef: input.bookingRef, stage });
   };
@@ -79,21 +102,50 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     order.outTradeNo = outTradeNo;
     const child = await startChild(collectPayment, {
       workflowId: workflowIds.payment(outTradeNo),
-      args: [{ version: 1, outTradeNo, journeyId, step: `order-${order.orderId}`, institutionId: input.institutionId, userRef: input.userRef,
-        amountMinor: order.amountMinor, currency: order.currency, subject: `Hospital order ${order.orderId}`, deadlineMs: input.slotStartMs + 12 * 3600_000 }],
+      args: [
+        {
+          version: 1,
+          outTradeNo,
+          journeyId,
+          step: `order-${order.orderId}`,
+          institutionId: input.institutionId,
+          userRef: input.userRef,
+          amountMinor: order.amountMinor,
+          currency: order.currency,
+          subject: `Hospital order ${order.orderId}`,
+          deadlineMs: input.slotStartMs + 12 * 3600_000,
+        },
+      ],
     });
     const outcome = await child.result();
     status.amountDueMinor -= order.amountMinor;
-    if (outcome.status !== 'paid') { order.status = 'closed'; return; }
+    if (outcome.status !== 'paid') {
+      order.status = 'closed';
+      return;
+    }
     order.status = 'paid';
-    await hospital.hisPostPayment({ bookingRef: input.bookingRef, patientRef: input.userRef, orderId: order.orderId, amountMinor: order.amountMinor, currency: order.currency, paymentRef: outcome.tradeNo });
+    await hospital.hisPostPayment({
+      bookingRef: input.bookingRef,
+      patientRef: input.userRef,
+      orderId: order.orderId,
+      amountMinor: order.amountMinor,
+      currency: order.currency,
+      paymentRef: outcome.tradeNo,
+    });
   };
 
   setHandler(visitStatusQuery, () => status);
   setHandler(ordersPlacedSignal, (o) => {
     if (status.orders.some((x) => x.orderId === o.orderId)) return; // a redelivered ORM
     const amountMinor = o.items.reduce((sum, i) => sum + i.amountMinor, 0);
-    const order: OrderView = { orderId: o.orderId, amountMinor, currency: o.currency, status: amountMinor > 0 ? 'awaiting_payment' : 'free', outTradeNo: null, resultsDelivered: false };
+    const order: OrderView = {
+      orderId: o.orderId,
+      amountMinor,
+      currency: o.currency,
+      status: amountMinor > 0 ? 'awaiting_payment' : 'free',
+      outTradeNo: null,
+      resultsDelivered: false,
+    };
     status.orders.push(order);
     if (amountMinor > 0) {
       status.amountDueMinor += amountMinor;
@@ -109,18 +161,37 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     status.queue.etaMinutes = n.etaMinutes;
     void notify('turn_near', String(n.position), { position: n.position, etaMinutes: n.etaMinutes });
   });
-  setHandler(queueCalledSignal, (c) => { status.queue.calledAt = c.calledAt; });
-  setHandler(checkInUpdate, async (req) => {
-    checkInAt = req.arrivedAtMs;
-    await condition(() => status.stage !== 'booked');
-    return { stage: status.stage };
-  }, { validator: (_req) => { if (status.stage !== 'booked' || checkInAt !== null) throw new Error(`cannot check in while ${status.stage}`); } });
-  setHandler(cancelVisitUpdate, async () => {
-    cancelRequested = true;
-    if (registration.child && status.registration.status === 'awaiting_payment') await registration.child.signal(cancelPaymentSignal);
-    await condition(() => status.stage === 'cancelled');
-    return { stage: status.stage, refundMinor: status.registration.refundedMinor };
-  }, { validator: (_req) => { if (!['holding', 'awaiting_payment', 'booked'].includes(status.stage) || checkInAt !== null) throw new Error(`cannot cancel while ${status.stage}`); } });
+  setHandler(queueCalledSignal, (c) => {
+    status.queue.calledAt = c.calledAt;
+  });
+  setHandler(
+    checkInUpdate,
+    async (req) => {
+      checkInAt = req.arrivedAtMs;
+      await condition(() => status.stage !== 'booked');
+      return { stage: status.stage };
+    },
+    {
+      validator: (_req) => {
+        if (status.stage !== 'booked' || checkInAt !== null) throw new Error(`cannot check in while ${status.stage}`);
+      },
+    },
+  );
+  setHandler(
+    cancelVisitUpdate,
+    async () => {
+      cancelRequested = true;
+      if (registration.child && status.registration.status === 'awaiting_payment') await registration.child.signal(cancelPaymentSignal);
+      await condition(() => status.stage === 'cancelled');
+      return { stage: status.stage, refundMinor: status.registration.refundedMinor };
+    },
+    {
+      validator: (_req) => {
+        if (!['holding', 'awaiting_payment', 'booked'].includes(status.stage) || checkInAt !== null)
+          throw new Error(`cannot cancel while ${status.stage}`);
+      },
+    },
+  );
 
   const endAs = async (stage: VisitStage, hisCall: 'cancel' | 'noShow' | null, reasonCode?: string): Promise<VisitOutcome> => {
     if (hisCall === 'cancel') await hospital.hisCancel({ ...booking, ...(reasonCode ? { reasonCode } : {}) });
@@ -146,16 +217,29 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   status.registration.status = 'awaiting_payment';
   const registrationChild = await startChild(collectPayment, {
     workflowId: workflowIds.payment(registrationNo),
-    args: [{ version: 1, outTradeNo: registrationNo, journeyId, step: 'registration', institutionId: input.institutionId, userRef: input.userRef,
-      amountMinor: input.feeMinor, currency: input.currency, subject: 'Registration fee',
-      deadlineMs: paymentDeadline({ heldAtMs: input.heldAtMs, slotStartMs: input.slotStartMs, holdMinutes: input.policy.holdMinutes }) }],
+    args: [
+      {
+        version: 1,
+        outTradeNo: registrationNo,
+        journeyId,
+        step: 'registration',
+        institutionId: input.institutionId,
+        userRef: input.userRef,
+        amountMinor: input.feeMinor,
+        currency: input.currency,
+        subject: 'Registration fee',
+        deadlineMs: paymentDeadline({ heldAtMs: input.heldAtMs, slotStartMs: input.slotStartMs, holdMinutes: input.policy.holdMinutes }),
+      },
+    ],
   });
   registration.child = registrationChild;
   if (cancelRequested) await registrationChild.signal(cancelPaymentSignal);
   const paid = await registrationChild.result();
   if (paid.status !== 'paid') {
     status.registration.status = 'closed';
-    return cancelRequested || paid.reason === 'cancelled' ? endAs('cancelled', 'cancel', 'patient-request') : endAs('expired', 'cancel', 'payment-timeout');
+    return cancelRequested || paid.reason === 'cancelled'
+      ? endAs('cancelled', 'cancel', 'patient-request')
+      : endAs('expired', 'cancel', 'payment-timeout');
   }
   status.registration.status = 'paid';
   status.amountDueMinor = 0;
@@ -163,7 +247,14 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   // 3. Booked: confirm to PostgreSQL and the HIS, remind, wait for arrival.
   await hospital.confirmSlot({ slotId: input.slotId, bookingRef: input.bookingRef });
   await hospital.hisConfirm(booking);
-  await hospital.hisPostPayment({ bookingRef: input.bookingRef, patientRef: input.userRef, orderId: `REG-${input.bookingRef}`.slice(0, 64), amountMinor: input.feeMinor, currency: input.currency, paymentRef: paid.tradeNo });
+  await hospital.hisPostPayment({
+    bookingRef: input.bookingRef,
+    patientRef: input.userRef,
+    orderId: `REG-${input.bookingRef}`.slice(0, 64),
+    amountMinor: input.feeMinor,
+    currency: input.currency,
+    paymentRef: paid.tradeNo,
+  });
   await setStage('booked');
   await notify('booked', '', { slotStartMs: input.slotStartMs });
   const remindAt = reminderAt({ slotStartMs: input.slotStartMs, bookedAtMs: Date.now(), leadMinutes: input.policy.reminderLeadMinutes });
@@ -178,9 +269,17 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     const next = reminded ? noShow : Math.min(remindAt ?? noShow, noShow);
     await condition(() => cancelRequested || checkInAt !== null, Math.max(1, next - Date.now()));
     if (cancelRequested) {
-      const decision = cancellationRefund({ paidMinor: input.feeMinor, slotStartMs: input.slotStartMs, cancelledAtMs: Date.now(), initiatedBy: 'patient' }, input.policy);
+      const decision = cancellationRefund(
+        { paidMinor: input.feeMinor, slotStartMs: input.slotStartMs, cancelledAtMs: Date.now(), initiatedBy: 'patient' },
+        input.policy,
+      );
       if (decision.refundMinor > 0) {
-        await payments.refundPayment({ outTradeNo: registrationNo, outRequestNo: refundRequestNoFor(registrationNo, 'cancel'), amountMinor: decision.refundMinor, reason: 'visit cancelled' });
+        await payments.refundPayment({
+          outTradeNo: registrationNo,
+          outRequestNo: refundRequestNoFor(registrationNo, 'cancel'),
+          amountMinor: decision.refundMinor,
+          reason: 'visit cancelled',
+        });
       }
       status.registration.refundedMinor = decision.refundMinor;
       status.registration.status = 'refunded';
@@ -199,8 +298,20 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   }
 
   // 4. Arrived: the HIS registers the outpatient, the doctor's queue takes the patient.
-  await hospital.hisArrival({ bookingRef: input.bookingRef, patientRef: input.userRef, doctorId: input.doctorId, departmentId: input.departmentId, arrivedAt: new Date(checkInAt).toISOString() });
-  const joined = await hospital.joinQueue({ institutionId: input.institutionId, doctorId: input.doctorId, serviceDay: serviceDayOf(input.slotStartMs, input.timeZone), bookingRef: input.bookingRef, arrivedAtMs: checkInAt });
+  await hospital.hisArrival({
+    bookingRef: input.bookingRef,
+    patientRef: input.userRef,
+    doctorId: input.doctorId,
+    departmentId: input.departmentId,
+    arrivedAt: new Date(checkInAt).toISOString(),
+  });
+  const joined = await hospital.joinQueue({
+    institutionId: input.institutionId,
+    doctorId: input.doctorId,
+    serviceDay: serviceDayOf(input.slotStartMs, input.timeZone),
+    bookingRef: input.bookingRef,
+    arrivedAtMs: checkInAt,
+  });
   status.queue.position = joined.position;
   await setStage('queued');
   await deliverResults(); // results that arrived before the patient did
@@ -208,9 +319,16 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   // 5. Called, orders paid and posted back, results delivered; closed after a quiet period or at day's end.
   const closeAt = input.slotStartMs + 12 * 3600_000;
   const quietMs = input.policy.visitQuietCloseSeconds * 1000;
-  const settled = (): boolean => status.queue.calledAt !== null && status.orders.every((o) => o.status !== 'awaiting_payment' && (o.status !== 'paid' || o.resultsDelivered));
+  const settled = (): boolean =>
+    status.queue.calledAt !== null &&
+    status.orders.every((o) => o.status !== 'awaiting_payment' && (o.status !== 'paid' || o.resultsDelivered));
   let lastEventCount = -1;
-  const eventCount = (): number => status.orders.length + status.orders.filter((o) => o.status !== 'awaiting_payment').length + status.resultOrderIds.length + pendingResults.length + (status.queue.calledAt ? 1 : 0);
+  const eventCount = (): number =>
+    status.orders.length +
+    status.orders.filter((o) => o.status !== 'awaiting_payment').length +
+    status.resultOrderIds.length +
+    pendingResults.length +
+    (status.queue.calledAt ? 1 : 0);
   while (Date.now() < closeAt) {
     if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
     await deliverResults();

@@ -3,9 +3,11 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import type { IdentityProvider } from '../integrations/identity/provider';
 import type { PaymentProvider } from '../integrations/payment/provider';
 import type { Env } from '../platform/config';
 import type { PiiCipher } from '../platform/pii';
+import type { PartnerLimits } from './http/limits';
 
 /** Everything the HTTP layer needs, built once by the entry point (or a test) and passed in. */
 export interface ApiDeps {
@@ -17,5 +19,7 @@ export interface ApiDeps {
   pii: PiiCipher;
   payments: PaymentProvider;
   codec: PayloadCodec;
+  identity: IdentityProvider;
+  limits: PartnerLimits;
   now?: () => number;
 }

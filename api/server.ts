@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createInboundHl7Handler, type InboundDispatch } from '../integrations/hospital/inbound';
 import { createSenderCheck } from './hospital/senderCheck';
@@ -8,6 +8,8 @@ import type { Services } from '../platform/services';
 import { createApp, type RouteModule } from './app';
 import type { ApiDeps } from './deps';
 import { hospitalDispatch } from './hospital/dispatch';
+import { partnerLimits } from './http/limits';
+import { startSweeper } from './http/sweep';
 import { codecRoutes } from './routes/codec';
 import { hospitalInstitutionRoutes } from './routes/hospitalInstitution';
 import { operatorRoutes } from './routes/operator';
@@ -16,8 +18,8 @@ import { userRoutes } from './routes/users';
 import { visitRoutes } from './routes/visits';
 
 export function apiDeps(services: Services): ApiDeps {
-  const { config, logger, db, temporal, metrics, pii, payments, codec } = services;
-  return { config, logger, db, temporal, metrics, pii, payments, codec };
+  const { config, logger, db, temporal, metrics, pii, payments, codec, identity } = services;
+  return { config, logger, db, temporal, metrics, pii, payments, codec, identity, limits: partnerLimits(config) };
 }
 
 export interface Inbound {
@@ -53,6 +55,8 @@ export interface RunningApi {
   url: string;
   /** The MLLP listener's port (hospitals send HL7 here), when one is running. */
   mllpPort: number | null;
+  /** Where Prometheus scrapes `/metrics`: a listener of its own (API_METRICS_HOST, default loopback), never the API port. */
+  metricsUrl: string | null;
   /** Stops accepting connections and waits for in-flight requests and messages (drain). */
   close(): Promise<void>;
 }
@@ -60,7 +64,7 @@ export interface RunningApi {
 export async function startApi(
   services: Services,
   port = services.config.API_PORT,
-  opts: { mllpPort?: number | null; drainMs?: number } = {},
+  opts: { mllpPort?: number | null; metricsPort?: number | null; drainMs?: number } = {},
 ): Promise<RunningApi> {
   const drainMs = opts.drainMs ?? 10_000;
   const deps = apiDeps(services);
@@ -88,15 +92,21 @@ export async function startApi(
     });
     boundMllp = (await mllp.start()).port;
   }
+  const metricsPort = opts.metricsPort === undefined ? config.API_METRICS_PORT : opts.metricsPort;
+  const metrics = metricsPort === null ? null : await startMetricsListener(services, metricsPort);
+  const stopSweeper = startSweeper(services.db, config, services.logger.child({ component: 'sweeper' }));
   // Messages a crash left stored but unapplied are applied now.
   void inbound.handle.resumePending().catch((err: unknown) => services.logger.warn({ err }, 'resuming pending inbox messages failed'));
-  services.logger.info({ url, mllpPort: boundMllp }, 'API listening');
+  services.logger.info({ url, mllpPort: boundMllp, metricsUrl: metrics?.url ?? null }, 'API listening');
   return {
     server,
     url,
     mllpPort: boundMllp,
+    metricsUrl: metrics?.url ?? null,
     close: async () => {
       await mllp?.stop();
+      await stopSweeper();
+      await metrics?.close();
       await inbound.handle.idle();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -106,5 +116,37 @@ export async function startApi(
         setTimeout(() => server.closeAllConnections(), drainMs).unref();
       });
     },
+  };
+}
+
+/**
+ * `/metrics` on its own listener (default 127.0.0.1): metric names and label values describe the
+ * platform's traffic, which is nobody's business who can merely reach the API port.
+ */
+async function startMetricsListener(services: Services, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const { config, metrics } = services;
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, config.API_METRICS_HOST, () => resolve());
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://${config.API_METRICS_HOST}:${bound}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

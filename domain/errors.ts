@@ -23,6 +23,8 @@ export const ErrorCode = {
   CounterpartUnavailable: 'counterpart_unavailable',
   InvalidState: 'invalid_state',
   RateLimited: 'rate_limited',
+  PayloadTooLarge: 'payload_too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -45,6 +47,8 @@ const NON_RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.Hl7Rejected,
   ErrorCode.Hl7Malformed,
   ErrorCode.InvalidState,
+  ErrorCode.PayloadTooLarge,
+  ErrorCode.UnsupportedMediaType,
 ]);
 
 export function isRetryable(code: ErrorCode): boolean {

@@ -70,16 +70,51 @@ export const EnvSchema = z.object({
   PAYMENT_PLATFORM_PUBLIC_KEY: z.string().optional(),
   /** Alternative to the two PEM variables: a folder holding app-private.pem and platform-public.pem. */
   PAYMENT_KEYS_DIR: z.string().optional(),
+  /** Our merchant (seller) id at the payment platform: a notification naming another seller is not ours to apply. */
+  PAYMENT_SELLER_ID: z.string().min(1).default('2088000000000001'),
   PAYMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 
   IDENTITY_PROVIDER_URL: z.string().url().default('http://127.0.0.1:8091'),
-  IDENTITY_PROVIDER_SECRET: z.string().default('dev-identity-secret'),
+  IDENTITY_PROVIDER_SECRET: z.string().min(1).default('dev-identity-secret'),
 
   MLLP_HOST: z.string().default('127.0.0.1'),
   MLLP_PORT: z.coerce.number().int().min(0).max(65535).default(2575),
   MLLP_TLS_KEY_PATH: z.string().optional(),
   MLLP_TLS_CERT_PATH: z.string().optional(),
   MLLP_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+
+  /** Where the API serves Prometheus metrics: a listener of its own, never the public API port. */
+  API_METRICS_HOST: z.string().default('127.0.0.1'),
+  API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+
+  /** Token buckets (requests per second and burst), per partner app and per partner user. */
+  RATE_PARTNER_PER_SECOND: z.coerce.number().int().positive().default(500),
+  RATE_PARTNER_BURST: z.coerce.number().int().positive().default(2_000),
+  RATE_USER_PER_SECOND: z.coerce.number().int().positive().default(30),
+  RATE_USER_BURST: z.coerce.number().int().positive().default(100),
+  /** Slot holds and unpaid bookings one user may have open at once (checked in PostgreSQL). */
+  MAX_OPEN_BOOKINGS_PER_USER: z.coerce.number().int().min(1).default(3),
+  /** Queue event streams one user may have open at once (per API process). */
+  MAX_QUEUE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(2),
+
+  /** Idempotency keys are forgotten after this; a key still in progress past its lease is taken over by a retry. */
+  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
+  IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).default(120),
+  /** Institution nonces are kept this long; it must cover the signature window on both sides (2 × 5 min). */
+  REQUEST_NONCE_TTL_SECONDS: z.coerce.number().int().min(600).default(900),
+  /** How often expired idempotency keys and nonces are deleted. */
+  STORE_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
+});
+
+/** Settings that are fine on a laptop but must never reach production. */
+export const DEV_IDENTITY_SECRET = 'dev-identity-secret';
+
+const Production = EnvSchema.superRefine((env, ctx) => {
+  if (env.NODE_ENV !== 'production') return;
+  if (!env.IDENTITY_PROVIDER_URL.startsWith('https://'))
+    ctx.addIssue({ code: 'custom', path: ['IDENTITY_PROVIDER_URL'], message: 'must be https:// in production' });
+  if (env.IDENTITY_PROVIDER_SECRET === DEV_IDENTITY_SECRET || env.IDENTITY_PROVIDER_SECRET.length < 32)
+    ctx.addIssue({ code: 'custom', path: ['IDENTITY_PROVIDER_SECRET'], message: 'set a secret of at least 32 characters in production' });
 });
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -88,7 +123,7 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Env {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = Production.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

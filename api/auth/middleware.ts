@@ -1,13 +1,16 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { DataSource } from 'typeorm';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { signRequest, signatureMatches, withinWindow } from '../../domain/requestSignature';
+import type { PartnerLimits } from '../http/limits';
 import { rawBodyOf, setPrincipal } from './principal';
 
 export interface SecretBox {
   decrypt(ciphertext: string): string;
 }
+
+const UNKNOWN_INSTITUTION_SECRET = randomBytes(32).toString('hex');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,7 +27,7 @@ function bearer(header: string | undefined): string | undefined {
  * Partner apps: `Authorization: Bearer <api key>` (stored hashed) and, for user routes,
  * `X-Causeway-User: <user id>` naming one of the partner's own users.
  */
-export function partnerAuth(db: DataSource, opts: { userRequired: boolean }): RequestHandler {
+export function partnerAuth(db: DataSource, opts: { userRequired: boolean; limits?: PartnerLimits }): RequestHandler {
   return async (req, _res, next) => {
     try {
       const key = bearer(req.header('authorization'));
@@ -42,6 +45,10 @@ export function partnerAuth(db: DataSource, opts: { userRequired: boolean }): Re
       const partner = rows[0];
       if (!partner) throw new DomainError(ErrorCode.Unauthenticated, 'unknown partner API key');
       if (opts.userRequired && partner.user_id === null) throw new DomainError(ErrorCode.Unauthenticated, 'unknown user for this partner');
+      // Rate limits after authentication, so a stranger cannot spend a partner's budget; the user's
+      // first, so one user over their limit does not drain the budget of the partner's other users.
+      if (opts.userRequired) await opts.limits?.user.take(`${partner.id}:${userId}`);
+      await opts.limits?.partner.take(partner.id);
       setPrincipal(req, {
         kind: 'partner',
         partnerId: partner.id,
@@ -77,16 +84,18 @@ export function institutionAuth(db: DataSource, secrets: SecretBox, now: () => n
         institutionId,
       ]);
       const row = rows[0];
-      if (!row) throw new DomainError(ErrorCode.Unauthenticated, 'unknown institution');
+      // An unknown institution is answered exactly like a wrong signature (same code, status and
+      // text, and an HMAC computed all the same), so institution ids cannot be enumerated.
       const expected = signRequest(
-        secrets.decrypt(row.hmac_secret_enc),
+        row ? secrets.decrypt(row.hmac_secret_enc) : UNKNOWN_INSTITUTION_SECRET,
         req.method,
         req.originalUrl.split('?')[0] ?? '',
         timestamp,
         nonce,
         rawBodyOf(req),
       );
-      if (!signatureMatches(expected, signature)) throw new DomainError(ErrorCode.InvalidSignature, 'request signature does not match');
+      if (!signatureMatches(expected, signature) || !row)
+        throw new DomainError(ErrorCode.InvalidSignature, 'request signature does not match');
       const fresh: unknown[] = await db.query(
         'INSERT INTO request_nonces (institution_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING nonce',
         [institutionId, nonce],

@@ -45,3 +45,9 @@ export function rawBodyOf(req: Request): Buffer {
   const raw = (req as Request & { rawBody?: Buffer }).rawBody;
   return raw ?? Buffer.alloc(0);
 }
+
+export function requireOperator(req: Request): Extract<Principal, { kind: 'operator' }> {
+  const p = principalOf(req);
+  if (p?.kind !== 'operator') throw new DomainError(ErrorCode.Unauthenticated, 'operator authentication required');
+  return p;
+}

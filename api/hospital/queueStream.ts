@@ -28,9 +28,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function streamQueue(req: Request, res: Response, opts: QueueStreamOptions): Promise<void> {
   let open = true;
-  req.on('close', () => {
+  const closed = (): void => {
     open = false;
-  });
+  };
+  req.on('close', closed);
+  res.on('close', closed);
   res
     .status(200)
     .set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -38,21 +40,30 @@ export async function streamQueue(req: Request, res: Response, opts: QueueStream
   let last = '';
   let sinceWrite = 0;
   let id = 0;
-  while (open) {
-    const snapshot = await opts.read();
-    const data = JSON.stringify(snapshot);
-    if (data !== last) {
-      last = data;
-      id += 1;
-      res.write(`id: ${id}\nevent: queue\ndata: ${data}\n\n`);
-      sinceWrite = 0;
-    } else if (sinceWrite >= opts.heartbeatMs) {
-      res.write(': keep-alive\n\n');
-      sinceWrite = 0;
-    }
-    if (FINAL_STAGES.has(snapshot.stage)) break;
-    await sleep(opts.pollMs);
-    sinceWrite += opts.pollMs;
+  // Headers are sent: from here an error can only end the stream (the client reconnects), never leave it open.
+  try {
+    await pump();
+  } catch {
+    if (open) res.write('event: error\ndata: {}\n\n');
   }
   res.end();
+
+  async function pump(): Promise<void> {
+    while (open) {
+      const snapshot = await opts.read();
+      const data = JSON.stringify(snapshot);
+      if (data !== last) {
+        last = data;
+        id += 1;
+        res.write(`id: ${id}\nevent: queue\ndata: ${data}\n\n`);
+        sinceWrite = 0;
+      } else if (sinceWrite >= opts.heartbeatMs) {
+        res.write(': keep-alive\n\n');
+        sinceWrite = 0;
+      }
+      if (FINAL_STAGES.has(snapshot.stage)) break;
+      await sleep(opts.pollMs);
+      sinceWrite += opts.pollMs;
+    }
+  }
 }

@@ -2,14 +2,18 @@ import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { DomainError, ErrorCode } from '../../domain/errors';
+import type { Env } from '../../platform/config';
 import { principalKey, principalOf, rawBodyOf } from '../auth/principal';
 
 /**
  * `Idempotency-Key` on creating POSTs: the first request's answer is stored; the same key with the
  * same body replays it, with a different body gets 409. A request that failed with a 5xx frees its
- * key so the client can retry.
+ * key so the client can retry. Keys expire after `IDEMPOTENCY_TTL_SECONDS` (then the key is new
+ * again; a sweep deletes them). A key whose first request never finished (the process died
+ * mid-request) is held only for `IDEMPOTENCY_LEASE_SECONDS`: after that the same request retried
+ * takes the key over instead of getting 409 forever.
  */
-export function idempotency(db: DataSource): RequestHandler {
+export function idempotency(db: DataSource, config: Pick<Env, 'IDEMPOTENCY_TTL_SECONDS' | 'IDEMPOTENCY_LEASE_SECONDS'>): RequestHandler {
   return async (req, res, next) => {
     const key = req.header('idempotency-key');
     if (!key) return next();
@@ -22,9 +26,19 @@ export function idempotency(db: DataSource): RequestHandler {
       if (!principal) throw new DomainError(ErrorCode.Unauthenticated, 'authentication required');
       const who = principalKey(principal);
       const requestHash = createHash('sha256').update(`${req.method} ${req.originalUrl}\n`).update(rawBodyOf(req)).digest('hex');
+      // One statement decides: a new key, an expired key (any request), or an abandoned in-progress
+      // key of the SAME request (lease over) is ours; anything else is answered from the stored row.
       const inserted: unknown[] = await db.query(
-        'INSERT INTO idempotency_keys (principal, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key',
-        [who, key, requestHash],
+        `INSERT INTO idempotency_keys AS k (principal, key, request_hash, lease_until)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+         ON CONFLICT (principal, key) DO UPDATE
+            SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
+                created_at = now(), lease_until = EXCLUDED.lease_until
+          WHERE k.created_at < now() - make_interval(secs => $5)
+             OR (k.response_status IS NULL AND k.request_hash = EXCLUDED.request_hash
+                 AND COALESCE(k.lease_until, k.created_at + make_interval(secs => $4)) < now())
+         RETURNING key`,
+        [who, key, requestHash, config.IDEMPOTENCY_LEASE_SECONDS, config.IDEMPOTENCY_TTL_SECONDS],
       );
       if (inserted.length === 0) {
         const rows: Array<{ request_hash: string; response_status: number | null; response_body: unknown }> = await db.query(

@@ -35,6 +35,8 @@ const STATUS: Record<ErrorCode, number> = {
   counterpart_unavailable: 503,
   invalid_state: 409,
   rate_limited: 429,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   internal: 500,
 };
 
@@ -58,6 +60,8 @@ const TITLE: Record<ErrorCode, string> = {
   counterpart_unavailable: 'A counterpart system is unavailable',
   invalid_state: 'Not possible in the current state',
   rate_limited: 'Too many requests',
+  payload_too_large: 'Request too large',
+  unsupported_media_type: 'Unsupported request encoding',
   internal: 'Internal error',
 };
 
@@ -91,33 +95,55 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof DomainError) {
       domain = err;
     } else if (isBodyParserError(err)) {
-      domain = new DomainError(ErrorCode.ValidationFailed, 'request body is not valid JSON', {
-        fields: [{ field: 'body', message: err.message }],
-      });
-      if (err.status === 413)
-        domain = new DomainError(ErrorCode.ValidationFailed, 'request body too large', {
-          fields: [{ field: 'body', message: 'too large' }],
-        });
+      domain = bodyParserProblem(err);
     } else {
       logger.error({ err, reqId: req.id }, 'unhandled error');
       domain = new DomainError(ErrorCode.Internal, 'an unexpected error occurred');
     }
     if (domain.code !== ErrorCode.Internal) logger.warn({ code: domain.code, reqId: req.id, path: req.path }, domain.message);
     if (res.headersSent) return;
+    const retryAfter = domain.details.retryAfterSeconds;
+    if (typeof retryAfter === 'number' && Number.isFinite(retryAfter))
+      res.setHeader('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
     sendProblem(res, toProblem(domain, req.originalUrl));
   };
 }
 
-const BODY_PARSER_TYPES = new Set([
-  'entity.parse.failed',
-  'entity.too.large',
-  'encoding.unsupported',
-  'request.aborted',
-  'charset.unsupported',
-]);
+/**
+ * body-parser's refusals (its `type` names them): each a 4xx naming the body, never a 500. Its own
+ * message can carry internals (charset names, limits), so the detail is ours.
+ */
+const BODY_PARSER: Record<string, { code: ErrorCode; detail: string; message: string }> = {
+  'entity.parse.failed': { code: ErrorCode.ValidationFailed, detail: 'request body is not valid JSON', message: 'not valid JSON' },
+  'entity.verify.failed': { code: ErrorCode.ValidationFailed, detail: 'request body could not be read', message: 'unreadable' },
+  'entity.too.large': { code: ErrorCode.PayloadTooLarge, detail: 'request body too large', message: 'too large' },
+  'parameters.too.many': { code: ErrorCode.PayloadTooLarge, detail: 'too many form parameters', message: 'too many parameters' },
+  'encoding.unsupported': {
+    code: ErrorCode.UnsupportedMediaType,
+    detail: 'unsupported content encoding',
+    message: 'unsupported content-encoding',
+  },
+  'charset.unsupported': { code: ErrorCode.UnsupportedMediaType, detail: 'unsupported charset', message: 'unsupported charset' },
+  'request.aborted': { code: ErrorCode.ValidationFailed, detail: 'request body was cut short', message: 'aborted' },
+  'request.size.invalid': {
+    code: ErrorCode.ValidationFailed,
+    detail: 'request body does not match its Content-Length',
+    message: 'size mismatch',
+  },
+};
 
+function bodyParserProblem(err: { type: string }): DomainError {
+  const known = BODY_PARSER[err.type] ?? {
+    code: ErrorCode.ValidationFailed,
+    detail: 'request body could not be read',
+    message: 'unreadable',
+  };
+  return new DomainError(known.code, known.detail, { fields: [{ field: 'body', message: known.message }] });
+}
+
+/** Any error body-parser raised about the request (they carry a string `type` and a 4xx `status`). */
 function isBodyParserError(err: unknown): err is { status: number; message: string; type: string } {
-  if (typeof err !== 'object' || err === null || !('type' in err)) return false;
-  const { type } = err;
-  return typeof type === 'string' && BODY_PARSER_TYPES.has(type);
+  if (typeof err !== 'object' || err === null || !('type' in err) || !('status' in err)) return false;
+  const { type, status } = err;
+  return typeof type === 'string' && (type in BODY_PARSER || (typeof status === 'number' && status >= 400 && status < 500));
 }

@@ -8,6 +8,7 @@ import { listFailedInbox, reprocessInboxMessage, type InboundDispatch, type Inbo
 import { institutionAuth, operatorAuth } from '../auth/middleware';
 import { requireInstitution } from '../auth/principal';
 import type { ApiDeps } from '../deps';
+import { audited } from '../http/operatorAudit';
 import { addRoute } from '../http/route';
 
 export const Hl7Submission = z.object({ message: z.string().min(8).max(1_000_000) }).meta({ id: 'Hl7Submission' });
@@ -88,8 +89,17 @@ export function hospitalInstitutionRoutes(
       query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
       response: z.array(FailedInboxItem),
       middleware: [asOperator],
-      handler: async ({ query }) =>
-        (await listFailedInbox(deps.db, { limit: query.limit })).map((r) => ({
+      handler: async ({ query }, req) =>
+        (
+          await audited(
+            deps.db,
+            req,
+            'inbox.list_failed',
+            'inbox',
+            () => listFailedInbox(deps.db, { limit: query.limit }),
+            (rows) => ({ count: rows.length }),
+          )
+        ).map((r) => ({
           id: String(r.id),
           sender: r.sender,
           messageId: r.messageId,
@@ -109,8 +119,15 @@ export function hospitalInstitutionRoutes(
       params: z.object({ id: z.string().regex(/^\d+$/) }),
       response: z.object({ id: z.string(), status: z.string(), error: z.string().optional(), attempts: z.number().int() }),
       middleware: [asOperator],
-      handler: async ({ params }) => {
-        const r = await reprocessInboxMessage(deps.db, deps.pii, inbound.dispatch, params.id, { logger: deps.logger });
+      handler: async ({ params }, req) => {
+        const r = await audited(
+          deps.db,
+          req,
+          'inbox.replay',
+          `inbox:${params.id}`,
+          () => reprocessInboxMessage(deps.db, deps.pii, inbound.dispatch, params.id, { logger: deps.logger }),
+          (x) => ({ status: x.status, attempts: x.attempts }),
+        );
         return { id: String(r.id), status: r.status, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) };
       },
     });

@@ -70,11 +70,17 @@ export function paymentRoutes(deps: ApiDeps) {
           n.outTradeNo,
         ]);
         const order = rows[0];
-        const problem = !order
-          ? 'unknown order'
-          : Number(order.amount_minor) !== n.totalAmountMinor
-            ? 'amount differs from the order'
-            : null;
+        // Signed by the platform but not a trade status for OUR seller account: kept, never applied.
+        const problem =
+          n.notifyType !== 'trade_status_sync'
+            ? 'notify_type is not trade_status_sync'
+            : n.sellerId !== deps.config.PAYMENT_SELLER_ID
+              ? 'seller_id is not this merchant'
+              : !order
+                ? 'unknown order'
+                : Number(order.amount_minor) !== n.totalAmountMinor
+                  ? 'amount differs from the order'
+                  : null;
         const stored: Array<{ id: string }> = await deps.db.query(
           `INSERT INTO inbox_messages (channel, sender, message_id, message_type, correlation, body_enc, status, error)
            VALUES ('payment_notification', $1, $2, $3, $4, $5, $6, $7)

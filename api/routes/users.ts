@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Router } from 'express';
+import { findPartnerUser, type UserRecord } from '../../db/repositories/users';
 import { maskIdNumber, maskName, maskPhone } from '../../domain/masking';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { workflowIds } from '../../domain/ids';
 import { checkResidentId } from '../../domain/residentId';
 import { partnerAuth } from '../auth/middleware';
 import { requirePartner } from '../auth/principal';
@@ -12,17 +10,9 @@ import type { ApiDeps } from '../deps';
 import { idempotency } from '../http/idempotency';
 import { addRoute } from '../http/route';
 import { RegisterUserRequest, UserView } from '../schemas/users';
+import { registerUser } from '../users/registration';
 
-interface UserRecord {
-  id: string;
-  identity_status: 'pending' | 'verified' | 'rejected';
-  legal_name_enc: string;
-  id_number_enc: string;
-  phone_enc: string;
-  partner_id: string;
-}
-
-/** Real-name registration: offline ID check here, the identity provider in a workflow. */
+/** Real-name registration: offline ID check and a provider pre-check here, the provider's verdict in a workflow. */
 export function userRoutes(deps: ApiDeps) {
   const { db, pii } = deps;
   const view = (u: UserRecord): UserView => ({
@@ -37,57 +27,28 @@ export function userRoutes(deps: ApiDeps) {
     addRoute(router, registry, {
       method: 'post',
       path: '/v1/users',
-      summary: 'Register a real-name user (identity verified asynchronously)',
+      summary:
+        'Register a real-name user (identity verified asynchronously). The same details again answer the same user (200); ' +
+        'details that differ from a registered record, or that the identity provider refuses, answer one identical 422 identity_rejected.',
       tags: ['users'],
       audience: 'partner',
       status: 202,
       body: RegisterUserRequest,
       response: UserView,
-      middleware: [partnerAuth(db, { userRequired: false }), idempotency(db)],
+      middleware: [partnerAuth(db, { userRequired: false, limits: deps.limits }), idempotency(db, deps.config)],
       handler: async ({ body }, req, res) => {
         const partner = requirePartner(req);
-        const today = new Date(deps.now?.() ?? Date.now());
-        const id = checkResidentId(body.idNumber, today);
+        const id = checkResidentId(body.idNumber, new Date(deps.now?.() ?? Date.now()));
         if (!id.ok) {
           throw new DomainError(ErrorCode.ValidationFailed, `idNumber: ${id.reason}`, {
             fields: [{ field: 'body.idNumber', message: id.reason }],
           });
         }
-        const idHash = pii.lookupHash('id_number', body.idNumber);
-        const existing: UserRecord[] = await db.query('SELECT * FROM users WHERE id_number_hash = $1', [idHash]);
-        if (existing[0]) {
-          // One person, one record: the same partner gets its user back; another partner may not probe.
-          if (existing[0].partner_id !== partner.partnerId)
-            throw new DomainError(ErrorCode.Conflict, 'this person is registered through another partner app');
-          res.status(200);
-          return view(existing[0]);
-        }
-        const userId = randomUUID();
-        await db.query(
-          `INSERT INTO users (id, partner_id, id_number_hash, id_number_enc, legal_name_enc, phone_enc, phone_hash, user_ref, identity_status, birth_year, sex, province_code)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)`,
-          [
-            userId,
-            partner.partnerId,
-            idHash,
-            pii.encrypt(body.idNumber.toUpperCase()),
-            pii.encrypt(body.legalName),
-            pii.encrypt(body.phone),
-            pii.lookupHash('phone', body.phone),
-            pii.lookupHash('user_ref', userId).slice(0, 32),
-            Number(id.birthDate.slice(0, 4)),
-            id.sex,
-            id.provinceCode,
-          ],
-        );
-        await deps.temporal.workflow.start('verifyIdentity', {
-          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-          workflowId: workflowIds.identity(userId),
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [{ version: 1, userId }],
-        });
-        const rows: UserRecord[] = await db.query('SELECT * FROM users WHERE id = $1', [userId]);
-        return view(rows[0] as UserRecord);
+        const outcome = await registerUser(deps, { partnerId: partner.partnerId, ...body, facts: id });
+        if (outcome.kind === 'created') return view(outcome.user);
+        // The same person again, same details: their record, as it stands (200, not a new 202).
+        res.status(200).json(view(outcome.user));
+        return undefined;
       },
     });
     addRoute(router, registry, {
@@ -97,12 +58,12 @@ export function userRoutes(deps: ApiDeps) {
       tags: ['users'],
       audience: 'partner',
       response: UserView,
-      middleware: [partnerAuth(db, { userRequired: true })],
+      middleware: [partnerAuth(db, { userRequired: true, limits: deps.limits })],
       handler: async (_in, req) => {
-        const { userId } = requirePartner(req);
-        const rows: UserRecord[] = await db.query('SELECT * FROM users WHERE id = $1', [userId]);
-        if (!rows[0]) throw new DomainError(ErrorCode.NotFound, 'no such user');
-        return view(rows[0]);
+        const { partnerId, userId } = requirePartner(req);
+        const user = await findPartnerUser(db, partnerId, userId);
+        if (!user) throw new DomainError(ErrorCode.NotFound, 'no such user');
+        return view(user);
       },
     });
     return router;

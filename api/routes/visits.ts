@@ -5,6 +5,7 @@ import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { createSlotRepository } from '../../db/repositories/slots';
+import { countOpenBookings, insertVisitWithinLimit } from '../../db/repositories/visits';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { HospitalPolicy } from '../../domain/hospital/policy';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
@@ -17,6 +18,7 @@ import { partnerAuth } from '../auth/middleware';
 import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { idempotency } from '../http/idempotency';
+import { rateLimited } from '../http/limits';
 import { addRoute } from '../http/route';
 import {
   BookingParam,
@@ -81,7 +83,7 @@ export function visitRoutes(deps: ApiDeps) {
   const now = (): number => deps.now?.() ?? Date.now();
   const slots = createSlotRepository(db);
   const hospitals = hospitalSettingsCache(db);
-  const asUser = partnerAuth(db, { userRequired: true });
+  const asUser = partnerAuth(db, { userRequired: true, limits: deps.limits });
 
   const ownVisit = async (req: Request, bookingRef: string): Promise<VisitRow> => {
     const { userId } = requirePartner(req);
@@ -135,7 +137,7 @@ export function visitRoutes(deps: ApiDeps) {
       audience: 'partner',
       params: InstitutionParam,
       response: z.array(Department),
-      middleware: [partnerAuth(db, { userRequired: false })],
+      middleware: [partnerAuth(db, { userRequired: false, limits: deps.limits })],
       handler: async ({ params }) =>
         db.query('SELECT id, name FROM departments WHERE institution_id = $1 ORDER BY id', [params.institutionId]),
     });
@@ -148,7 +150,7 @@ export function visitRoutes(deps: ApiDeps) {
       params: InstitutionParam,
       query: z.object({ departmentId: z.string().optional() }),
       response: z.array(Doctor),
-      middleware: [partnerAuth(db, { userRequired: false })],
+      middleware: [partnerAuth(db, { userRequired: false, limits: deps.limits })],
       handler: async ({ params, query }) =>
         db.query(
           `SELECT id, department_id AS "departmentId", display_name AS "displayName", title FROM doctors
@@ -165,7 +167,7 @@ export function visitRoutes(deps: ApiDeps) {
       params: InstitutionParam,
       query: SlotQuery,
       response: z.array(FreeSlot),
-      middleware: [partnerAuth(db, { userRequired: false })],
+      middleware: [partnerAuth(db, { userRequired: false, limits: deps.limits })],
       handler: async ({ params, query }) => {
         const at = new Date(now());
         const free = await slots.listFreeSlots({
@@ -196,12 +198,16 @@ export function visitRoutes(deps: ApiDeps) {
       status: 201,
       body: BookVisitRequest,
       response: VisitCreated,
-      middleware: [asUser, idempotency(db)],
+      middleware: [asUser, idempotency(db, config)],
       handler: async ({ body }, req) => {
         const { userId, partnerId, user } = requirePartner(req);
         if (user?.identityStatus !== 'verified')
           throw new DomainError(ErrorCode.Forbidden, 'a hospital booking needs a verified real-name identity');
         const { timeZone, policy } = await hospitals.get(body.institutionId);
+        const tooMany = (): DomainError =>
+          rateLimited(`at most ${deps.limits.maxOpenBookings} held or unpaid bookings per user`, policy.holdMinutes * 60);
+        // Cheap early answer at the rush; the authoritative count is taken with the insert below.
+        if ((await countOpenBookings(db, userId)) >= deps.limits.maxOpenBookings) throw tooMany();
         const bookingRef = `B${randomBytes(9).toString('hex').toUpperCase()}`;
         const heldAt = now();
         // The rush-safe step: one conditional UPDATE; a taken slot is a 409 without asking the HIS.
@@ -216,10 +222,15 @@ export function visitRoutes(deps: ApiDeps) {
           throw new DomainError(ErrorCode.NotFound, `no slot ${body.slotId} at ${body.institutionId}`);
         }
         const workflowId = workflowIds.hospitalVisit(body.institutionId, bookingRef);
-        await db.query(
-          `INSERT INTO visits (booking_ref, institution_id, user_id, partner_id, slot_id, doctor_id, workflow_id, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, 'holding')`,
-          [bookingRef, body.institutionId, userId, partnerId, slot.id, slot.doctorId, workflowId],
+        const recorded = await insertVisitWithinLimit(
+          db,
+          { bookingRef, institutionId: body.institutionId, userId, partnerId, slotId: slot.id, doctorId: slot.doctorId, workflowId },
+          deps.limits.maxOpenBookings,
         );
+        if (!recorded) {
+          await slots.releaseSlot(slot.id, bookingRef);
+          throw tooMany();
+        }
         const { userRef } = user;
         await temporal.workflow.start('hospitalVisit', {
           taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -352,11 +363,19 @@ export function visitRoutes(deps: ApiDeps) {
       middleware: [asUser],
       handler: async ({ params }, req, res) => {
         const v = await ownVisit(req, params.bookingRef);
-        await streamQueue(req, res, {
-          pollMs: config.QUEUE_STREAM_POLL_MS,
-          heartbeatMs: 15_000,
-          read: async () => ({ stage: (await handleOf(v).query(visitStatusQuery)).stage, ...(await queueView(v)) }),
-        });
+        const { partnerId, userId } = requirePartner(req);
+        const release = deps.limits.queueStreams.acquire(`${partnerId}:${userId}`);
+        if (!release)
+          throw rateLimited(`at most ${deps.limits.queueStreams.max} open queue streams per user`, config.QUEUE_STREAM_POLL_MS / 1000);
+        try {
+          await streamQueue(req, res, {
+            pollMs: config.QUEUE_STREAM_POLL_MS,
+            heartbeatMs: 15_000,
+            read: async () => ({ stage: (await handleOf(v).query(visitStatusQuery)).stage, ...(await queueView(v)) }),
+          });
+        } finally {
+          release();
+        }
         return undefined;
       },
     });

@@ -138,6 +138,10 @@ async function build(options: BenchOptions, say: (m: string) => void, teardown: 
     PAYMENT_APP_PRIVATE_KEY: payment.keys.app.privateKeyPem,
     PAYMENT_PLATFORM_PUBLIC_KEY: payment.keys.platform.publicKeyPem,
     WORKFLOW_BUNDLE_PATH: bundles.platform,
+    // Production refuses a plain-http identity provider and the dev secret; the bench seeds verified
+    // users directly and never calls the provider.
+    IDENTITY_PROVIDER_URL: 'https://identity.invalid',
+    IDENTITY_PROVIDER_SECRET: randomBytes(24).toString('hex'),
   });
 
   say('starting the API, the worker and the bare worker as their own processes…');

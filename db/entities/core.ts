@@ -26,12 +26,15 @@ export class InstitutionRow {
 
 /** A real-name user. PII only as ciphertext (with its key id) plus keyed hashes for lookup. */
 @Entity({ name: 'users' })
+@Index(['partnerId', 'idNumberHash'], { unique: true })
 export class UserRow {
   @PrimaryColumn({ type: 'uuid' }) id!: string;
   @Column({ name: 'partner_id', type: 'text' }) partnerId!: string;
-  @Index({ unique: true }) @Column({ name: 'id_number_hash', type: 'text' }) idNumberHash!: string;
+  @Column({ name: 'id_number_hash', type: 'text' }) idNumberHash!: string;
   @Column({ name: 'id_number_enc', type: 'text' }) idNumberEnc!: string;
   @Column({ name: 'legal_name_enc', type: 'text' }) legalNameEnc!: string;
+  /** Keyed hash of the legal name as registered (null for rows from before it existed). */
+  @Column({ name: 'legal_name_hash', type: 'text', nullable: true }) legalNameHash!: string | null;
   @Column({ name: 'phone_enc', type: 'text' }) phoneEnc!: string;
   @Column({ name: 'phone_hash', type: 'text' }) phoneHash!: string;
   /** Hashed reference safe for Temporal search attributes and logs. */
@@ -53,6 +56,8 @@ export class IdempotencyKeyRow {
   @Column({ name: 'request_hash', type: 'text' }) requestHash!: string;
   @Column({ name: 'response_status', type: 'int', nullable: true }) responseStatus!: number | null;
   @Column({ name: 'response_body', type: 'jsonb', nullable: true }) responseBody!: unknown;
+  /** While the first request runs: after this instant a retry with the same request takes the key over. */
+  @Column({ name: 'lease_until', type: 'timestamptz', nullable: true }) leaseUntil!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { IdentityQuery } from './provider';
-import { identitySignatureValid } from './signing';
+import { identitySignatureValid, signIdentityResponse } from './signing';
 
 /**
  * An identity provider that behaves like one: signed requests only, an answer per person, and a
@@ -35,6 +35,8 @@ export async function startIdentitySimulator(opts: {
   port?: number;
   sharedSecret: string;
   outcomes?: IdentityOutcomes;
+  /** Signs answers with another secret (tests: an impostor the adapter must not believe). */
+  answerSecret?: string;
 }): Promise<IdentitySimulator> {
   const mismatchIds = new Set((opts.outcomes?.mismatchIds ?? []).map((s) => s.toUpperCase()));
   const mismatchNames = new Set(opts.outcomes?.mismatchNames ?? []);
@@ -44,8 +46,19 @@ export async function startIdentitySimulator(opts: {
     void (async () => {
       const body = await readBody(req);
       const send = (status: number, payload: object): void => {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+        const text = JSON.stringify(payload);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        // Only answers to a correctly signed request are signed (an unsigned request gets an unsigned 401).
+        if (signedRequest)
+          headers['x-signature'] = signIdentityResponse(
+            opts.answerSecret ?? opts.sharedSecret,
+            String(req.headers['x-timestamp'] ?? ''),
+            String(req.headers['x-signature'] ?? ''),
+            text,
+          );
+        res.writeHead(status, headers).end(text);
       };
+      let signedRequest = false;
       if (req.method !== 'POST' || req.url !== '/v1/verify') return send(404, { error: 'not found' });
       calls++;
       if (opts.outcomes?.latencyMs) await new Promise((r) => setTimeout(r, opts.outcomes?.latencyMs));
@@ -61,6 +74,7 @@ export async function startIdentitySimulator(opts: {
       ) {
         return send(401, { error: 'bad signature' });
       }
+      signedRequest = true;
       let query: IdentityQuery;
       try {
         query = IdentityQuery.parse(JSON.parse(body));

@@ -156,6 +156,8 @@ export const PaymentNotification = z.object({
   notifyType: z.string().min(1),
   notifyTime: IsoInstant,
   appId: z.string().min(1),
+  /** The merchant (seller) account the payment went to; checked against ours. */
+  sellerId: z.string().optional(),
   outTradeNo: MerchantRef,
   tradeNo: z.string().min(1),
   tradeStatus: TradeStatus,

@@ -71,12 +71,26 @@ describe('real-name identity', () => {
     expect(after[0]?.n).toBe(before[0]?.n);
   });
 
-  it('records a provider mismatch as rejected', async () => {
+  it('refuses a registration the provider says does not match (asked at once), and stores nothing', async () => {
+    const idNumber = newIdNumber();
+    const res = await register({ legalName: MISMATCH_NAME, idNumber, phone: '13900000000' });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { code: string }).code).toBe('identity_rejected');
+    const rows: unknown[] = await p.services.db.query('SELECT 1 FROM users WHERE id_number_hash = $1', [
+      p.services.pii.lookupHash('id_number', idNumber),
+    ]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('records a provider mismatch found later (provider down at registration) as rejected', async () => {
+    p.identitySim.setDown(true);
     const res = await register({ legalName: MISMATCH_NAME, idNumber: newIdNumber(), phone: '13900000000' });
+    p.identitySim.setDown(false);
+    expect(res.status).toBe(202);
     const user = (await res.json()) as { userId: string };
     expect(await settled(user.userId)).toBe('rejected');
     expect((await me(user.userId)).identityStatus).toBe('rejected');
-  });
+  }, 60_000);
 
   it('survives "provider down": the registration waits and is verified when the provider returns', async () => {
     p.identitySim.setDown(true);

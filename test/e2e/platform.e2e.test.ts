@@ -101,8 +101,13 @@ describe('platform surface', () => {
     expect(foreign.status).toBe(403);
   });
 
-  it('exposes Prometheus metrics', async () => {
-    const res = await fetch(`${p.api.url}/metrics`);
+  it('serves Prometheus metrics on their own listener only, not on the API port', async () => {
+    expect(p.api.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const res = await fetch(p.api.metricsUrl ?? '');
+    expect(res.status).toBe(200);
     expect(await res.text()).toContain('process_cpu_user_seconds_total');
+    const onApi = await fetch(`${p.api.url}/metrics`);
+    expect(onApi.status).toBe(404);
+    expect(await onApi.text()).not.toContain('process_cpu_user_seconds_total');
   });
 });

@@ -35,8 +35,12 @@ export interface VisitStatusView {
   notices: Array<{ kind: string }>;
 }
 
-export async function startHospitalDriver(opts: { policy: Partial<HospitalPolicy>; slots?: number }): Promise<HospitalDriver> {
-  const p = await startTestPlatform();
+export async function startHospitalDriver(opts: {
+  policy: Partial<HospitalPolicy>;
+  slots?: number;
+  env?: Record<string, string>;
+}): Promise<HospitalDriver> {
+  const p = await startTestPlatform(opts.env ? { env: opts.env } : {});
   const hospital = `h${randomUUID().slice(0, 6)}`;
   const doctor = 'D1';
   const departments = [{ id: 'CARD', name: 'Cardiology' }];

@@ -27,6 +27,7 @@ export function testEnv(over: Record<string, string> = {}): Env {
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     API_PORT: '0',
+    API_METRICS_PORT: '0',
     PII_KEYS: `t1:${TEST_KEYS.pii}`,
     PII_ACTIVE_KEY_ID: 't1',
     PII_HMAC_KEY: TEST_KEYS.piiHmac,
@@ -58,6 +59,8 @@ export async function startTestPlatform(
   opts: {
     payment?: Parameters<typeof startPaymentHarness>[0];
     identityOutcomes?: Parameters<typeof startIdentitySimulator>[0]['outcomes'];
+    /** Configuration overrides (limits, TTLs) for this platform. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestPlatform> {
   const logs = new LogCapture();
@@ -75,6 +78,7 @@ export async function startTestPlatform(
     PAYMENT_APP_PRIVATE_KEY: payment.keys.app.privateKeyPem,
     PAYMENT_PLATFORM_PUBLIC_KEY: payment.keys.platform.publicKeyPem,
     IDENTITY_PROVIDER_URL: identitySim.url,
+    ...opts.env,
   });
   const services = await openServices(config, 'causeway-test', { logger });
   const api = await startApi(services, 0, { mllpPort: 0 });

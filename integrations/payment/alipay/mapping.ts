@@ -106,6 +106,7 @@ export function toPaymentNotification(f: NotificationForm, currency: string): Pa
     notifyType: f.notify_type,
     notifyTime: when('notify_time', f.notify_time),
     appId: f.app_id,
+    ...optional('sellerId', f.seller_id),
     outTradeNo: f.out_trade_no,
     tradeNo: f.trade_no,
     tradeStatus: f.trade_status,

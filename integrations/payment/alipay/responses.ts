@@ -72,6 +72,7 @@ export const NotificationForm = z.object({
   notify_type: z.string().min(1),
   notify_time: WallClock,
   app_id: z.string().min(1),
+  seller_id: z.string().optional(),
   out_trade_no: z.string(),
   trade_no: z.string().min(1),
   trade_status: z.enum(['WAIT_BUYER_PAY', 'TRADE_SUCCESS', 'TRADE_FINISHED', 'TRADE_CLOSED']),

@@ -92,6 +92,9 @@ export const EnvSchema = z.object({
   RATE_PARTNER_BURST: z.coerce.number().int().positive().default(2_000),
   RATE_USER_PER_SECOND: z.coerce.number().int().positive().default(30),
   RATE_USER_BURST: z.coerce.number().int().positive().default(100),
+  /** The same, per institution posting signed HL7 or events over HTTP. */
+  RATE_INSTITUTION_PER_SECOND: z.coerce.number().int().positive().default(200),
+  RATE_INSTITUTION_BURST: z.coerce.number().int().positive().default(1_000),
   /** Slot holds and unpaid bookings one user may have open at once (checked in PostgreSQL). */
   MAX_OPEN_BOOKINGS_PER_USER: z.coerce.number().int().min(1).default(3),
   /** Queue event streams one user may have open at once (per API process). */

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { DataSource } from 'typeorm';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { signRequest, signatureMatches, withinWindow } from '../../domain/requestSignature';
-import type { PartnerLimits } from '../http/limits';
+import type { PartnerLimits, RateLimiter } from '../http/limits';
 import { rawBodyOf, setPrincipal } from './principal';
 
 export interface SecretBox {
@@ -65,7 +65,12 @@ export function partnerAuth(db: DataSource, opts: { userRequired: boolean; limit
 }
 
 /** Institutions: HMAC-signed requests with a timestamp (five-minute window) and a single-use nonce. */
-export function institutionAuth(db: DataSource, secrets: SecretBox, now: () => number = Date.now): RequestHandler {
+export function institutionAuth(
+  db: DataSource,
+  secrets: SecretBox,
+  opts: { now?: () => number; limiter?: RateLimiter } = {},
+): RequestHandler {
+  const now = opts.now ?? Date.now;
   return async (req, _res, next) => {
     try {
       const institutionId = req.header('x-causeway-institution') ?? '';
@@ -101,6 +106,8 @@ export function institutionAuth(db: DataSource, secrets: SecretBox, now: () => n
         [institutionId, nonce],
       );
       if (fresh.length === 0) throw new DomainError(ErrorCode.ReplayedRequest, 'nonce already used');
+      // After the signature: nobody can spend a hospital's budget by naming it.
+      await opts.limiter?.take(institutionId);
       setPrincipal(req, { kind: 'institution', institutionId });
       next();
     } catch (err) {

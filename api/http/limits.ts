@@ -64,6 +64,8 @@ export class ConcurrencyLimiter {
 export interface PartnerLimits {
   partner: RateLimiter;
   user: RateLimiter;
+  /** Signed institution requests, per institution (after the signature is verified). */
+  institution: RateLimiter;
   queueStreams: ConcurrencyLimiter;
   maxOpenBookings: number;
 }
@@ -72,6 +74,7 @@ export function partnerLimits(config: Env): PartnerLimits {
   return {
     partner: bucketLimiter('partner', config.RATE_PARTNER_PER_SECOND, config.RATE_PARTNER_BURST),
     user: bucketLimiter('user', config.RATE_USER_PER_SECOND, config.RATE_USER_BURST),
+    institution: bucketLimiter('institution', config.RATE_INSTITUTION_PER_SECOND, config.RATE_INSTITUTION_BURST),
     queueStreams: new ConcurrencyLimiter(config.MAX_QUEUE_STREAMS_PER_USER),
     maxOpenBookings: config.MAX_OPEN_BOOKINGS_PER_USER,
   };

@@ -39,6 +39,7 @@ export function hospitalInstitutionRoutes(
 ) {
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
+    const asInstitution = institutionAuth(deps.db, deps.pii, { limiter: deps.limits.institution });
     addRoute(router, registry, {
       method: 'post',
       path: '/v1/institutions/hl7',
@@ -47,7 +48,7 @@ export function hospitalInstitutionRoutes(
       audience: 'institution',
       body: Hl7Submission,
       response: Hl7AckView,
-      middleware: [institutionAuth(deps.db, deps.pii)],
+      middleware: [asInstitution],
       handler: async ({ body }, req) => {
         const { institutionId } = requireInstitution(req);
         // An institution speaks only for itself: MSH-4 must name it.
@@ -65,7 +66,7 @@ export function hospitalInstitutionRoutes(
       status: 202,
       body: InstitutionEvent,
       response: InstitutionEventAccepted,
-      middleware: [institutionAuth(deps.db, deps.pii)],
+      middleware: [asInstitution],
       handler: async ({ body }, req) => {
         const { institutionId } = requireInstitution(req);
         const ack = parseAck(

@@ -16,7 +16,7 @@ import { startTestPlatform, TEST_KEYS, type TestPlatform } from '../helpers/plat
 /** Issue 8, smaller defects of the HTTP surface: each answered by a real API over a real socket. */
 let p: TestPlatform;
 beforeAll(async () => {
-  p = await startTestPlatform();
+  p = await startTestPlatform({ env: { RATE_INSTITUTION_PER_SECOND: '3', RATE_INSTITUTION_BURST: '3' } });
 });
 afterAll(async () => {
   await p?.stop();
@@ -103,33 +103,49 @@ describe('readiness', () => {
 });
 
 describe('signed institution routes', () => {
-  it('answer an unknown institution exactly like a known one with a bad signature', async () => {
-    const known = `inst-${randomUUID().slice(0, 8)}`;
+  const known = `inst-${randomUUID().slice(0, 8)}`;
+  const send = async (institution: string, secret: string) => {
+    const body = JSON.stringify({ message: 'MSH|^~\\&|X|Y' });
+    const timestamp = String(Date.now());
+    const nonce = randomUUID();
+    const res = await fetch(`${p.api.url}/v1/institutions/hl7`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-causeway-institution': institution,
+        'x-causeway-timestamp': timestamp,
+        'x-causeway-nonce': nonce,
+        'x-causeway-signature': signRequest(secret, 'POST', '/v1/institutions/hl7', timestamp, nonce, body),
+      },
+      body,
+    });
+    return { status: res.status, body: await res.text(), retryAfter: res.headers.get('retry-after') };
+  };
+  beforeAll(async () => {
     await p.services.db.query(
       `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc) VALUES ($1, 'hospital', 'Known', 'Asia/Shanghai', $2)`,
       [known, p.services.pii.encrypt('the-real-secret')],
     );
-    const send = async (institution: string) => {
-      const body = JSON.stringify({ message: 'MSH|^~\\&|X|Y' });
-      const timestamp = String(Date.now());
-      const nonce = randomUUID();
-      const res = await fetch(`${p.api.url}/v1/institutions/hl7`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-causeway-institution': institution,
-          'x-causeway-timestamp': timestamp,
-          'x-causeway-nonce': nonce,
-          'x-causeway-signature': signRequest('a-guessed-secret', 'POST', '/v1/institutions/hl7', timestamp, nonce, body),
-        },
-        body,
-      });
-      return { status: res.status, body: await res.text() };
-    };
-    const unknown = await send(`nobody-${randomUUID().slice(0, 8)}`);
-    const badSignature = await send(known);
+  });
+
+  it('answer an unknown institution exactly like a known one with a bad signature', async () => {
+    const unknown = await send(`nobody-${randomUUID().slice(0, 8)}`, 'a-guessed-secret');
+    const badSignature = await send(known, 'a-guessed-secret');
     expect(unknown.status).toBe(401);
     expect(unknown).toEqual(badSignature);
+  });
+
+  it('limit the request rate of an institution with 429 and Retry-After, counted only after its signature', async () => {
+    // Forged requests naming the institution do not spend its budget.
+    for (let i = 0; i < 10; i++) expect((await send(known, 'a-guessed-secret')).status).toBe(401);
+    const burst = await Promise.all(Array.from({ length: 20 }, () => send(known, 'the-real-secret')));
+    const statuses = burst.map((r) => r.status);
+    // Authenticated (then refused for its content: MSH-4 names someone else) until the budget is spent.
+    expect(statuses.filter((s) => s === 403).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 403 || s === 429)).toBe(true);
+    const limited = burst.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(Number(limited[0]?.retryAfter)).toBeGreaterThan(0);
   });
 });
 

@@ -53,3 +53,12 @@ export const workflowIds = {
   identity: (userId: string) => `identity/${userId}`,
   reconciliation: (date: string) => `reconciliation/${date}`,
 };
+
+/**
+ * The booking ref of a booking request carrying an Idempotency-Key: the same caller (partner and
+ * user) and key always name the same booking, so every step of a retried request (hold, row,
+ * workflow) finds what the first attempt left instead of making a second booking.
+ */
+export function bookingRefFor(principal: string, idempotencyKey: string): string {
+  return `B${hashOfParts(['booking', principal, idempotencyKey]).slice(0, 24).toUpperCase()}`;
+}

@@ -80,6 +80,11 @@ export const EnvSchema = z.object({
   MLLP_TLS_KEY_PATH: z.string().optional(),
   MLLP_TLS_CERT_PATH: z.string().optional(),
   MLLP_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+
+  /** A request still in progress under its Idempotency-Key after this long is taken over by a retry (its process died). */
+  IDEMPOTENCY_TAKEOVER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+  /** A booking still `holding` without a running workflow after this long is released by the orphan reaper. */
+  BOOKING_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -32,6 +32,18 @@ export function userRoutes(deps: ApiDeps) {
     idNumber: maskIdNumber(pii.decrypt(u.id_number_enc)),
     phone: maskPhone(pii.decrypt(u.phone_enc)),
   });
+  /**
+   * Starts (or finds running) the user's identity check. Called again for a pending user, so a
+   * registration retried after a crash between the insert and the start is not pending forever.
+   */
+  const startVerification = async (userId: string): Promise<void> => {
+    await deps.temporal.workflow.start('verifyIdentity', {
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      workflowId: workflowIds.identity(userId),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      args: [{ version: 1, userId }],
+    });
+  };
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
     addRoute(router, registry, {
@@ -43,7 +55,10 @@ export function userRoutes(deps: ApiDeps) {
       status: 202,
       body: RegisterUserRequest,
       response: UserView,
-      middleware: [partnerAuth(db, { userRequired: false }), idempotency(db)],
+      middleware: [
+        partnerAuth(db, { userRequired: false }),
+        idempotency(db, { takeOverAfterMs: deps.config.IDEMPOTENCY_TAKEOVER_SECONDS * 1000 }),
+      ],
       handler: async ({ body }, req, res) => {
         const partner = requirePartner(req);
         const today = new Date(deps.now?.() ?? Date.now());
@@ -59,6 +74,7 @@ export function userRoutes(deps: ApiDeps) {
           // One person, one record: the same partner gets its user back; another partner may not probe.
           if (existing[0].partner_id !== partner.partnerId)
             throw new DomainError(ErrorCode.Conflict, 'this person is registered through another partner app');
+          if (existing[0].identity_status === 'pending') await startVerification(existing[0].id);
           res.status(200);
           return view(existing[0]);
         }
@@ -80,12 +96,7 @@ export function userRoutes(deps: ApiDeps) {
             id.provinceCode,
           ],
         );
-        await deps.temporal.workflow.start('verifyIdentity', {
-          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-          workflowId: workflowIds.identity(userId),
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [{ version: 1, userId }],
-        });
+        await startVerification(userId);
         const rows: UserRecord[] = await db.query('SELECT * FROM users WHERE id = $1', [userId]);
         return view(rows[0] as UserRecord);
       },

@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { createSlotRepository } from '../../db/repositories/slots';
+import { createVisitRepository } from '../../db/repositories/visits';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { HospitalPolicy } from '../../domain/hospital/policy';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
-import { workflowIds } from '../../domain/ids';
+import { bookingRefFor, workflowIds } from '../../domain/ids';
 import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflows/searchAttributes';
 import { queuePosition } from '../../workflows/hospital/queue/lifecycle';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
 import type { VisitStatus } from '../../workflows/hospital/visit/types';
 import { partnerAuth } from '../auth/middleware';
-import { requirePartner } from '../auth/principal';
+import { principalKey, requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { idempotency } from '../http/idempotency';
 import { addRoute } from '../http/route';
@@ -80,6 +81,7 @@ export function visitRoutes(deps: ApiDeps) {
   const { db, temporal, config } = deps;
   const now = (): number => deps.now?.() ?? Date.now();
   const slots = createSlotRepository(db);
+  const visits = createVisitRepository(db);
   const hospitals = hospitalSettingsCache(db);
   const asUser = partnerAuth(db, { userRequired: true });
 
@@ -196,13 +198,16 @@ export function visitRoutes(deps: ApiDeps) {
       status: 201,
       body: BookVisitRequest,
       response: VisitCreated,
-      middleware: [asUser, idempotency(db)],
+      middleware: [asUser, idempotency(db, { takeOverAfterMs: config.IDEMPOTENCY_TAKEOVER_SECONDS * 1000 })],
       handler: async ({ body }, req) => {
         const { userId, partnerId, user } = requirePartner(req);
         if (user?.identityStatus !== 'verified')
           throw new DomainError(ErrorCode.Forbidden, 'a hospital booking needs a verified real-name identity');
         const { timeZone, policy } = await hospitals.get(body.institutionId);
-        const bookingRef = `B${randomBytes(9).toString('hex').toUpperCase()}`;
+        // With an Idempotency-Key every step below is safe to repeat: a retry after a failure or a
+        // crash at any point finds the hold, the row and the workflow the first attempt left.
+        const key = req.header('idempotency-key');
+        const bookingRef = key ? bookingRefFor(principalKey(requirePartner(req)), key) : `B${randomBytes(9).toString('hex').toUpperCase()}`;
         const heldAt = now();
         // The rush-safe step: one conditional UPDATE; a taken slot is a 409 without asking the HIS.
         const slot = await slots.holdSlot({
@@ -216,42 +221,53 @@ export function visitRoutes(deps: ApiDeps) {
           throw new DomainError(ErrorCode.NotFound, `no slot ${body.slotId} at ${body.institutionId}`);
         }
         const workflowId = workflowIds.hospitalVisit(body.institutionId, bookingRef);
-        await db.query(
-          `INSERT INTO visits (booking_ref, institution_id, user_id, partner_id, slot_id, doctor_id, workflow_id, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, 'holding')`,
-          [bookingRef, body.institutionId, userId, partnerId, slot.id, slot.doctorId, workflowId],
-        );
-        const { userRef } = user;
-        await temporal.workflow.start('hospitalVisit', {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
+        await visits.insertVisit({
+          bookingRef,
+          institutionId: body.institutionId,
+          userId,
+          partnerId,
+          slotId: slot.id,
+          doctorId: slot.doctorId,
           workflowId,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [
-            {
-              version: 1,
-              institutionId: body.institutionId,
-              bookingRef,
-              slotId: slot.id,
-              doctorId: slot.doctorId,
-              departmentId: slot.departmentId,
-              slotStartMs: slot.startsAt.getTime(),
-              durationMin: slot.durationMin,
-              feeMinor: slot.feeMinor,
-              currency: slot.currency,
-              userRef,
-              timeZone,
-              heldAtMs: heldAt,
-              policy,
-            },
-          ],
-          typedSearchAttributes: [
-            { key: Vertical, value: 'hospital' },
-            { key: Institution, value: body.institutionId },
-            { key: UserRef, value: userRef },
-            { key: Stage, value: 'holding' },
-            { key: AmountDue, value: slot.feeMinor },
-          ],
-          memo: { summary: `hospital visit ${bookingRef} at ${body.institutionId}` },
         });
+        const { userRef } = user;
+        await temporal.workflow
+          .start('hospitalVisit', {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId,
+            // Already running (USE_EXISTING) or already finished (REJECT_DUPLICATE → caught below): the retry's work is done.
+            workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [
+              {
+                version: 1,
+                institutionId: body.institutionId,
+                bookingRef,
+                slotId: slot.id,
+                doctorId: slot.doctorId,
+                departmentId: slot.departmentId,
+                slotStartMs: slot.startsAt.getTime(),
+                durationMin: slot.durationMin,
+                feeMinor: slot.feeMinor,
+                currency: slot.currency,
+                userRef,
+                timeZone,
+                heldAtMs: heldAt,
+                policy,
+              },
+            ],
+            typedSearchAttributes: [
+              { key: Vertical, value: 'hospital' },
+              { key: Institution, value: body.institutionId },
+              { key: UserRef, value: userRef },
+              { key: Stage, value: 'holding' },
+              { key: AmountDue, value: slot.feeMinor },
+            ],
+            memo: { summary: `hospital visit ${bookingRef} at ${body.institutionId}` },
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          });
         return { bookingRef, stage: 'holding', heldUntil: new Date(heldAt + policy.holdMinutes * 60_000).toISOString() };
       },
     });

@@ -97,7 +97,8 @@ export function createSlotRepository(db: SqlRunner) {
   return {
     /**
      * Holds a free (or expired-hold) slot that is open and has not started. Repeating the hold
-     * for the same booking succeeds (activity retries). Throws SlotTaken, NotFound, InvalidState
+     * for the same booking succeeds (activity retries, retried booking requests), and returns the
+     * slot as it is when that booking already booked it. Throws SlotTaken, NotFound, InvalidState
      * (not yet open / already started) or Conflict (this booking already holds another slot).
      * A slot whose row is locked by a concurrent change counts as taken: under a rush, that
      * concurrent change is almost always the winning hold.
@@ -128,7 +129,31 @@ export function createSlotRepository(db: SqlRunner) {
       }
       const [held] = rows;
       if (held) return held;
+      // A retried booking whose first attempt already holds (or, its workflow having run, booked) the slot.
+      const [mine] = await select(db, `SELECT ${COLUMNS} FROM slots WHERE id = $1 AND booking_ref = $2`, [input.slotId, input.bookingRef]);
+      if (mine) return mine;
       throw await holdRefusal(db, input.slotId, input.now);
+    },
+
+    /**
+     * Frees holds older than the grace period that no visit row records (a crash between the hold
+     * and the insert). Expired holds are free to others anyway; this stops them lingering as held.
+     */
+    async releaseUnrecordedHolds(graceSeconds: number, limit: number): Promise<number> {
+      const [rows] = UpdateResult.parse(
+        await db.query(
+          `
+          WITH orphan AS (
+            SELECT s.id FROM slots s
+             WHERE s.status = 'held' AND s.updated_at < now() - make_interval(secs => $1)
+               AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.booking_ref = s.booking_ref)
+             LIMIT $2 FOR UPDATE SKIP LOCKED)
+          UPDATE slots s SET status = 'free', booking_ref = NULL, held_until = NULL, updated_at = now()
+            FROM orphan WHERE s.id = orphan.id RETURNING s.id`,
+          [graceSeconds, limit],
+        ),
+      );
+      return rows.length;
     },
 
     /**

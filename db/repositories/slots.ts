@@ -65,10 +65,14 @@ async function select(db: SqlRunner, sql: string, params: unknown[]): Promise<Sl
 
 const UniqueViolation = z.object({ driverError: z.object({ code: z.literal('23505') }) });
 
-/** Why a hold failed, read after the fact (only losers pay for this second statement). */
-async function holdRefusal(db: SqlRunner, slotId: string, now: Date): Promise<DomainError> {
+/**
+ * Why a hold failed, read after the fact (only losers pay for this second statement). A slot this
+ * very booking already holds or booked is no refusal: a retried booking request finds it here.
+ */
+async function holdRefusal(db: SqlRunner, slotId: string, bookingRef: string, now: Date): Promise<SlotRecord | DomainError> {
   const [slot] = await select(db, `SELECT ${COLUMNS} FROM slots WHERE id = $1`, [slotId]);
   if (!slot) return new DomainError(ErrorCode.NotFound, 'no such slot', { slotId });
+  if (slot.bookingRef === bookingRef) return slot;
   if (slot.opensAt > now)
     return new DomainError(ErrorCode.InvalidState, 'slot is not open for booking yet', { slotId, opensAt: slot.opensAt.toISOString() });
   if (slot.startsAt <= now) return new DomainError(ErrorCode.InvalidState, 'slot has already started', { slotId });
@@ -129,10 +133,9 @@ export function createSlotRepository(db: SqlRunner) {
       }
       const [held] = rows;
       if (held) return held;
-      // A retried booking whose first attempt already holds (or, its workflow having run, booked) the slot.
-      const [mine] = await select(db, `SELECT ${COLUMNS} FROM slots WHERE id = $1 AND booking_ref = $2`, [input.slotId, input.bookingRef]);
-      if (mine) return mine;
-      throw await holdRefusal(db, input.slotId, input.now);
+      const refusal = await holdRefusal(db, input.slotId, input.bookingRef, input.now);
+      if (refusal instanceof DomainError) throw refusal;
+      return refusal;
     },
 
     /**

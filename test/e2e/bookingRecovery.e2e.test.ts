@@ -3,6 +3,7 @@ import { createSlotRepository } from '../../db/repositories/slots';
 import { createVisitRepository } from '../../db/repositories/visits';
 import { bookingRefFor, workflowIds } from '../../domain/ids';
 import { createTestIdNumber } from '../helpers/factories';
+import { recordHistory } from '../helpers/histories';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
 
@@ -144,11 +145,13 @@ describe('booking across PostgreSQL and Temporal', () => {
     await d.waitStage(live, user, 'awaiting_payment');
     await db().query(`UPDATE visits SET stage = 'holding' WHERE booking_ref = $1`, [live]); // looks like an orphan, but its workflow runs
 
-    const result = await d.p.services.temporal.workflow.execute('reapOrphanBookingsWorkflow', {
+    const reaper = await d.p.services.temporal.workflow.start('reapOrphanBookingsWorkflow', {
       taskQueue: d.p.services.config.TEMPORAL_TASK_QUEUE,
       workflowId: `booking-reaper/test-${Date.now()}`,
       args: [{ version: 1, graceSeconds: 600 }],
     });
+    const result = await reaper.result();
+    await recordHistory(reaper, 'booking-reaper');
     expect(result).toEqual({ abandoned: 1, releasedHolds: 1 });
     expect(await slotRow(3)).toEqual({ status: 'free', booking_ref: null });
     expect(await slotRow(4)).toEqual({ status: 'free', booking_ref: null });

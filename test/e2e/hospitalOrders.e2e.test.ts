@@ -1,5 +1,6 @@
 import { buildOrderMessage, buildOru, parseAck, type Order } from '../../integrations/hospital/hl7';
 import { MllpClient } from '../../integrations/hospital/mllp';
+import { recordHistory } from '../helpers/histories';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
 
@@ -106,6 +107,10 @@ describe('hospital orders over MLLP', () => {
     await d.payOpen(ref, user, 'order-LAB-FIRST');
     await waitOrder(ref, 'LAB-FIRST', 'paid');
     await d.waitStage(ref, user, 'closed'); // before the fix it stayed `called` until 12 h after the slot
+    await recordHistory(
+      d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`),
+      'hospital-visit-results-before-orders',
+    );
   }, 90_000);
 
   it('applies ORC-1: CA cancels an unpaid order and refunds a paid one, XO rebills the changed order', async () => {
@@ -151,6 +156,7 @@ describe('hospital orders over MLLP', () => {
     );
     const view = await orderOf(ref, 'ORD-CHANGE');
     expect(view?.status).toBe('awaiting_payment');
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'hospital-visit-order-control');
   }, 90_000);
 
   it('bills unit-priced charges as quantity × unit price, keeps punctuation-different ids apart and bounds long ids', async () => {

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { HisGateway } from '../integrations/hospital/gateway/types';
 import type { IdentityProvider } from '../integrations/identity/provider';
 import type { PaymentProvider } from '../integrations/payment/provider';
+import { createBookingReaperActivities } from './bookingReaper';
 import { createHospitalActivities } from './hospital';
 import { createIdentityActivities } from './identity';
 import { createNotifier } from './notifications';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities({ db: deps.db, payments: deps.payments, notifyUrl: deps.notifyUrl }),
     ...createIdentityActivities({ db: deps.db, identity: deps.identity, secrets: deps.secrets }),
     ...createReconciliationActivities({ db: deps.db, payments: deps.payments }),
+    ...createBookingReaperActivities({ db: deps.db, temporal: deps.temporal }),
     ...createHospitalActivities({
       db: deps.db,
       his: deps.his,

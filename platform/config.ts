@@ -107,6 +107,8 @@ export const EnvSchema = z.object({
   REQUEST_NONCE_TTL_SECONDS: z.coerce.number().int().min(600).default(900),
   /** How often expired idempotency keys and nonces are deleted. */
   STORE_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** A booking still `holding` without a running workflow after this long is released by the orphan reaper. */
+  BOOKING_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
 });
 
 /** Settings that are fine on a laptop but must never reach production. */

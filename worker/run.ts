@@ -4,6 +4,7 @@ import type { Services } from '../platform/services';
 import { connectWorker } from '../platform/temporal/connection';
 import { createWorker } from './createWorker';
 import { hisGateways } from './hisGateways';
+import { ensureBookingReaperSchedule } from './reaperSchedule';
 import { ensureSchedules } from './schedules';
 
 export interface RunningWorker {
@@ -40,6 +41,7 @@ export async function startWorker(
     ...(opts.workflowBundlePath ? { workflowBundlePath: opts.workflowBundlePath } : {}),
   });
   await ensureSchedules(services.temporal, config.TEMPORAL_TASK_QUEUE);
+  await ensureBookingReaperSchedule(services.temporal, config.TEMPORAL_TASK_QUEUE, config.BOOKING_ORPHAN_GRACE_SECONDS);
   const done = worker.run().finally(async () => {
     await his.close();
     await connection.close();

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
+import { DomainError, ErrorCode } from '../../domain/errors';
+import { orderActionOf, priceCharges } from '../../domain/hospital/orders';
 import { workflowIds } from '../../domain/ids';
 import type { InboundDispatch } from '../../integrations/hospital/inbound';
 import type { PiiCipher } from '../../platform/pii';
@@ -34,17 +36,22 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
         for (const order of event.orders) {
           const orderId = order.placerOrderId ?? order.fillerOrderId;
           if (!orderId) throw new Error('order without an order id');
-          const currency = order.charges[0]?.extendedAmount?.currency ?? 'CNY';
+          const action = orderActionOf(order.orderControl);
+          if (action === undefined || action === 'none') continue; // a status message moves no money
+          // The parser refused what does not price, so this only restates its verdict.
+          const priced = priceCharges(order.charges);
+          if (!priced.ok) throw new DomainError(ErrorCode.Hl7Malformed, `${priced.field}: ${priced.reason}`, { field: priced.field });
           await visit.handle.signal(ordersPlacedSignal, {
             version: 1,
             orderId,
-            currency,
+            action,
+            currency: priced.currency ?? 'CNY',
             items:
               order.charges.length > 0
-                ? order.charges.map((c) => ({
+                ? order.charges.map((c, i) => ({
                     code: c.code.code ?? c.type,
                     text: c.description ?? '',
-                    amountMinor: c.extendedAmount?.amountMinor ?? 0,
+                    amountMinor: priced.amountsMinor[i] ?? 0,
                   }))
                 : order.items.map((i) => ({ code: i.service.code ?? '', text: i.service.text ?? '', amountMinor: 0 })),
           });

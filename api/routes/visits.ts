@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { createSlotRepository } from '../../db/repositories/slots';
@@ -9,13 +9,13 @@ import { countOpenBookings, insertVisitWithinLimit } from '../../db/repositories
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { HospitalPolicy } from '../../domain/hospital/policy';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
-import { workflowIds } from '../../domain/ids';
+import { bookingRefFor, workflowIds } from '../../domain/ids';
 import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflows/searchAttributes';
 import { queuePosition } from '../../workflows/hospital/queue/lifecycle';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
 import type { VisitStatus } from '../../workflows/hospital/visit/types';
 import { partnerAuth } from '../auth/middleware';
-import { requirePartner } from '../auth/principal';
+import { principalKey, requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { idempotency } from '../http/idempotency';
 import { rateLimited } from '../http/limits';
@@ -206,9 +206,12 @@ export function visitRoutes(deps: ApiDeps) {
         const { timeZone, policy } = await hospitals.get(body.institutionId);
         const tooMany = (): DomainError =>
           rateLimited(`at most ${deps.limits.maxOpenBookings} held or unpaid bookings per user`, policy.holdMinutes * 60);
+        // With an Idempotency-Key every step below is safe to repeat: a retry after a failure or a
+        // crash at any point finds the hold, the row and the workflow the first attempt left.
+        const key = req.header('idempotency-key');
+        const bookingRef = key ? bookingRefFor(principalKey(requirePartner(req)), key) : `B${randomBytes(9).toString('hex').toUpperCase()}`;
         // Cheap early answer at the rush; the authoritative count is taken with the insert below.
-        if ((await countOpenBookings(db, userId)) >= deps.limits.maxOpenBookings) throw tooMany();
-        const bookingRef = `B${randomBytes(9).toString('hex').toUpperCase()}`;
+        if ((await countOpenBookings(db, userId, bookingRef)) >= deps.limits.maxOpenBookings) throw tooMany();
         const heldAt = now();
         // The rush-safe step: one conditional UPDATE; a taken slot is a 409 without asking the HIS.
         const slot = await slots.holdSlot({
@@ -232,37 +235,43 @@ export function visitRoutes(deps: ApiDeps) {
           throw tooMany();
         }
         const { userRef } = user;
-        await temporal.workflow.start('hospitalVisit', {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          workflowId,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [
-            {
-              version: 1,
-              institutionId: body.institutionId,
-              bookingRef,
-              slotId: slot.id,
-              doctorId: slot.doctorId,
-              departmentId: slot.departmentId,
-              slotStartMs: slot.startsAt.getTime(),
-              durationMin: slot.durationMin,
-              feeMinor: slot.feeMinor,
-              currency: slot.currency,
-              userRef,
-              timeZone,
-              heldAtMs: heldAt,
-              policy,
-            },
-          ],
-          typedSearchAttributes: [
-            { key: Vertical, value: 'hospital' },
-            { key: Institution, value: body.institutionId },
-            { key: UserRef, value: userRef },
-            { key: Stage, value: 'holding' },
-            { key: AmountDue, value: slot.feeMinor },
-          ],
-          memo: { summary: `hospital visit ${bookingRef} at ${body.institutionId}` },
-        });
+        await temporal.workflow
+          .start('hospitalVisit', {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId,
+            // Already running (USE_EXISTING) or already finished (REJECT_DUPLICATE → caught below): the retry's work is done.
+            workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [
+              {
+                version: 1,
+                institutionId: body.institutionId,
+                bookingRef,
+                slotId: slot.id,
+                doctorId: slot.doctorId,
+                departmentId: slot.departmentId,
+                slotStartMs: slot.startsAt.getTime(),
+                durationMin: slot.durationMin,
+                feeMinor: slot.feeMinor,
+                currency: slot.currency,
+                userRef,
+                timeZone,
+                heldAtMs: heldAt,
+                policy,
+              },
+            ],
+            typedSearchAttributes: [
+              { key: Vertical, value: 'hospital' },
+              { key: Institution, value: body.institutionId },
+              { key: UserRef, value: userRef },
+              { key: Stage, value: 'holding' },
+              { key: AmountDue, value: slot.feeMinor },
+            ],
+            memo: { summary: `hospital visit ${bookingRef} at ${body.institutionId}` },
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          });
         return { bookingRef, stage: 'holding', heldUntil: new Date(heldAt + policy.holdMinutes * 60_000).toISOString() };
       },
     });

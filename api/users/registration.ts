@@ -82,13 +82,18 @@ export async function registerUser(deps: ApiDeps, r: Registration): Promise<Regi
       provinceCode: r.facts.provinceCode,
     };
   };
-  const verify = async (user: UserRecord): Promise<RegistrationOutcome> => {
+  // Starts (or finds running) the user's identity check. Called again for a pending user, so a
+  // registration retried after a crash between the insert and the start is not pending forever.
+  const startVerification = async (user: UserRecord): Promise<void> => {
     await deps.temporal.workflow.start('verifyIdentity', {
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowId: workflowIds.identity(user.id),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       args: [{ version: 1, userId: user.id }],
     });
+  };
+  const verify = async (user: UserRecord): Promise<RegistrationOutcome> => {
+    await startVerification(user);
     return { kind: 'created', user };
   };
 
@@ -118,6 +123,7 @@ export async function registerUser(deps: ApiDeps, r: Registration): Promise<Regi
     const same =
       sameHash(storedName, pii.lookupHash('legal_name', r.legalName)) && sameHash(existing.phone_hash, pii.lookupHash('phone', r.phone));
     if (!same) return refuse('details_differ', existing);
+    if (existing.identity_status === 'pending') await startVerification(existing);
     return { kind: 'existing', user: existing };
   }
   throw new DomainError(ErrorCode.Conflict, 'a registration for these details is already in progress; retry');

@@ -65,10 +65,14 @@ async function select(db: SqlRunner, sql: string, params: unknown[]): Promise<Sl
 
 const UniqueViolation = z.object({ driverError: z.object({ code: z.literal('23505') }) });
 
-/** Why a hold failed, read after the fact (only losers pay for this second statement). */
-async function holdRefusal(db: SqlRunner, slotId: string, now: Date): Promise<DomainError> {
+/**
+ * Why a hold failed, read after the fact (only losers pay for this second statement). A slot this
+ * very booking already holds or booked is no refusal: a retried booking request finds it here.
+ */
+async function holdRefusal(db: SqlRunner, slotId: string, bookingRef: string, now: Date): Promise<SlotRecord | DomainError> {
   const [slot] = await select(db, `SELECT ${COLUMNS} FROM slots WHERE id = $1`, [slotId]);
   if (!slot) return new DomainError(ErrorCode.NotFound, 'no such slot', { slotId });
+  if (slot.bookingRef === bookingRef) return slot;
   if (slot.opensAt > now)
     return new DomainError(ErrorCode.InvalidState, 'slot is not open for booking yet', { slotId, opensAt: slot.opensAt.toISOString() });
   if (slot.startsAt <= now) return new DomainError(ErrorCode.InvalidState, 'slot has already started', { slotId });
@@ -97,7 +101,8 @@ export function createSlotRepository(db: SqlRunner) {
   return {
     /**
      * Holds a free (or expired-hold) slot that is open and has not started. Repeating the hold
-     * for the same booking succeeds (activity retries). Throws SlotTaken, NotFound, InvalidState
+     * for the same booking succeeds (activity retries, retried booking requests), and returns the
+     * slot as it is when that booking already booked it. Throws SlotTaken, NotFound, InvalidState
      * (not yet open / already started) or Conflict (this booking already holds another slot).
      * A slot whose row is locked by a concurrent change counts as taken: under a rush, that
      * concurrent change is almost always the winning hold.
@@ -128,7 +133,30 @@ export function createSlotRepository(db: SqlRunner) {
       }
       const [held] = rows;
       if (held) return held;
-      throw await holdRefusal(db, input.slotId, input.now);
+      const refusal = await holdRefusal(db, input.slotId, input.bookingRef, input.now);
+      if (refusal instanceof DomainError) throw refusal;
+      return refusal;
+    },
+
+    /**
+     * Frees holds older than the grace period that no visit row records (a crash between the hold
+     * and the insert). Expired holds are free to others anyway; this stops them lingering as held.
+     */
+    async releaseUnrecordedHolds(graceSeconds: number, limit: number): Promise<number> {
+      const [rows] = UpdateResult.parse(
+        await db.query(
+          `
+          WITH orphan AS (
+            SELECT s.id FROM slots s
+             WHERE s.status = 'held' AND s.updated_at < now() - make_interval(secs => $1)
+               AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.booking_ref = s.booking_ref)
+             LIMIT $2 FOR UPDATE SKIP LOCKED)
+          UPDATE slots s SET status = 'free', booking_ref = NULL, held_until = NULL, updated_at = now()
+            FROM orphan WHERE s.id = orphan.id RETURNING s.id`,
+          [graceSeconds, limit],
+        ),
+      );
+      return rows.length;
     },
 
     /**

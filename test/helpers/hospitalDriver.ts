@@ -29,7 +29,7 @@ export interface HospitalDriver {
 
 export interface VisitStatusView {
   stage: string;
-  orders: Array<{ orderId: string; status: string; outTradeNo: string | null }>;
+  orders: Array<{ orderId: string; status: string; outTradeNo: string | null; amountMinor: number }>;
   resultOrderIds: string[];
   registration: { refundedMinor: number };
   notices: Array<{ kind: string }>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../../domain/hash';
 
 /**
  * MSH-10 for a Causeway → HIS step: `CD` + 18 hex digits of SHA-256(booking ref, step), 20
@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
  * hold on another slot after a refusal is a new message, not a repeat of the refused one.
  */
 export function hisControlId(bookingRef: string, step: string): string {
-  const digest = createHash('sha256').update(`${bookingRef}\u0000${step}`, 'utf8').digest('hex');
+  // The same pure-JS SHA-256 that derives merchant order numbers in workflow code.
+  const digest = sha256Hex(`${bookingRef}\u0000${step}`);
   return `CD${digest.slice(0, 18).toUpperCase()}`;
 }
 

@@ -4,6 +4,16 @@ import { ResultsReported, type Hl7Header, type Observation, type ObservationValu
 import type { ResolvedParseOptions } from './header';
 import type { Hl7Message, Segment } from './message';
 import { bookingRefOf, missingSegment, patientIdOf, validated } from './parse-common';
+import { ORDER_ID_MAX } from '../../../domain/hospital/orders';
+
+/** An order id (EI.1) longer than HL7 allows is refused at the inbox, as in ORM/OML. */
+function orderIdAt(seg: Segment | undefined, field: number): string | undefined {
+  const id = seg?.value(field, 1);
+  if (seg !== undefined && id !== undefined && id.length > ORDER_ID_MAX) {
+    throw malformed(Hl7ErrorCode.DataTypeError, at(seg, field, 1), `${seg.name}-${field}.1 is longer than ${ORDER_ID_MAX} characters`);
+  }
+  return id;
+}
 
 /** ORU^R01: each OBR is a report, the OBX after it its observations, NTE notes on either. */
 
@@ -93,8 +103,8 @@ export function parseResults(msg: Hl7Message, header: Hl7Header, opts: ResolvedP
       const service = codedAt(seg, 4);
       if (service === undefined) throw requiredMissing(at(seg, 4), 'universal service identifier');
       report = {
-        placerOrderId: seg.value(2, 1) ?? orc?.value(2, 1),
-        fillerOrderId: seg.value(3, 1) ?? orc?.value(3, 1),
+        placerOrderId: orderIdAt(seg, 2) ?? orderIdAt(orc, 2),
+        fillerOrderId: orderIdAt(seg, 3) ?? orderIdAt(orc, 3),
         service,
         observedAt: timestampAt(seg, 7, opts.localOffsetMinutes),
         resultStatus: seg.value(25),

@@ -37,7 +37,9 @@ export type VisitInput = z.infer<typeof VisitInput>;
 
 export const OrdersPlaced = z.object({
   version: z.literal(1),
-  orderId: z.string().min(1).max(40),
+  orderId: z.string().min(1).max(199),
+  /** ORC-1 as a billing action; signals sent before it existed carry none and mean `new`. */
+  action: z.enum(['new', 'cancel', 'change']).optional(),
   items: z.array(z.object({ code: z.string(), text: z.string(), amountMinor: z.number().int().nonnegative() })),
   currency: z.string().length(3),
 });
@@ -50,7 +52,8 @@ export interface OrderView {
   orderId: string;
   amountMinor: number;
   currency: string;
-  status: 'awaiting_payment' | 'paid' | 'closed' | 'free';
+  /** cancelled: withdrawn by the hospital before payment; refunded: withdrawn after payment and paid back. */
+  status: 'awaiting_payment' | 'paid' | 'closed' | 'free' | 'cancelled' | 'refunded';
   outTradeNo: string | null;
   resultsDelivered: boolean;
 }

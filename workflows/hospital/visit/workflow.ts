@@ -13,7 +13,7 @@ import {
 import { cancellationRefund } from '../../../domain/hospital/refund';
 import { noShowAt, paymentDeadline, reminderAt } from '../../../domain/hospital/timing';
 import { serviceDayOf } from '../../../domain/hospital/serviceDay';
-import { outTradeNoFor, refundRequestNoFor, workflowIds } from '../../../domain/ids';
+import { refundRequestNoFor, workflowIds } from '../../../domain/ids';
 import type { HospitalActivities } from '../../../activities/hospital';
 import type { PaymentActivities } from '../../../activities/payment';
 import { collectPayment } from '../../payment/collect';
@@ -21,6 +21,7 @@ import { cancelPaymentSignal } from '../../payment/definitions';
 import { AmountDue, Stage } from '../../searchAttributes';
 import { queueCalledSignal, queueTurnNearSignal } from '../queue/definitions';
 import { cancelVisitUpdate, checkInUpdate, ordersPlacedSignal, resultsReadySignal, visitStatusQuery } from './definitions';
+import { createOrderBook, orderMerchantNo, registrationMerchantNo } from './orders';
 import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } from './types';
 
 const hospital = proxyActivities<HospitalActivities>({
@@ -45,7 +46,7 @@ function failureCode(err: unknown): string | undefined {
 export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   const journeyId = workflowIds.hospitalVisit(input.institutionId, input.bookingRef);
   const journeyKey = `${input.institutionId}_${input.bookingRef}`;
-  const registrationNo = outTradeNoFor(journeyKey, 'reg');
+  const registrationNo = registrationMerchantNo(journeyKey);
   const booking = {
     bookingRef: input.bookingRef,
     slotId: input.slotId,
@@ -71,7 +72,6 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   let checkInAt: number | null = null;
   let cancelRequested = false;
   const pendingResults: string[] = [];
-  const orderPayments = new Map<string, Promise<void>>();
   const registration: { child?: ChildWorkflowHandle<typeof collectPayment> } = {};
 
   const setStage = async (stage: VisitStage): Promise<void> => {
@@ -97,8 +97,8 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       if (!status.resultOrderIds.includes(orderId)) status.resultOrderIds.push(orderId);
     }
   };
-  const payOrder = async (order: OrderView): Promise<void> => {
-    const outTradeNo = outTradeNoFor(journeyKey, `o_${order.orderId}`);
+  const payOrder = async (order: OrderView, revision: number): Promise<void> => {
+    const outTradeNo = orderMerchantNo(journeyKey, order.orderId, revision);
     order.outTradeNo = outTradeNo;
     const child = await startChild(collectPayment, {
       workflowId: workflowIds.payment(outTradeNo),
@@ -117,13 +117,15 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
         },
       ],
     });
+    await orderBook.attach(order, child);
     const outcome = await child.result();
     status.amountDueMinor -= order.amountMinor;
     if (outcome.status !== 'paid') {
-      order.status = 'closed';
+      order.status = orderBook.isWithdrawn(order) ? 'cancelled' : 'closed';
       return;
     }
     order.status = 'paid';
+    if (orderBook.isWithdrawn(order)) return refundOrder(order); // paid just before the hospital's cancel took effect
     await hospital.hisPostPayment({
       bookingRef: input.bookingRef,
       patientRef: input.userRef,
@@ -134,24 +136,20 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     });
   };
 
+  const refundOrder = async (order: OrderView): Promise<void> => {
+    const outTradeNo = order.outTradeNo ?? '';
+    await payments.refundPayment({
+      outTradeNo,
+      outRequestNo: refundRequestNoFor(outTradeNo, 'order_withdrawn'),
+      amountMinor: order.amountMinor,
+      reason: 'order cancelled by the hospital',
+    });
+    order.status = 'refunded';
+  };
+  const orderBook = createOrderBook({ status, collect: payOrder, refund: refundOrder });
+
   setHandler(visitStatusQuery, () => status);
-  setHandler(ordersPlacedSignal, (o) => {
-    if (status.orders.some((x) => x.orderId === o.orderId)) return; // a redelivered ORM
-    const amountMinor = o.items.reduce((sum, i) => sum + i.amountMinor, 0);
-    const order: OrderView = {
-      orderId: o.orderId,
-      amountMinor,
-      currency: o.currency,
-      status: amountMinor > 0 ? 'awaiting_payment' : 'free',
-      outTradeNo: null,
-      resultsDelivered: false,
-    };
-    status.orders.push(order);
-    if (amountMinor > 0) {
-      status.amountDueMinor += amountMinor;
-      orderPayments.set(o.orderId, payOrder(order));
-    }
-  });
+  setHandler(ordersPlacedSignal, (o) => orderBook.onSignal(o));
   setHandler(resultsReadySignal, (r) => {
     if (status.resultOrderIds.includes(r.orderId) || pendingResults.includes(r.orderId)) return;
     pendingResults.push(r.orderId);
@@ -326,6 +324,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   const eventCount = (): number =>
     status.orders.length +
     status.orders.filter((o) => o.status !== 'awaiting_payment').length +
+    status.orders.filter((o) => o.status === 'cancelled' || o.status === 'refunded').length + // withdrawn orders (ORC-1); 0 in older histories
     status.resultOrderIds.length +
     pendingResults.length +
     (status.queue.calledAt ? 1 : 0);
@@ -339,7 +338,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   }
   if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
   await deliverResults();
-  await Promise.all(orderPayments.values());
+  await orderBook.settled();
   log.info('visit closed', { bookingRef: input.bookingRef });
   status.amountDueMinor = 0;
   await setStage('closed');

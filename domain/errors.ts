@@ -22,6 +22,8 @@ export const ErrorCode = {
   Hl7Malformed: 'hl7_malformed',
   CounterpartUnavailable: 'counterpart_unavailable',
   InvalidState: 'invalid_state',
+  /** The doctor's queue of that service day has closed: nobody joins or is called any more. */
+  QueueClosed: 'queue_closed',
   RateLimited: 'rate_limited',
   Internal: 'internal',
 } as const;
@@ -45,6 +47,7 @@ const NON_RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.Hl7Rejected,
   ErrorCode.Hl7Malformed,
   ErrorCode.InvalidState,
+  ErrorCode.QueueClosed,
 ]);
 
 export function isRetryable(code: ErrorCode): boolean {

@@ -34,6 +34,7 @@ const STATUS: Record<ErrorCode, number> = {
   hl7_malformed: 400,
   counterpart_unavailable: 503,
   invalid_state: 409,
+  queue_closed: 409,
   rate_limited: 429,
   internal: 500,
 };
@@ -57,6 +58,7 @@ const TITLE: Record<ErrorCode, string> = {
   hl7_malformed: 'Malformed HL7 message',
   counterpart_unavailable: 'A counterpart system is unavailable',
   invalid_state: 'Not possible in the current state',
+  queue_closed: "The doctor's queue of that day is closed",
   rate_limited: 'Too many requests',
   internal: 'Internal error',
 };

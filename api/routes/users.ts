@@ -15,7 +15,7 @@ import { RegisterUserRequest, UserView } from '../schemas/users';
 
 interface UserRecord {
   id: string;
-  identity_status: 'pending' | 'verified' | 'rejected';
+  identity_status: 'pending' | 'verified' | 'rejected' | 'unverified';
   legal_name_enc: string;
   id_number_enc: string;
   phone_enc: string;
@@ -84,7 +84,7 @@ export function userRoutes(deps: ApiDeps) {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           workflowId: workflowIds.identity(userId),
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [{ version: 1, userId }],
+          args: [{ version: 1, userId, windowMs: deps.config.IDENTITY_VERIFY_WINDOW_MS }],
         });
         const rows: UserRecord[] = await db.query('SELECT * FROM users WHERE id = $1', [userId]);
         return view(rows[0] as UserRecord);

@@ -20,6 +20,7 @@ import {
   type QueueStartOptions,
 } from '../../clients/hospital/doctorQueue';
 import type { DoctorQueueOutcome } from '../../workflows/hospital/queue/types';
+import { recordHistory } from '../helpers/histories';
 import { createTestWorker, type TestTemporal } from '../helpers/temporal';
 
 /** The doctor-queue entity workflow on the run's real Temporal dev server. */
@@ -289,6 +290,7 @@ describe('doctor queue workflow', () => {
     const outcome: DoctorQueueOutcome = await t.client.workflow.getHandle(doctorQueueId(key)).result();
     expect(outcome.summary).toMatchObject({ current: a, waiting: [b], served: 0 });
     expect(outcome.closedAtMs).toBeGreaterThan(0);
+    await recordHistory(t.client.workflow.getHandle(doctorQueueId(key)), 'closed-on-request');
   });
 
   it('closes by itself at closeAtMs, with the stage queue_closed for visibility lists', async () => {
@@ -299,6 +301,7 @@ describe('doctor queue workflow', () => {
     const outcome: DoctorQueueOutcome = await h.result();
     expect(outcome.summary).toMatchObject({ current: null, waiting: [a] });
     expect((await h.describe()).typedSearchAttributes.get(Stage)).toBe('queue_closed');
+    await recordHistory(h, 'closed-at-day-end');
   });
 
   it('a queue started without a close time (as before) still closes at the latest end of its day', async () => {
@@ -345,5 +348,7 @@ describe('doctor queue workflow', () => {
     expect(toC.filter((x) => x.name === 'queueCalled')).toEqual([
       { name: 'queueCalled', payload: { version: 1, calledAt: new Date(second.calledAtMs).toISOString() } },
     ]);
+    await closeDoctorQueue(t.client, key);
+    await recordHistory(t.client.workflow.getHandle(doctorQueueId(key)), 'called-by-his');
   });
 });

@@ -34,7 +34,17 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
   };
   const his = async (bookingRef: string): Promise<HisGateway> => deps.his(await institutionOf(bookingRef));
   return withFailureMapping({
+    /**
+     * Asks the HIS to hold the slot. Retried while the HIS is unreachable, but never past the slot
+     * start: a hold for a slot that has begun is worthless, so the attempt after it is a refusal and
+     * the visit ends `rejected` (slot released, patient told) instead of retrying for ever.
+     */
     async hisRequestHold(b: HisBooking): Promise<void> {
+      if (Date.now() >= Date.parse(b.slotStart)) {
+        throw new DomainError(ErrorCode.SlotRejectedByHis, 'the HIS did not confirm the hold before the slot started', {
+          reason: 'slot_started',
+        });
+      }
       await (await his(b.bookingRef)).requestHold(b);
     },
     async hisConfirm(b: HisBooking): Promise<void> {

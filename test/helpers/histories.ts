@@ -41,6 +41,7 @@ export function workflowTypeOf(history: IHistory): string {
 export function loadHistories(dir = HISTORIES_DIR): StoredHistory[] {
   const out: StoredHistory[] = [];
   for (const workflowType of readdirSync(dir).sort()) {
+    if (workflowType === 'README.md') continue;
     const typeDir = path.join(dir, workflowType);
     if (!statSync(typeDir).isDirectory()) throw new Error(`${workflowType}: histories live in test/histories/<workflowType>/`);
     for (const file of readdirSync(typeDir).sort()) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
+import { addDays, endOfServiceDay, serviceDayOf } from '../../domain/hospital/serviceDay';
 import { workflowIds } from '../../domain/ids';
 import { Stage } from '../../workflows/searchAttributes';
 import {
@@ -19,7 +19,9 @@ import {
   type QueueKey,
   type QueueStartOptions,
 } from '../../clients/hospital/doctorQueue';
-import type { DoctorQueueOutcome } from '../../workflows/hospital/queue/types';
+import type { DoctorQueueArgs, DoctorQueueOutcome } from '../../workflows/hospital/queue/types';
+import { createHospitalActivities } from '../../activities/hospital';
+import { openTestDb } from '../helpers/db';
 import { recordHistory } from '../helpers/histories';
 import { createTestWorker, type TestTemporal } from '../helpers/temporal';
 
@@ -350,5 +352,32 @@ describe('doctor queue workflow', () => {
     ]);
     await closeDoctorQueue(t.client, key);
     await recordHistory(t.client.workflow.getHandle(doctorQueueId(key)), 'called-by-his');
+  });
+
+  it("the visit's check-in starts the day's queue closing at the end of that day in the institution's zone", async () => {
+    const db = await openTestDb(1);
+    try {
+      const institutionId = `tz-${randomUUID().slice(0, 8)}`;
+      await db.query(
+        `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc) VALUES ($1, 'hospital', 'Zone test', 'America/New_York', 'x')`,
+        [institutionId],
+      );
+      const acts = createHospitalActivities({
+        db,
+        his: () => Promise.reject(new Error('no HIS in this test')),
+        notifier: { notify: () => Promise.resolve(false) },
+        temporal: t.client,
+        taskQueue: t.taskQueue,
+      });
+      const key = { institutionId, doctorId: 'D1', serviceDay: TODAY };
+      const joined = await acts.joinQueue({ ...key, bookingRef: newRef(), arrivedAtMs: Date.now() });
+      expect(joined).toEqual({ position: 1 });
+      const started = (await t.client.workflow.getHandle(doctorQueueId(key)).fetchHistory()).events?.[0]
+        ?.workflowExecutionStartedEventAttributes;
+      const args = defaultPayloadConverter.fromPayload<DoctorQueueArgs>(started?.input?.payloads?.[0] ?? {});
+      expect(args.closeAtMs).toBe(endOfServiceDay(TODAY, 'America/New_York'));
+    } finally {
+      await db.destroy();
+    }
   });
 });

@@ -1,8 +1,11 @@
+import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
+import { joinDoctorQueue } from '../clients/hospital/doctorQueue';
 import { createSlotRepository } from '../db/repositories/slots';
 import type { HisArrival, HisBooking, HisCancellation, HisGateway, HisPayment } from '../integrations/hospital/gateway/types';
-import { joinDoctorQueue } from '../workflows/hospital/queue/lifecycle';
+import { DomainError, ErrorCode } from '../domain/errors';
+import { endOfServiceDay } from '../domain/hospital/serviceDay';
 import { withFailureMapping } from './failures';
 import type { Notice, Notifier } from './notifications';
 
@@ -31,7 +34,17 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
   };
   const his = async (bookingRef: string): Promise<HisGateway> => deps.his(await institutionOf(bookingRef));
   return withFailureMapping({
+    /**
+     * Asks the HIS to hold the slot. Retried while the HIS is unreachable, but never past the slot
+     * start: a hold for a slot that has begun is worthless, so the attempt after it is a refusal and
+     * the visit ends `rejected` (slot released, patient told) instead of retrying for ever.
+     */
     async hisRequestHold(b: HisBooking): Promise<void> {
+      if (Date.now() >= Date.parse(b.slotStart)) {
+        throw new DomainError(ErrorCode.SlotRejectedByHis, 'the HIS did not confirm the hold before the slot started', {
+          reason: 'slot_started',
+        });
+      }
       await (await his(b.bookingRef)).requestHold(b);
     },
     async hisConfirm(b: HisBooking): Promise<void> {
@@ -78,13 +91,27 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
       bookingRef: string;
       arrivedAtMs: number;
     }): Promise<{ position: number | null }> {
-      const joined = await joinDoctorQueue(
-        deps.temporal,
-        { institutionId: i.institutionId, doctorId: i.doctorId, serviceDay: i.serviceDay },
-        { taskQueue: deps.taskQueue },
-        { bookingRef: i.bookingRef, arrivedAtMs: i.arrivedAtMs },
-      );
-      return { position: joined.position.status === 'waiting' ? joined.position.position : null };
+      const zones: Array<{ time_zone: string }> = await deps.db.query('SELECT time_zone FROM institutions WHERE id = $1', [
+        i.institutionId,
+      ]);
+      const timeZone = zones[0]?.time_zone;
+      if (!timeZone) throw new DomainError(ErrorCode.NotFound, `no institution ${i.institutionId}`);
+      try {
+        const joined = await joinDoctorQueue(
+          deps.temporal,
+          { institutionId: i.institutionId, doctorId: i.doctorId, serviceDay: i.serviceDay },
+          // The first check-in of the day starts the queue; it closes by itself when the day ends.
+          { taskQueue: deps.taskQueue, closeAtMs: endOfServiceDay(i.serviceDay, timeZone) },
+          { bookingRef: i.bookingRef, arrivedAtMs: i.arrivedAtMs },
+        );
+        return { position: joined.position.status === 'waiting' ? joined.position.position : null };
+      } catch (err) {
+        // Checked in after the day's queue closed: no queue to wait in, but the visit goes on (the HIS
+        // may still call the patient, and the visit closes on its own clock).
+        if (!(err instanceof DomainError && err.code === ErrorCode.QueueClosed)) throw err;
+        log.warn('check-in after the doctor queue closed', { bookingRef: i.bookingRef, serviceDay: i.serviceDay });
+        return { position: null };
+      }
     },
   });
 }

@@ -11,7 +11,10 @@ export interface IdentityActivityDeps {
 
 export function createIdentityActivities(deps: IdentityActivityDeps) {
   return withFailureMapping({
-    /** Asks the identity provider; idempotent: a user already decided keeps its outcome. */
+    /**
+     * Asks the identity provider; idempotent: a user already decided keeps its outcome. An `unverified`
+     * user (the provider never answered in an earlier window) is asked again.
+     */
     async verifyUserIdentity(input: { userId: string }): Promise<'verified' | 'rejected'> {
       const rows: Array<{ identity_status: string; id_number_enc: string; legal_name_enc: string }> = await deps.db.query(
         'SELECT identity_status, id_number_enc, legal_name_enc FROM users WHERE id = $1',
@@ -28,10 +31,17 @@ export function createIdentityActivities(deps: IdentityActivityDeps) {
       const status = answer === 'match' ? 'verified' : 'rejected';
       await deps.db.query(
         `UPDATE users SET identity_status = $2, identity_reason = $3, verified_at = CASE WHEN $2 = 'verified' THEN now() ELSE NULL END
-         WHERE id = $1 AND identity_status = 'pending'`,
+         WHERE id = $1 AND identity_status IN ('pending', 'unverified')`,
         [input.userId, status, answer === 'match' ? null : 'identity provider: name and ID number do not match'],
       );
       return status;
+    },
+    /** The verification window closed with the provider unreachable: a named state, with its reason, instead of `pending`. */
+    async markIdentityUnverified(input: { userId: string; reason: string }): Promise<void> {
+      await deps.db.query(
+        `UPDATE users SET identity_status = 'unverified', identity_reason = $2 WHERE id = $1 AND identity_status = 'pending'`,
+        [input.userId, input.reason],
+      );
     },
   });
 }

@@ -22,6 +22,8 @@ export const ErrorCode = {
   Hl7Malformed: 'hl7_malformed',
   CounterpartUnavailable: 'counterpart_unavailable',
   InvalidState: 'invalid_state',
+  /** The doctor's queue of that service day has closed: nobody joins or is called any more. */
+  QueueClosed: 'queue_closed',
   RateLimited: 'rate_limited',
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',
@@ -49,6 +51,7 @@ const NON_RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.InvalidState,
   ErrorCode.PayloadTooLarge,
   ErrorCode.UnsupportedMediaType,
+  ErrorCode.QueueClosed,
 ]);
 
 export function isRetryable(code: ErrorCode): boolean {

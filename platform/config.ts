@@ -76,6 +76,8 @@ export const EnvSchema = z.object({
 
   IDENTITY_PROVIDER_URL: z.string().url().default('http://127.0.0.1:8091'),
   IDENTITY_PROVIDER_SECRET: z.string().min(1).default('dev-identity-secret'),
+  /** How long a registration retries an unreachable identity provider before the user is marked unverified. */
+  IDENTITY_VERIFY_WINDOW_MS: z.coerce.number().int().min(1_000).default(86_400_000),
 
   MLLP_HOST: z.string().default('127.0.0.1'),
   MLLP_PORT: z.coerce.number().int().min(0).max(65535).default(2575),

@@ -1,12 +1,12 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
+import { callNextPatient } from '../../clients/hospital/doctorQueue';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { orderActionOf, priceCharges } from '../../domain/hospital/orders';
 import { workflowIds } from '../../domain/ids';
 import type { InboundDispatch } from '../../integrations/hospital/inbound';
 import type { PiiCipher } from '../../platform/pii';
-import { leaveDoctorQueue } from '../../workflows/hospital/queue/lifecycle';
 import { queueCalledSignal } from '../../workflows/hospital/queue/definitions';
 import { ordersPlacedSignal, resultsReadySignal } from '../../workflows/hospital/visit/definitions';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
@@ -74,23 +74,25 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
         return;
       }
       case 'patient-updated': {
-        // The HIS calls the patient into the room (ADT^A08 with the call time in PV1-44).
+        // The HIS calls the patient into the room (ADT^A08 with the call time in PV1-44); an A08
+        // without it is a demographic update, nothing to apply.
         if (!event.admittedAt) return;
         const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
-        await visit.handle.signal(queueCalledSignal, { version: 1, calledAt: event.admittedAt });
+        const key = {
+          institutionId: event.header.sendingFacility,
+          doctorId: visit.doctor_id,
+          serviceDay: serviceDayOf(visit.starts_at, visit.time_zone),
+        };
         try {
-          await leaveDoctorQueue(
-            deps.temporal,
-            {
-              institutionId: event.header.sendingFacility,
-              doctorId: visit.doctor_id,
-              serviceDay: serviceDayOf(visit.starts_at, visit.time_zone),
-            },
-            event.bookingRef,
-          );
+          // MSH-10 is the call id: a resent A08 calls nobody new.
+          const call = await callNextPatient(deps.temporal, key, callIdOf(event.header.controlId), event.bookingRef);
+          if (call.bookingRef === event.bookingRef) return; // the queue tells the visit
         } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          // No queue that day (the check-in has not reached it) or closed: the visit still learns of the call.
+          const noQueue = err instanceof DomainError && (err.code === ErrorCode.NotFound || err.code === ErrorCode.QueueClosed);
+          if (!noQueue) throw err;
         }
+        await visit.handle.signal(queueCalledSignal, { version: 1, calledAt: event.admittedAt });
         return;
       }
       case 'appointment-booked':
@@ -102,4 +104,9 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
         return; // the HIS echoing what Causeway told it: stored in the inbox, nothing to apply
     }
   };
+}
+
+/** The queue's call ids are at most 64 characters; a longer MSH-10 is hashed to fit, still one id per message. */
+function callIdOf(controlId: string): string {
+  return controlId.length <= 64 ? controlId : createHash('sha256').update(controlId).digest('hex');
 }

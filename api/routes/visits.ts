@@ -11,7 +11,7 @@ import { HospitalPolicy } from '../../domain/hospital/policy';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
 import { bookingRefFor, workflowIds } from '../../domain/ids';
 import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflows/searchAttributes';
-import { queuePosition } from '../../workflows/hospital/queue/lifecycle';
+import { queuePosition } from '../../clients/hospital/doctorQueue';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
 import type { VisitStatus } from '../../workflows/hospital/visit/types';
 import { partnerAuth } from '../auth/middleware';

@@ -25,7 +25,7 @@ export type RegisterUserRequest = z.infer<typeof RegisterUserRequest>;
 export const UserView = z
   .object({
     userId: z.string().uuid(),
-    identityStatus: z.enum(['pending', 'verified', 'rejected']),
+    identityStatus: z.enum(['pending', 'verified', 'rejected', 'unverified']),
     legalName: z.string().describe('masked'),
     idNumber: z.string().describe('masked'),
     phone: z.string().describe('masked'),

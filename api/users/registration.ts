@@ -83,13 +83,14 @@ export async function registerUser(deps: ApiDeps, r: Registration): Promise<Regi
     };
   };
   // Starts (or finds running) the user's identity check. Called again for a pending user, so a
-  // registration retried after a crash between the insert and the start is not pending forever.
+  // registration retried after a crash between the insert and the start is not pending forever, and
+  // for an unverified one (the provider was down for the whole window), so a retry decides them.
   const startVerification = async (user: UserRecord): Promise<void> => {
     await deps.temporal.workflow.start('verifyIdentity', {
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowId: workflowIds.identity(user.id),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      args: [{ version: 1, userId: user.id }],
+      args: [{ version: 1, userId: user.id, windowMs: deps.config.IDENTITY_VERIFY_WINDOW_MS }],
     });
   };
   const verify = async (user: UserRecord): Promise<RegistrationOutcome> => {
@@ -123,7 +124,7 @@ export async function registerUser(deps: ApiDeps, r: Registration): Promise<Regi
     const same =
       sameHash(storedName, pii.lookupHash('legal_name', r.legalName)) && sameHash(existing.phone_hash, pii.lookupHash('phone', r.phone));
     if (!same) return refuse('details_differ', existing);
-    if (existing.identity_status === 'pending') await startVerification(existing);
+    if (existing.identity_status === 'pending' || existing.identity_status === 'unverified') await startVerification(existing);
     return { kind: 'existing', user: existing };
   }
   throw new DomainError(ErrorCode.Conflict, 'a registration for these details is already in progress; retry');

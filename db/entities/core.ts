@@ -39,7 +39,7 @@ export class UserRow {
   @Column({ name: 'phone_hash', type: 'text' }) phoneHash!: string;
   /** Hashed reference safe for Temporal search attributes and logs. */
   @Index({ unique: true }) @Column({ name: 'user_ref', type: 'text' }) userRef!: string;
-  @Column({ name: 'identity_status', type: 'text' }) identityStatus!: 'pending' | 'verified' | 'rejected';
+  @Column({ name: 'identity_status', type: 'text' }) identityStatus!: 'pending' | 'verified' | 'rejected' | 'unverified';
   @Column({ name: 'identity_reason', type: 'text', nullable: true }) identityReason!: string | null;
   @Column({ name: 'birth_year', type: 'int', nullable: true }) birthYear!: number | null;
   @Column({ type: 'text', nullable: true }) sex!: 'M' | 'F' | null;

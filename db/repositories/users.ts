@@ -8,7 +8,7 @@ import type { SqlRunner } from './slots';
 export const UserRecord = z.object({
   id: z.string(),
   partner_id: z.string(),
-  identity_status: z.enum(['pending', 'verified', 'rejected']),
+  identity_status: z.enum(['pending', 'verified', 'rejected', 'unverified']),
   legal_name_enc: z.string(),
   legal_name_hash: z.string().nullable(),
   id_number_enc: z.string(),

@@ -121,8 +121,13 @@ export class DoctorQueue {
     return { duplicate: false, position: this.positionOf(ref, nowMs) };
   }
 
-  /** Ends the consultation in progress (observing its length) and calls the next patient. */
-  callNext(nowMs: number, callId?: string): CallNextResult {
+  /**
+   * Ends the consultation in progress (observing its length) and calls the next patient, or `ref`
+   * when the caller names who was called (the HIS calls a patient of its own choosing: ADT^A08).
+   * A named patient who is already called, served or gone calls nobody new, so a redelivered
+   * call changes nothing even when its call id is no longer the last one.
+   */
+  callNext(nowMs: number, callId?: string, ref?: BookingRef): CallNextResult {
     const s = this.state;
     if (callId !== undefined && s.lastCall?.callId === callId) {
       return {
@@ -133,6 +138,10 @@ export class DoctorQueue {
         repeated: true,
       };
     }
+    if (ref !== undefined && (s.current?.ref === ref || s.closed[ref] !== undefined)) {
+      const calledAtMs = s.current?.ref === ref ? s.current.calledAtMs : nowMs;
+      return { bookingRef: s.current?.ref === ref ? ref : null, calledAtMs, finishedRef: null, waiting: s.waiting.length, repeated: true };
+    }
     let finishedRef: string | null = null;
     if (s.current) {
       finishedRef = s.current.ref;
@@ -140,10 +149,17 @@ export class DoctorQueue {
       s.stats = observeConsultation(s.stats, nowMs - s.current.calledAtMs, this.config);
       s.current = null;
     }
-    const next = s.waiting.shift();
-    if (next) s.current = { ref: next.ref, calledAtMs: nowMs };
-    if (callId !== undefined) s.lastCall = { callId, ref: next?.ref ?? null, calledAtMs: nowMs };
-    return { bookingRef: next?.ref ?? null, calledAtMs: nowMs, finishedRef, waiting: s.waiting.length, repeated: false };
+    let next: BookingRef | undefined;
+    if (ref === undefined) next = s.waiting.shift()?.ref;
+    else {
+      // Named: taken out of wherever it is (waiting, set aside), or called before its join arrived.
+      s.waiting = s.waiting.filter((e) => e.ref !== ref);
+      s.skipped = s.skipped.filter((e) => e.ref !== ref);
+      next = ref;
+    }
+    if (next !== undefined) s.current = { ref: next, calledAtMs: nowMs };
+    if (callId !== undefined) s.lastCall = { callId, ref: next ?? null, calledAtMs: nowMs };
+    return { bookingRef: next ?? null, calledAtMs: nowMs, finishedRef, waiting: s.waiting.length, repeated: false };
   }
 
   /** The called patient is not there: set aside, and no consultation length is observed. */

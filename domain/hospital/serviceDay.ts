@@ -133,3 +133,19 @@ export function addDays(day: string, days: number): ServiceDay {
   const ms = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3])) + days * MS_PER_DAY;
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/**
+ * When `day` ends at the institution: its next local midnight, as epoch ms. The doctor's queue of
+ * that day closes then (a DST change that day moves it with the clocks).
+ */
+export function endOfServiceDay(day: string, timeZone: string): number {
+  return instantOfLocalTime(addDays(day, 1), '00:00', timeZone).getTime();
+}
+
+/**
+ * The latest instant `day` can end in any time zone (UTC-12 reaches midnight last): a bound for a
+ * queue that was started without knowing its institution's zone.
+ */
+export function latestEndOfDay(day: string): number {
+  return Date.parse(`${addDays(day, 1)}T12:00:00Z`);
+}

@@ -151,7 +151,7 @@ describe('booking across PostgreSQL and Temporal', () => {
       args: [{ version: 1, graceSeconds: 600 }],
     });
     const result = await reaper.result();
-    await recordHistory(reaper, 'booking-reaper');
+    await recordHistory(reaper, 'orphans-released');
     expect(result).toEqual({ abandoned: 1, releasedHolds: 1 });
     expect(await slotRow(3)).toEqual({ status: 'free', booking_ref: null });
     expect(await slotRow(4)).toEqual({ status: 'free', booking_ref: null });

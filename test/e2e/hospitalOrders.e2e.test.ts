@@ -107,10 +107,7 @@ describe('hospital orders over MLLP', () => {
     await d.payOpen(ref, user, 'order-LAB-FIRST');
     await waitOrder(ref, 'LAB-FIRST', 'paid');
     await d.waitStage(ref, user, 'closed'); // before the fix it stayed `called` until 12 h after the slot
-    await recordHistory(
-      d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`),
-      'hospital-visit-results-before-orders',
-    );
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'closed-results-before-orders');
   }, 90_000);
 
   it('applies ORC-1: CA cancels an unpaid order and refunds a paid one, XO rebills the changed order', async () => {
@@ -156,7 +153,7 @@ describe('hospital orders over MLLP', () => {
     );
     const view = await orderOf(ref, 'ORD-CHANGE');
     expect(view?.status).toBe('awaiting_payment');
-    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'hospital-visit-order-control');
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'order-control-running');
   }, 90_000);
 
   it('bills unit-priced charges as quantity × unit price, keeps punctuation-different ids apart and bounds long ids', async () => {

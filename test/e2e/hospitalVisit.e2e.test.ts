@@ -84,7 +84,7 @@ describe('hospital visit', () => {
     expect(notices.map((n) => n.kind)).toEqual(expect.arrayContaining(['booked', 'reminder', 'results_ready', 'results_ready_doctor']));
     const kinds = d.his.received.map((m) => m.type);
     expect(kinds).toEqual(expect.arrayContaining(['SIU^S12', 'SIU^S14', 'ADT^A04', 'DFT^P03']));
-    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'hospital-visit-full');
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'closed-full-visit');
   }, 90_000);
 
   it('cancels before the cut-off with a full refund and frees the slot', async () => {
@@ -106,6 +106,7 @@ describe('hospital visit', () => {
     const [slot] = await d.p.services.db.query('SELECT status FROM slots WHERE id = $1', [d.slotIds[1]]);
     expect(slot.status).toBe('free');
     expect(d.his.received.map((m) => m.type)).toContain('SIU^S15');
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'cancelled-before-cutoff');
   }, 60_000);
 
   it('releases the slot when the HIS refuses the hold', async () => {
@@ -114,6 +115,10 @@ describe('hospital visit', () => {
     await waitStage(booked.body.bookingRef, 'rejected');
     const [slot] = await d.p.services.db.query('SELECT status FROM slots WHERE id = $1', [d.slotIds[2]]);
     expect(slot.status).toBe('free');
+    await recordHistory(
+      d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${booked.body.bookingRef}`),
+      'rejected-by-his',
+    );
   }, 60_000);
 
   it('refuses to book for an unverified user, and validates the body', async () => {

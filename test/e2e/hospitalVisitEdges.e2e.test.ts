@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { buildOru, parseAck } from '../../integrations/hospital/hl7';
 import { MllpClient } from '../../integrations/hospital/mllp';
+import { recordHistory } from '../helpers/histories';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
 
@@ -94,6 +95,7 @@ describe('hospital visit: unusual paths', () => {
       [`hospital-visit/${d.hospital}/${ref}`],
     );
     expect(ledger.map((l) => l.kind)).not.toContain('paid');
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'expired-unpaid');
   }, 60_000);
 
   it('records a no-show (SIU^S26 to the HIS) when a paid patient never checks in, and keeps the fee', async () => {
@@ -107,6 +109,7 @@ describe('hospital visit: unusual paths', () => {
     const late = await d.api<{ code: string; detail: string }>('POST', `/v1/visits/${ref}/check-in`, user, {});
     expect(late.status).toBe(409);
     expect(late.body.code).toBe('invalid_state');
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'no-show');
   }, 60_000);
 
   it('holds results that arrive before check-in and delivers them once the patient has arrived', async () => {

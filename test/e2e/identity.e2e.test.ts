@@ -50,7 +50,7 @@ describe('real-name identity', () => {
     });
     expect(await settled(user.userId)).toBe('verified');
     expect((await me(user.userId)).identityStatus).toBe('verified');
-    await recordHistory(p.services.temporal.workflow.getHandle(workflowIds.identity(user.userId)), 'identity-verified');
+    await recordHistory(p.services.temporal.workflow.getHandle(workflowIds.identity(user.userId)), 'verified');
     const [row] = await p.services.db.query('SELECT * FROM users WHERE id = $1', [user.userId]);
     expect(JSON.stringify(row)).not.toContain(idNumber);
     expect(JSON.stringify(row)).not.toContain('李四');

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { DomainError, ErrorCode } from '../../domain/errors';
+import { addDays, endOfServiceDay, serviceDayOf } from '../../domain/hospital/serviceDay';
 import { workflowIds } from '../../domain/ids';
+import { Stage } from '../../workflows/searchAttributes';
 import {
   callNextPatient,
   closeDoctorQueue,
@@ -16,8 +18,11 @@ import {
   skipPatient,
   type QueueKey,
   type QueueStartOptions,
-} from '../../workflows/hospital/queue/lifecycle';
-import type { DoctorQueueOutcome } from '../../workflows/hospital/queue/types';
+} from '../../clients/hospital/doctorQueue';
+import type { DoctorQueueArgs, DoctorQueueOutcome } from '../../workflows/hospital/queue/types';
+import { createHospitalActivities } from '../../activities/hospital';
+import { openTestDb } from '../helpers/db';
+import { recordHistory } from '../helpers/histories';
 import { createTestWorker, type TestTemporal } from '../helpers/temporal';
 
 /** The doctor-queue entity workflow on the run's real Temporal dev server. */
@@ -35,7 +40,9 @@ afterAll(async () => {
 });
 
 const INSTITUTION = 'test-hospital';
-const newKey = (): QueueKey => ({ institutionId: INSTITUTION, doctorId: `doc-${randomUUID().slice(0, 8)}`, serviceDay: '2024-03-02' });
+// Today: a queue started without a close time closes at the latest end of its day (tomorrow noon UTC).
+const TODAY = serviceDayOf(Date.now(), 'UTC');
+const newKey = (serviceDay = TODAY): QueueKey => ({ institutionId: INSTITUTION, doctorId: `doc-${randomUUID().slice(0, 8)}`, serviceDay });
 const opts = (over: Partial<QueueStartOptions> = {}): QueueStartOptions => ({ taskQueue: t.taskQueue, ...over });
 const newRef = (): string => `BK${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
@@ -285,13 +292,92 @@ describe('doctor queue workflow', () => {
     const outcome: DoctorQueueOutcome = await t.client.workflow.getHandle(doctorQueueId(key)).result();
     expect(outcome.summary).toMatchObject({ current: a, waiting: [b], served: 0 });
     expect(outcome.closedAtMs).toBeGreaterThan(0);
+    await recordHistory(t.client.workflow.getHandle(doctorQueueId(key)), 'closed-on-request');
   });
 
-  it('closes by itself at closeAtMs', async () => {
+  it('closes by itself at closeAtMs, with the stage queue_closed for visibility lists', async () => {
     const key = newKey();
     const a = newRef();
     await join(key, a, opts({ closeAtMs: Date.now() + 1_500 }));
-    const outcome: DoctorQueueOutcome = await t.client.workflow.getHandle(doctorQueueId(key)).result();
+    const h = t.client.workflow.getHandle(doctorQueueId(key));
+    const outcome: DoctorQueueOutcome = await h.result();
     expect(outcome.summary).toMatchObject({ current: null, waiting: [a] });
+    expect((await h.describe()).typedSearchAttributes.get(Stage)).toBe('queue_closed');
+    await recordHistory(h, 'closed-at-day-end');
+  });
+
+  it('a queue started without a close time (as before) still closes at the latest end of its day', async () => {
+    const key = newKey(addDays(TODAY, -2));
+    await join(key, newRef());
+    const outcome: DoctorQueueOutcome = await t.client.workflow.getHandle(doctorQueueId(key)).result();
+    expect(outcome.summary.waiting).toHaveLength(1);
+  });
+
+  it("a day's queue runs once: after it closed, a late join or call is refused with queue_closed and starts no empty queue", async () => {
+    const key = newKey();
+    await join(key, newRef());
+    await closeDoctorQueue(t.client, key);
+    const h = t.client.workflow.getHandle(doctorQueueId(key));
+    await h.result();
+    const closedRun = (await h.describe()).runId;
+
+    const late = await refusal(join(key, newRef()));
+    expect(late.code).toBe(ErrorCode.QueueClosed);
+    expect((await refusal(ensureDoctorQueue(t.client, key, opts()).then(() => undefined))).code).toBe(ErrorCode.QueueClosed);
+    expect((await refusal(callNextPatient(t.client, key, 'late-call'))).code).toBe(ErrorCode.QueueClosed);
+    const after = await h.describe();
+    expect(after.runId).toBe(closedRun);
+    expect(after.status.name).toBe('COMPLETED');
+    // And a queue that never started is not found rather than created by a call.
+    expect((await refusal(callNextPatient(t.client, newKey(), 'x'))).code).toBe(ErrorCode.NotFound);
+  });
+
+  it("the HIS's call (named patient, MSH-10 as call id) calls that patient, observes the consultation, and a resend changes nothing", async () => {
+    const key = newKey();
+    const [a, b, c] = [newRef(), newRef(), newRef()];
+    const visitC = await visitStandIn(c);
+    for (const r of [a, b, c]) await join(key, r);
+    expect(await callNextPatient(t.client, key, 'MSG-1', a)).toMatchObject({ bookingRef: a, finishedRef: null, repeated: false });
+    const second = await callNextPatient(t.client, key, 'MSG-2', c);
+    expect(second).toMatchObject({ bookingRef: c, finishedRef: a, waiting: 1, repeated: false });
+    expect(await callNextPatient(t.client, key, 'MSG-2', c)).toMatchObject({ bookingRef: c, repeated: true });
+    expect(await callNextPatient(t.client, key, 'MSG-1', a)).toMatchObject({ bookingRef: null, repeated: true });
+    expect(await queueSummary(t.client, key)).toMatchObject({ current: c, waiting: [b], served: 1, observedConsultations: 1 });
+    const toC = await eventually(
+      () => signalsReceived(visitC),
+      (sigs) => sigs.some((x) => x.name === 'queueCalled'),
+    );
+    expect(toC.filter((x) => x.name === 'queueCalled')).toEqual([
+      { name: 'queueCalled', payload: { version: 1, calledAt: new Date(second.calledAtMs).toISOString() } },
+    ]);
+    await closeDoctorQueue(t.client, key);
+    await recordHistory(t.client.workflow.getHandle(doctorQueueId(key)), 'called-by-his');
+  });
+
+  it("the visit's check-in starts the day's queue closing at the end of that day in the institution's zone", async () => {
+    const db = await openTestDb(1);
+    try {
+      const institutionId = `tz-${randomUUID().slice(0, 8)}`;
+      await db.query(
+        `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc) VALUES ($1, 'hospital', 'Zone test', 'America/New_York', 'x')`,
+        [institutionId],
+      );
+      const acts = createHospitalActivities({
+        db,
+        his: () => Promise.reject(new Error('no HIS in this test')),
+        notifier: { notify: () => Promise.resolve(false) },
+        temporal: t.client,
+        taskQueue: t.taskQueue,
+      });
+      const key = { institutionId, doctorId: 'D1', serviceDay: TODAY };
+      const joined = await acts.joinQueue({ ...key, bookingRef: newRef(), arrivedAtMs: Date.now() });
+      expect(joined).toEqual({ position: 1 });
+      const started = (await t.client.workflow.getHandle(doctorQueueId(key)).fetchHistory()).events?.[0]
+        ?.workflowExecutionStartedEventAttributes;
+      const args = defaultPayloadConverter.fromPayload<DoctorQueueArgs>(started?.input?.payloads?.[0] ?? {});
+      expect(args.closeAtMs).toBe(endOfServiceDay(TODAY, 'America/New_York'));
+    } finally {
+      await db.destroy();
+    }
   });
 });

@@ -92,7 +92,7 @@ describe('payment saga', () => {
     p.payment.sim.buyer.pay(i.outTradeNo);
     const outcome: PaymentOutcome = await handle.result();
     expect(outcome).toMatchObject({ status: 'paid', outTradeNo: i.outTradeNo, amountMinor: 1250 });
-    await recordHistory(handle, 'payment-paid-by-notification');
+    await recordHistory(handle, 'paid-by-notification');
     expect((await ledger(i.outTradeNo)).map((l) => [l.kind, Number(l.amount_minor)])).toEqual([
       ['created', 0],
       ['paid', 1250],
@@ -106,7 +106,7 @@ describe('payment saga', () => {
     const handle = await start(i);
     const outcome: PaymentOutcome = await handle.result();
     expect(outcome).toEqual({ status: 'closed', outTradeNo: i.outTradeNo, reason: 'deadline' });
-    await recordHistory(handle, 'payment-closed-at-deadline');
+    await recordHistory(handle, 'closed-at-deadline');
     expect((await ledger(i.outTradeNo)).map((l) => l.kind)).toEqual(['created', 'closed']);
   });
 
@@ -119,7 +119,7 @@ describe('payment saga', () => {
     p.payment.sim.buyer.pay(i.outTradeNo);
     const outcome: PaymentOutcome = await handle.result();
     expect(outcome.status).toBe('paid');
-    await recordHistory(handle, 'payment-paid-by-polling');
+    await recordHistory(handle, 'paid-by-polling');
     p.payment.sim.faults.clear();
   }, 60_000);
 

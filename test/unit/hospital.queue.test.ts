@@ -78,6 +78,35 @@ describe('calling', () => {
     expect(q.callNext(T0 + 2_000, 'click-2').bookingRef).toBe('b');
   });
 
+  it('a named call (the HIS chose the patient) ends the consultation in progress, observes it, and calls that patient', () => {
+    const q = queueOf(['a', 'b', 'c']);
+    q.callNext(T0, 'MSG-1', 'a');
+    const second = q.callNext(T0 + 6 * MIN, 'MSG-2', 'c');
+    expect(second).toEqual({ bookingRef: 'c', calledAtMs: T0 + 6 * MIN, finishedRef: 'a', waiting: 1, repeated: false });
+    expect(q.state.stats).toEqual({ avgMs: 8 * MIN, samples: 1 });
+    expect(q.summary()).toMatchObject({ current: 'c', waiting: ['b'], served: 1 });
+  });
+
+  it('a redelivered named call changes nothing, whether or not its call id is still the last one', () => {
+    const q = queueOf(['a', 'b']);
+    const first = q.callNext(T0, 'MSG-1', 'a');
+    expect(q.callNext(T0 + MIN, 'MSG-1', 'a')).toMatchObject({ bookingRef: 'a', calledAtMs: T0, repeated: true });
+    expect(q.callNext(T0 + MIN, 'MSG-9', 'a')).toMatchObject({ bookingRef: 'a', calledAtMs: first.calledAtMs, repeated: true });
+    q.callNext(T0 + 5 * MIN, 'MSG-2', 'b');
+    expect(q.callNext(T0 + 6 * MIN, 'MSG-1', 'a')).toMatchObject({ bookingRef: null, finishedRef: null, repeated: true });
+    expect(q.summary()).toMatchObject({ current: 'b', served: 1, observedConsultations: 1 });
+  });
+
+  it('a named call reaches a skipped patient, and one whose check-in has not reached the queue yet', () => {
+    const q = queueOf(['a', 'b']);
+    q.callNext(T0);
+    q.skip('a', T0 + MIN);
+    expect(q.callNext(T0 + 2 * MIN, undefined, 'a')).toMatchObject({ bookingRef: 'a', finishedRef: null });
+    expect(q.summary()).toMatchObject({ current: 'a', skipped: [], waiting: ['b'] });
+    expect(q.callNext(T0 + 9 * MIN, undefined, 'late')).toMatchObject({ bookingRef: 'late', finishedRef: 'a' });
+    expect(q.join('late', T0, T0 + 9 * MIN)).toEqual({ duplicate: true, position: { status: 'called', calledAtMs: T0 + 9 * MIN } });
+  });
+
   it('the ETA counts down with the consultation in progress', () => {
     const q = queueOf(['a', 'b', 'c']);
     q.callNext(T0);

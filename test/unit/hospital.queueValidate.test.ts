@@ -53,6 +53,9 @@ describe('queue messages', () => {
     expect(refusedField(() => joinQueue({ version: 1, bookingRef: 'B1', arrivedAtMs: -1 }))).toBe('arrivedAtMs');
     expect(callNext({ version: 1 })).toEqual({ version: 1 });
     expect(refusedField(() => callNext({ version: 1, callId: 'x'.repeat(65) }))).toBe('callId');
+    // The HIS names the patient it called (ADT^A08): an opaque booking ref, nothing else.
+    expect(callNext({ version: 1, callId: 'MSG-1', bookingRef: 'BK1' })).toEqual({ version: 1, callId: 'MSG-1', bookingRef: 'BK1' });
+    expect(refusedField(() => callNext({ version: 1, bookingRef: 'not a ref!' }))).toBe('bookingRef');
     expect(queuePatient({ version: 1, bookingRef: 'B2' })).toEqual({ version: 1, bookingRef: 'B2' });
     expect(refusedField(() => queuePatient({ version: 1 }))).toBe('bookingRef');
     expect(isCloseQueue({ version: 1 })).toBe(true);

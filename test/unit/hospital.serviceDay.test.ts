@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { ServiceDay } from '../../domain/hospital/schemas';
-import { addDays, instantOfLocalTime, isValidTimeZone, serviceDayOf, utcOffsetMinutes } from '../../domain/hospital/serviceDay';
+import {
+  addDays,
+  endOfServiceDay,
+  instantOfLocalTime,
+  isValidTimeZone,
+  latestEndOfDay,
+  serviceDayOf,
+  utcOffsetMinutes,
+} from '../../domain/hospital/serviceDay';
 
 /** The DomainError code `fn` throws, or what it threw otherwise. */
 function thrownCode(fn: () => unknown): unknown {
@@ -108,5 +116,27 @@ describe('addDays and ServiceDay', () => {
     expect(ServiceDay.safeParse('2023-02-29').success).toBe(false);
     expect(ServiceDay.safeParse('2024-13-01').success).toBe(false);
     expect(ServiceDay.safeParse('20240101').success).toBe(false);
+  });
+});
+
+describe('endOfServiceDay', () => {
+  it('is the next local midnight in the institution zone', () => {
+    expect(new Date(endOfServiceDay('2024-03-02', 'Asia/Shanghai')).toISOString()).toBe('2024-03-02T16:00:00.000Z');
+    expect(new Date(endOfServiceDay('2024-12-31', 'UTC')).toISOString()).toBe('2025-01-01T00:00:00.000Z');
+    // The day the clocks go forward is 23 hours long; it still ends at local midnight.
+    expect(new Date(endOfServiceDay('2024-03-10', 'America/New_York')).toISOString()).toBe('2024-03-11T04:00:00.000Z');
+  });
+
+  it('every instant of the day is before its end, and the end is the next day; no zone ends later than latestEndOfDay', () => {
+    const zones = ['Asia/Shanghai', 'UTC', 'America/New_York', 'Pacific/Kiritimati', 'Etc/GMT+12', 'Asia/Kathmandu'];
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }), fc.constantFrom(...zones), (ms, zone) => {
+        const day = serviceDayOf(ms, zone);
+        const end = endOfServiceDay(day, zone);
+        expect(ms).toBeLessThan(end);
+        expect(serviceDayOf(end, zone)).toBe(addDays(day, 1));
+        expect(end).toBeLessThanOrEqual(latestEndOfDay(day));
+      }),
+    );
   });
 });

@@ -2,8 +2,10 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { previousDay } from '../../domain/reconciliation';
 import type { ReconciliationActivities } from '../../activities/reconciliation';
 
+// The activity heartbeats (every 5 s): a worker lost mid-run is noticed in 30 s, not 5 minutes.
 const { reconcileDay } = proxyActivities<ReconciliationActivities>({
   startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '10s', maximumInterval: '10m' },
 });
 

@@ -17,7 +17,10 @@ export interface DoctorQueueInput {
   config: QueueConfig;
   /** Messages handled in one run before it continues as new (history stays small on a busy day). */
   maxEventsPerRun: number;
-  /** Epoch ms at which the queue closes by itself (end of the session). */
+  /**
+   * Epoch ms at which the queue closes by itself: the end of its service day in the institution's
+   * zone. Without it (queues started before starters passed it) the latest end of that day anywhere.
+   */
   closeAtMs?: number;
   state?: QueueState;
 }
@@ -39,10 +42,14 @@ export interface JoinQueue {
   arrivedAtMs: number;
 }
 
-/** The doctor is ready for the next patient. `callId` makes a repeated click call nobody new. */
+/**
+ * The doctor is ready for the next patient. `callId` makes a repeated click call nobody new. With
+ * `bookingRef` the caller names who was called (the HIS's ADT^A08, whose MSH-10 is the call id).
+ */
 export interface CallNext {
   version: 1;
   callId?: string;
+  bookingRef?: BookingRef;
 }
 
 /** Payload of skip / return / leave. */

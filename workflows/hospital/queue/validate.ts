@@ -86,7 +86,11 @@ export function joinQueue(raw: unknown): JoinQueue {
 
 export function callNext(raw: unknown): CallNext {
   const o = object(raw, 'callNext');
-  return { version: versionOne(o), ...(o.callId === undefined ? {} : { callId: text(o, 'callId', 64) }) };
+  return {
+    version: versionOne(o),
+    ...(o.callId === undefined ? {} : { callId: text(o, 'callId', 64) }),
+    ...(o.bookingRef === undefined ? {} : { bookingRef: bookingRef(o) }),
+  };
 }
 
 export function queuePatient(raw: unknown): QueuePatient {

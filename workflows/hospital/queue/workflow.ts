@@ -5,13 +5,17 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import { DoctorQueue, type QueueNotice } from '../../../domain/hospital/queue';
+import { latestEndOfDay } from '../../../domain/hospital/serviceDay';
 import { workflowIds } from '../../../domain/ids';
+import { Stage } from '../../searchAttributes';
 import {
   callNextUpdate,
   closeQueueSignal,
@@ -92,7 +96,7 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
       validator: (raw) =>
         refuseUnless(() => {
           const cmd = joinQueue(raw);
-          if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
+          if (closing) throw new DomainError(ErrorCode.QueueClosed, 'queue is closing');
           if (cmd.arrivedAtMs > Date.now() + MAX_ARRIVAL_SKEW_MS)
             throw new DomainError(ErrorCode.ValidationFailed, 'arrival time is in the future');
           queue.assertCanJoin(cmd.bookingRef);
@@ -104,7 +108,7 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     callNextUpdate,
     (raw) => {
       const cmd = callNext(raw);
-      const result = queue.callNext(Date.now(), cmd.callId);
+      const result = queue.callNext(Date.now(), cmd.callId, cmd.bookingRef);
       if (!result.repeated && result.bookingRef !== null)
         outbox.push({ kind: 'called', bookingRef: result.bookingRef, calledAtMs: result.calledAtMs });
       afterMessage();
@@ -114,7 +118,7 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
       validator: (raw) =>
         refuseUnless(() => {
           callNext(raw);
-          if (closing) throw new DomainError(ErrorCode.InvalidState, 'queue is closing');
+          if (closing) throw new DomainError(ErrorCode.QueueClosed, 'queue is closing');
         }),
     },
   );
@@ -142,8 +146,11 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
   setHandler(queuePositionQuery, (bookingRef) => queue.positionOf(bookingRef, Date.now()));
   setHandler(queueSummaryQuery, () => queue.summary());
 
-  if (input.closeAtMs !== undefined) {
-    const untilClose = input.closeAtMs - Date.now();
+  // Every queue ends with its day. Queues started without a close time (before starters passed the
+  // end of the day in the institution's zone) close at the latest end of that day in any zone.
+  const closeAtMs = input.closeAtMs ?? (patched('queue-closes-by-day') ? latestEndOfDay(input.serviceDay) : undefined);
+  if (closeAtMs !== undefined) {
+    const untilClose = closeAtMs - Date.now();
     if (untilClose <= 0) closing = true;
     else
       void sleep(untilClose).then(() => {
@@ -192,6 +199,8 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     log.info('doctor queue continuing as new', { handled, historyLength: workflowInfo().historyLength });
     return continueAsNew<typeof doctorQueue>({ ...input, state: queue.state });
   }
+  // The stage in the Web UI and visibility lists says the day is over, not just "completed".
+  if (patched('queue-closed-stage')) upsertSearchAttributes([{ key: Stage, value: 'queue_closed' }]);
   const summary = queue.summary();
   log.info('doctor queue closed', {
     served: summary.served,

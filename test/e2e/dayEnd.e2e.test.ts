@@ -1,0 +1,101 @@
+import { ensureDoctorQueue, doctorQueueId, type QueueKey } from '../../clients/hospital/doctorQueue';
+import { serviceDayOf } from '../../domain/hospital/serviceDay';
+import { Stage } from '../../workflows/searchAttributes';
+import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { until } from '../helpers/poll';
+
+/**
+ * A short simulated service day: the doctor's session opens with a close time a few seconds ahead (as
+ * every queue closes at the end of its day), visits run through their usual endings — seen and closed,
+ * unpaid and expired, cancelled, no-show — and afterwards the Temporal visibility API lists no workflow
+ * of that day still running.
+ */
+let d: HospitalDriver;
+let user: string;
+
+beforeAll(async () => {
+  d = await startHospitalDriver({
+    policy: { holdMinutes: 1, fullRefundCutoffMinutes: 60, noShowGraceMinutes: 0, visitQuietCloseSeconds: 2 },
+  });
+  user = await d.verifiedUser();
+});
+afterAll(async () => {
+  await d?.stop();
+});
+
+async function book(slotIndex: number, startsInMs: number): Promise<string> {
+  await d.moveSlotStart(d.slotIds[slotIndex] ?? '', new Date(Date.now() + startsInMs));
+  const res = await d.api<{ bookingRef: string }>('POST', '/v1/visits', user, { institutionId: d.hospital, slotId: d.slotIds[slotIndex] });
+  expect(res.status).toBe(201);
+  return res.body.bookingRef;
+}
+
+async function running(query: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const w of d.p.services.temporal.workflow.list({ query })) ids.push(`${w.type} ${w.workflowId}`);
+  return ids;
+}
+
+describe('the end of a service day', () => {
+  it('leaves no workflow of the day running: visits end, payments end, the queue closes with the stage queue_closed', async () => {
+    const slotStartsInMs = 60_000;
+    const key: QueueKey = {
+      institutionId: d.hospital,
+      doctorId: d.doctor,
+      serviceDay: serviceDayOf(Date.now() + slotStartsInMs, 'Asia/Shanghai'),
+    };
+    // The session opens with a close time 30 s ahead: the day, shortened.
+    await ensureDoctorQueue(d.p.services.temporal, key, {
+      taskQueue: d.p.services.config.TEMPORAL_TASK_QUEUE,
+      closeAtMs: Date.now() + 30_000,
+    });
+
+    // Seen: paid, checked in, called in by the HIS (ADT^A08 → the queue's call-next), closed after a quiet period.
+    const seen = await book(0, slotStartsInMs);
+    // Not paid before the deadline (the slot start, 4 s away): expired.
+    const unpaid = await book(1, 4_000);
+    // Paid, then cancelled.
+    const cancelled = await book(2, slotStartsInMs);
+    // Paid, never came: no-show at the slot start (no grace).
+    const absent = await book(3, 8_000);
+    for (const ref of [seen, cancelled, absent]) await d.payOpen(ref, user, 'registration');
+    for (const ref of [seen, cancelled, absent]) await d.waitStage(ref, user, 'booked');
+
+    expect((await d.api('POST', `/v1/visits/${seen}/check-in`, user, {})).status).toBe(200);
+    expect((await d.api<{ stage: string }>('POST', `/v1/visits/${cancelled}/cancel`, user)).body).toMatchObject({ stage: 'cancelled' });
+    const call = await until('the HIS to call the patient in', async () => (await d.his.callNext(d.doctor)) ?? undefined, {
+      timeoutMs: 20_000,
+    });
+    expect(call.bookingRef).toBe(seen);
+
+    for (const [ref, stage] of [
+      [seen, 'closed'],
+      [unpaid, 'expired'],
+      [cancelled, 'cancelled'],
+      [absent, 'no_show'],
+    ] as const)
+      await d.waitStage(ref, user, stage);
+
+    const queue = d.p.services.temporal.workflow.getHandle(doctorQueueId(key));
+    const outcome = (await queue.result()) as { summary: { current: string | null } };
+    expect(outcome.summary.current).toBe(seen); // the HIS's call reached the queue
+    expect((await queue.describe()).typedSearchAttributes.get(Stage)).toBe('queue_closed');
+
+    // Visibility is eventually consistent: poll until it agrees that nothing of the day runs on.
+    const taskQueue = d.p.services.config.TEMPORAL_TASK_QUEUE;
+    const stillRunning = await until(
+      'visibility to list no running workflow of the day',
+      async () => {
+        const ids = await running(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`);
+        return ids.length === 0 ? ids : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(stillRunning).toEqual([]);
+    // And the day's workflows were there to be listed: the visits, their payments and the queue, all ended.
+    const ended = await running(`TaskQueue = "${taskQueue}" AND ExecutionStatus != "Running"`);
+    expect(ended).toEqual(
+      expect.arrayContaining([`doctorQueue ${doctorQueueId(key)}`, `hospitalVisit hospital-visit/${d.hospital}/${seen}`]),
+    );
+  }, 120_000);
+});

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
+import { codecDataConverter } from '../../platform/codecDataConverter';
 import { createPayloadCodec } from '../../platform/payloadCodec';
 import { loadHistories } from '../helpers/histories';
 import { TEST_KEYS } from '../helpers/platform';
@@ -15,7 +16,7 @@ describe('workflow replay', () => {
   it('replays every recorded history without non-determinism', async () => {
     const codec = createPayloadCodec({ keys: { tc1: TEST_KEYS.codec }, activeKeyId: 'tc1' });
     const results = Worker.runReplayHistories(
-      { workflowBundle: { codePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE ?? '' }, dataConverter: { payloadCodecs: [codec] } },
+      { workflowBundle: { codePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE ?? '' }, dataConverter: codecDataConverter(codec) },
       histories,
     );
     const failures: string[] = [];

@@ -16,7 +16,19 @@ const transform = {
     },
   ],
 };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'], setupFiles: ['reflect-metadata'] };
+// jose ships ES modules only: jest (CommonJS here) compiles it like our own sources; Node itself loads it with require(esm).
+transform['node_modules/jose/.+\\.js$'] = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
+const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+const common = {
+  testEnvironment: 'node',
+  transform,
+  transformIgnorePatterns,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['reflect-metadata'],
+};
 const withTemporal = { setupFiles: ['reflect-metadata', '<rootDir>/test/setup/runtime.ts'] };
 // Jest reads testTimeout only at the top level; per project it is set by a setup file instead.
 const timeout = (ms) => ({ setupFilesAfterEnv: [`<rootDir>/test/setup/timeout${ms}.ts`] });

@@ -1,3 +1,4 @@
+import { startConfiguredCodecListener } from '../platform/codecServerListener';
 import { loadConfig } from '../platform/config';
 import { openServices } from '../platform/services';
 import { startApi } from './server';
@@ -7,8 +8,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const services = await openServices(config, 'causeway-api');
   const api = await startApi(services);
+  // The loopback-only codec listener for an operator's Web UI, when CODEC_LISTEN_PORT is set.
+  const codec = await startConfiguredCodecListener(services);
   const stop = async (signal: string): Promise<void> => {
     services.logger.info({ signal }, 'API draining');
+    await codec?.close();
     await api.close();
     await services.close();
     services.logger.info('API stopped');

@@ -63,6 +63,23 @@ export const EnvSchema = z.object({
   PAYLOAD_CODEC_ACTIVE_KEY_ID: z.string().min(1),
   OPERATOR_TOKENS: csv.default([]),
   CODEC_CORS_ORIGINS: csv.default(['http://localhost:8233']),
+  /** The operator-only codec listener (no token; always bound to 127.0.0.1) for the Web UI; off when unset. */
+  CODEC_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Largest request body on the operator listener (the API's `/codec` keeps the API's 256 KiB). */
+  CODEC_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  CODEC_MAX_PAYLOADS: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** The Web UI's OIDC access tokens on `/codec`: all three set, or none (then only operator tokens). */
+  CODEC_OIDC_ISSUER: z.string().min(1).optional(),
+  CODEC_OIDC_AUDIENCE: z.string().min(1).optional(),
+  CODEC_OIDC_JWKS_URL: z.string().url().optional(),
+  /** The token claim listing the caller's roles or groups, and the value that makes one an operator. */
+  CODEC_OIDC_ROLE_CLAIM: z.string().min(1).default('groups'),
+  CODEC_OIDC_ROLE: z.string().min(1).default('causeway-operators'),
 
   PAYMENT_GATEWAY_URL: z.string().url().default('http://127.0.0.1:8090/gateway.do'),
   PAYMENT_APP_ID: z.string().default('2021000000000001'),
@@ -125,6 +142,17 @@ const Production = EnvSchema.superRefine((env, ctx) => {
 });
 export type Env = z.infer<typeof EnvSchema>;
 
+/** Cross-field rules zod's object schema cannot say per field. */
+function crossFieldIssues(env: Env): string[] {
+  const issues: string[] = [];
+  const oidc = [env.CODEC_OIDC_ISSUER, env.CODEC_OIDC_AUDIENCE, env.CODEC_OIDC_JWKS_URL].filter((v) => v !== undefined).length;
+  if (oidc !== 0 && oidc !== 3) issues.push('  CODEC_OIDC_*: set ISSUER, AUDIENCE and JWKS_URL together, or none of them');
+  if (env.NODE_ENV === 'production' && env.CODEC_OIDC_JWKS_URL && !env.CODEC_OIDC_JWKS_URL.startsWith('https:')) {
+    issues.push('  CODEC_OIDC_JWKS_URL: must be https in production');
+  }
+  return issues;
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -135,5 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Env {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  const cross = crossFieldIssues(parsed.data);
+  if (cross.length > 0) throw new ConfigError(`invalid configuration:\n${cross.join('\n')}`);
   return parsed.data;
 }

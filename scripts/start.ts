@@ -8,18 +8,24 @@ import { startApi } from '../api/server';
 import { loadConfig } from '../platform/config';
 import { startEmbeddedPostgres, isListening, type EmbeddedPostgres } from '../platform/embeddedPostgres';
 import { openServices } from '../platform/services';
-import { startDevServer } from '../platform/temporal/devServer';
+import { startConfiguredCodecListener } from '../platform/codecServerListener';
+import { devServerCommand, startDevServer, waitForTemporal } from '../platform/temporal/devServer';
 import { startWorker } from '../worker/run';
 import { demoEnv, loadOrCreateDevKeys } from './demo/devKeys';
 import { runDemoJourney } from './demo/journey';
 import { seedDemo } from './demo/seed';
 import { runDemoVisit } from './demo/visit';
 import { startSimulators } from './demo/simulators';
+import { Supervisor } from './lib/supervisor';
 
 /**
  * `npm start`: the whole platform on one machine. Temporal dev server (SQLite under data/, Web UI),
  * PostgreSQL (local, else embedded PGlite), migrations, simulators, worker and API in this process,
- * a seeded demo hospital and partner app, and one demo journey to follow in the Web UI.
+ * a seeded demo hospital and partner app, and one demo journey to follow in the Web UI, which shows
+ * decrypted payloads through the loopback-only codec listener.
+ *
+ * The Temporal dev server is a child process under the supervisor (scripts/lib/supervisor.ts): if it
+ * dies, everything stops with a line saying so; Ctrl-C, SIGTERM or a crash here stop it too.
  */
 const StartEnv = z.object({
   CAUSEWAY_DATA_DIR: z.string().default('data'),
@@ -29,27 +35,62 @@ const StartEnv = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
   CAUSEWAY_DEMO: z.enum(['true', 'false']).default('true'),
   MLLP_PORT: z.coerce.number().int().default(2575),
+  CODEC_LISTEN_PORT: z.coerce.number().int().default(8234),
   PATH: z.string().default(''),
 });
 
+const say = (m: string): void => {
+  process.stdout.write(`[causeway] ${m}\n`);
+};
+
+/** In-process parts to close, newest first, before the supervisor stops the child processes. */
+const closers: Array<{ name: string; close: () => Promise<unknown> }> = [];
+async function closeInProcess(): Promise<void> {
+  for (const c of closers.splice(0).reverse()) {
+    try {
+      await c.close();
+    } catch (err) {
+      say(`stopping ${c.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+const supervisor = new Supervisor({
+  log: say,
+  graceMs: 15_000,
+  beforeStop: closeInProcess,
+  onFatal: (_reason, code) => process.exit(code),
+});
+
 async function main(): Promise<void> {
+  supervisor.installProcessHandlers();
   const env = StartEnv.parse(process.env);
   Runtime.install({ logger: new DefaultLogger('WARN') }); // the SDK's INFO lines (bundler output) would drown the demo's
   const dataDir = path.resolve(env.CAUSEWAY_DATA_DIR);
-  const say = (m: string): void => {
-    process.stdout.write(`[causeway] ${m}\n`);
-  };
   const keys = await loadOrCreateDevKeys(dataDir);
+  const codecEndpoint = `http://127.0.0.1:${env.CODEC_LISTEN_PORT}`;
 
   say(`starting Temporal dev server (${path.join(dataDir, 'temporal.sqlite')})…`);
-  const temporal = await startDevServer({
+  const serverOpts = {
     pathVar: env.PATH,
     dbFilename: path.join(dataDir, 'temporal.sqlite'),
     port: env.TEMPORAL_PORT,
     uiPort: env.TEMPORAL_UI_PORT,
-    uiCodecEndpoint: `http://127.0.0.1:${env.API_PORT}/codec`,
+    uiCodecEndpoint: codecEndpoint,
     log: say,
-  });
+  };
+  const cli = devServerCommand(serverOpts);
+  let temporalAddress: string;
+  if (cli) {
+    supervisor.start({ name: 'Temporal dev server', command: cli.command, args: cli.args });
+    await waitForTemporal(cli.address);
+    temporalAddress = cli.address;
+  } else {
+    // No CLI and no Go: the SDK downloads and runs the server; it stops with this process's clean-up.
+    const temporal = await startDevServer(serverOpts);
+    closers.push({ name: 'Temporal dev server (SDK)', close: () => temporal.stop() });
+    temporalAddress = temporal.address;
+  }
 
   let databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/causeway';
   let poolSize = '10';
@@ -60,6 +101,8 @@ async function main(): Promise<void> {
     say(`PostgreSQL: ${pg.host}${pg.pathname}`);
   } else {
     embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pglite'), port: 54329 });
+    const pglite = embedded;
+    closers.push({ name: 'embedded PostgreSQL', close: () => pglite.stop() });
     databaseUrl = embedded.url;
     poolSize = '1';
     say(`no PostgreSQL at ${pg.host}: using the embedded PostgreSQL (PGlite, data/pglite) on port 54329, one connection`);
@@ -67,46 +110,41 @@ async function main(): Promise<void> {
 
   const mllpPort = env.MLLP_PORT;
   const sims = await startSimulators(keys, { causewayMllpPort: mllpPort });
+  closers.push({ name: 'simulators', close: () => sims.stop() });
   const config = loadConfig(
     demoEnv(keys, {
       MLLP_PORT: String(mllpPort),
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: poolSize,
-      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_ADDRESS: temporalAddress,
       API_PORT: String(env.API_PORT),
       PAYMENT_GATEWAY_URL: sims.payment.gatewayUrl,
       PAYMENT_APP_ID: sims.payment.appId,
       IDENTITY_PROVIDER_URL: sims.identity.url,
       TEMPORAL_UI_URL: `http://localhost:${env.TEMPORAL_UI_PORT}`,
+      CODEC_LISTEN_PORT: String(env.CODEC_LISTEN_PORT),
+      CODEC_CORS_ORIGINS: `http://localhost:${env.TEMPORAL_UI_PORT},http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
     }),
   );
   const services = await openServices(config, 'causeway');
+  closers.push({ name: 'connections', close: () => services.close() });
   const applied = await runMigrations(services.db);
   if (applied.length) say(`migrations applied: ${applied.join(', ')}`);
   await seedDemo(services, { partnerApiKey: keys.partnerApiKey, hospitalSecret: keys.hospitalSecret, hisHost: '127.0.0.1' });
   const worker = await startWorker(services);
+  closers.push({ name: 'worker', close: () => worker.shutdown() });
   const api = await startApi(services);
+  closers.push({ name: 'API', close: () => api.close() });
+  const codec = await startConfiguredCodecListener(services);
+  if (codec) closers.push({ name: 'codec listener', close: () => codec.close() });
 
   say(`API          ${api.url}   (health ${api.url}/readyz)`);
   say(`OpenAPI      ${api.url}/openapi.json`);
-  say(`Temporal UI  ${config.TEMPORAL_UI_URL}   (codec server ${api.url}/codec, operator token in data/dev-keys.json)`);
+  say(
+    `Temporal UI  ${config.TEMPORAL_UI_URL}   (payloads decoded by the codec listener ${codecEndpoint}, loopback only; every decode is audited)`,
+  );
+  say(`codec for tooling  ${api.url}/codec   (operator token in data/dev-keys.json)`);
   say(`partner API key and operator token: data/dev-keys.json`);
-
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    say('stopping…');
-    await api.close();
-    await worker.shutdown();
-    await services.close();
-    await sims.stop();
-    await embedded?.stop();
-    await temporal.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 
   say(`HIS sim     ${sims.hisControlUrl}/sim/state   (demo hospital's HIS: call patients, place orders, send results)`);
   if (env.CAUSEWAY_DEMO === 'true') {
@@ -129,6 +167,5 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  supervisor.fatal(`start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
 });

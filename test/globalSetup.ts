@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureDatabase } from '../db/admin';
+import { bundleConverterOptions } from '../platform/codecDataConverter';
 import { createDataSource, runMigrations } from '../db/dataSource';
 import { startDevServer, type DevServer } from '../platform/temporal/devServer';
 
@@ -34,7 +35,11 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_ADDRESS = server.address;
 
   const dir = mkdtempSync(path.join(tmpdir(), 'causeway-test-'));
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietBundlerLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    ...bundleConverterOptions,
+    logger: quietBundlerLogger,
+  });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   process.env.CAUSEWAY_WORKFLOW_BUNDLE = bundlePath;

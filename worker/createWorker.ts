@@ -1,6 +1,7 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { assertBundleEncodesFailures, codecDataConverter } from '../platform/codecDataConverter';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -15,6 +16,7 @@ export interface CreateWorkerOptions {
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  if (opts.workflowBundlePath) assertBundleEncodesFailures(opts.workflowBundlePath);
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = opts.workflowBundlePath
     ? { workflowBundle: { codePath: opts.workflowBundlePath } }
     : { workflowsPath: require.resolve('../workflows') };
@@ -24,7 +26,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...workflowSource,
     activities: opts.activities,
-    dataConverter: { payloadCodecs: [opts.codec] },
+    dataConverter: codecDataConverter(opts.codec),
     // On SIGTERM the worker stops polling and lets in-flight activities finish for this long.
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 100,

@@ -1,7 +1,9 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
+import { writeAudit } from '../../db/repositories/audit';
 import { codecServerRouter } from '../../platform/codecServer';
+import { codecAuthenticatorFromConfig } from '../../platform/codecServerAuth';
 import type { ApiDeps } from '../deps';
 import { Problem } from '../http/problem';
 
@@ -11,7 +13,11 @@ const CodecPayloads = z
   })
   .meta({ id: 'CodecPayloads' });
 
-/** The Web UI's codec server, for operators: documented here, implemented in platform/codecServer. */
+/**
+ * The codec server on the API port, for tooling and for a Web UI that passes its OIDC access token:
+ * operator token or (when configured) an access token with the operator role. Documented here,
+ * implemented in platform/codecServer. The Web UI of `npm start` uses the loopback operator listener.
+ */
 export function codecRoutes(deps: ApiDeps) {
   return (registry: OpenAPIRegistry): Router => {
     for (const op of ['encode', 'decode']) {
@@ -19,7 +25,7 @@ export function codecRoutes(deps: ApiDeps) {
         method: 'post',
         path: `/codec/${op}`,
         tags: ['operator'],
-        summary: `Temporal codec server: ${op} payloads (Web UI)`,
+        summary: `Temporal codec server: ${op} payloads (Web UI, tooling); audited`,
         security: [{ operatorToken: [] }],
         request: { body: { content: { 'application/json': { schema: CodecPayloads } } } },
         responses: {
@@ -30,7 +36,15 @@ export function codecRoutes(deps: ApiDeps) {
     }
     return Router().use(
       '/codec',
-      codecServerRouter({ codec: deps.codec, operatorTokens: deps.config.OPERATOR_TOKENS, corsOrigins: deps.config.CODEC_CORS_ORIGINS }),
+      codecServerRouter({
+        codec: deps.codec,
+        authenticate: codecAuthenticatorFromConfig(deps.config),
+        corsOrigins: deps.config.CODEC_CORS_ORIGINS,
+        audit: (entry) => writeAudit(deps.db, entry),
+        via: 'api',
+        maxPayloads: deps.config.CODEC_MAX_PAYLOADS,
+        logger: deps.logger.child({ component: 'codec' }),
+      }),
     );
   };
 }

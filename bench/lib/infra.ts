@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleConverterOptions } from '../../platform/codecDataConverter';
 import { dropDatabase, ensureDatabase } from '../../db/admin';
 import { createDataSource, runMigrations } from '../../db/dataSource';
 import { startDevServer, type DevServer } from '../../platform/temporal/devServer';
@@ -51,8 +52,9 @@ const quietBundler = { trace: noop, debug: noop, info: noop, warn: noop, error: 
 /** Bundled once here so the worker processes start in seconds instead of each running webpack. */
 export async function bundleWorkflows(): Promise<Bundles> {
   const dir = mkdtempSync(path.join(tmpdir(), 'causeway-bench-'));
+  // The platform bundle carries the codec failure converter (the worker refuses one without it).
   const write = async (name: string, workflowsPath: string): Promise<string> => {
-    const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundler });
+    const { code } = await bundleWorkflowCode({ workflowsPath, ...bundleConverterOptions, logger: quietBundler });
     const file = path.join(dir, name);
     writeFileSync(file, code);
     return file;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { codecDataConverter } from '../codecDataConverter';
 import type { Env } from '../config';
 
 type TemporalEnv = Pick<
@@ -23,7 +24,7 @@ export async function connectClient(env: TemporalEnv, codec: PayloadCodec): Prom
     tls: tlsOptions(env),
     ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
   });
-  return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [codec] } });
+  return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: codecDataConverter(codec) });
 }
 
 export async function connectWorker(env: TemporalEnv): Promise<NativeConnection> {

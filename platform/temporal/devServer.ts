@@ -1,3 +1,5 @@
+import { Connection } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes';
 import { resolveTemporalCli } from './cli';
@@ -45,4 +47,42 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     env,
     stop: () => env.teardown(),
   };
+}
+
+/**
+ * `temporal server start-dev` as a command line, for a caller that runs the process itself (npm start's
+ * supervisor) instead of handing it to the SDK. Undefined when no Temporal CLI can be found.
+ */
+export function devServerCommand(
+  opts: DevServerOptions & { port: number; uiPort: number },
+): { command: string; args: string[]; address: string } | undefined {
+  const cli = resolveTemporalCli({ pathVar: opts.pathVar, install: true, ...(opts.log ? { log: opts.log } : {}) });
+  if (!cli) return undefined;
+  const ip = opts.ip ?? '127.0.0.1';
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(opts.port), '--ui-port', String(opts.uiPort)];
+  args.push('--log-format', 'json', '--log-level', 'error');
+  if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
+  if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
+  args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
+  for (const key of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`);
+  return { command: cli, args, address: `${ip}:${opts.port}` };
+}
+
+/** Waits until a Temporal frontend answers (the CLI needs a few seconds, more on a first SQLite file). */
+export async function waitForTemporal(address: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms`, { cause: err });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
 }

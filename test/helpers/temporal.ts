@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { codecDataConverter } from '../../platform/codecDataConverter';
 import { createWorker } from '../../worker/createWorker';
 
 export interface TestTemporal {
@@ -34,7 +35,7 @@ export async function createTestWorker(opts: { activities: object; codec?: Paylo
     workflowBundlePath: bundle,
   });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: [codec] } });
+  const client = new Client({ connection, namespace: 'default', dataConverter: codecDataConverter(codec) });
   return {
     client,
     worker,

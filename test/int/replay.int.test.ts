@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
+import { codecDataConverter } from '../../platform/codecDataConverter';
 import { createPayloadCodec } from '../../platform/payloadCodec';
 import { VisitStage } from '../../workflows/hospital/visit/types';
 import { loadHistories, type StoredHistory } from '../helpers/histories';
@@ -46,7 +47,7 @@ describe('workflow replay', () => {
 
   it('replays every recorded history, every version, without non-determinism', async () => {
     const results = Worker.runReplayHistories(
-      { workflowBundle: { codePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE ?? '' }, dataConverter: { payloadCodecs: [codec] } },
+      { workflowBundle: { codePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE ?? '' }, dataConverter: codecDataConverter(codec) },
       histories.map((h) => ({ workflowId: h.workflowId, history: h.history })),
     );
     const failures: string[] = [];

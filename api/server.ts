@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createInboundHl7Handler, type InboundDispatch } from '../integrations/hospital/inbound';
-import { createSenderCheck } from './hospital/senderCheck';
+import { createSenderCheck, createSourceAllowList } from './hospital/senderCheck';
 import type { InboundHl7Handler } from '../integrations/hospital/inbound/types';
-import { MllpServer } from '../integrations/hospital/mllp';
+import { MllpServer, type MllpServerTls } from '../integrations/hospital/mllp';
 import type { Services } from '../platform/services';
 import { createApp, type RouteModule } from './app';
 import type { ApiDeps } from './deps';
-import { hospitalDispatch } from './hospital/dispatch';
+import { hospitalDispatch, visitInstitution } from './hospital/dispatch';
 import { codecRoutes } from './routes/codec';
 import { hospitalInstitutionRoutes } from './routes/hospitalInstitution';
 import { operatorRoutes } from './routes/operator';
@@ -32,6 +32,7 @@ export function inboundHl7(deps: ApiDeps): Inbound {
     secrets: deps.pii,
     dispatch,
     authorizeSender: createSenderCheck(deps.db),
+    visitInstitution: visitInstitution(deps.db),
     logger: deps.logger.child({ adapter: 'hl7-inbound' }),
   });
   return { handle, dispatch };
@@ -46,6 +47,16 @@ export function routeModules(deps: ApiDeps, inbound: Inbound): RouteModule[] {
     operatorRoutes(deps),
     codecRoutes(deps),
   ];
+}
+
+/** TLS for the MLLP listener from config: none, server-only, or mutual (with a CA for client certificates). */
+export function mllpTls(config: Services['config']): MllpServerTls | undefined {
+  if (!config.MLLP_TLS_KEY_PATH || !config.MLLP_TLS_CERT_PATH) return undefined;
+  return {
+    key: readFileSync(config.MLLP_TLS_KEY_PATH),
+    cert: readFileSync(config.MLLP_TLS_CERT_PATH),
+    ...(config.MLLP_TLS_CA_PATH ? { ca: readFileSync(config.MLLP_TLS_CA_PATH) } : {}),
+  };
 }
 
 export interface RunningApi {
@@ -82,9 +93,16 @@ export async function startApi(
       port: mllpPort,
       handler: inbound.handle,
       logger: services.logger.child({ adapter: 'mllp' }),
-      ...(config.MLLP_TLS_KEY_PATH && config.MLLP_TLS_CERT_PATH
-        ? { tls: { key: readFileSync(config.MLLP_TLS_KEY_PATH), cert: readFileSync(config.MLLP_TLS_CERT_PATH) } }
-        : {}),
+      tls: mllpTls(config),
+      // Unknown sources are dropped before a byte is read; with mutual TLS the certificate identifies the sender instead.
+      allowSource: createSourceAllowList(deps.db, { cacheMs: config.MLLP_SOURCE_CACHE_MS }),
+      limits: {
+        maxFrameBytes: config.MLLP_MAX_FRAME_BYTES,
+        maxConnections: config.MLLP_MAX_CONNECTIONS,
+        maxConnectionsPerPeer: config.MLLP_MAX_CONNECTIONS_PER_PEER,
+        idleTimeoutMs: config.MLLP_IDLE_TIMEOUT_MS,
+        readTimeoutMs: config.MLLP_READ_TIMEOUT_MS,
+      },
     });
     boundMllp = (await mllp.start()).port;
   }

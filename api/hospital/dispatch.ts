@@ -27,10 +27,12 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
     return { handle: deps.temporal.workflow.getHandle(workflowIds.hospitalVisit(institutionId, bookingRef)), ...row };
   };
 
-  return async (event) => {
+  return async (event, meta) => {
+    // Only the institution the transport authenticated; never what a header names.
+    const institutionId = meta.institutionId;
     switch (event.kind) {
       case 'orders-placed': {
-        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        const visit = await visitOf(institutionId, event.bookingRef);
         for (const order of event.orders) {
           const orderId = order.placerOrderId ?? order.fillerOrderId;
           if (!orderId) throw new Error('order without an order id');
@@ -52,7 +54,7 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
         return;
       }
       case 'results-reported': {
-        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        const visit = await visitOf(institutionId, event.bookingRef);
         for (const report of event.reports) {
           const orderId = report.placerOrderId ?? report.fillerOrderId;
           if (!orderId) throw new Error('result without an order id');
@@ -69,13 +71,13 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
       case 'patient-updated': {
         // The HIS calls the patient into the room (ADT^A08 with the call time in PV1-44).
         if (!event.admittedAt) return;
-        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        const visit = await visitOf(institutionId, event.bookingRef);
         await visit.handle.signal(queueCalledSignal, { version: 1, calledAt: event.admittedAt });
         try {
           await leaveDoctorQueue(
             deps.temporal,
             {
-              institutionId: event.header.sendingFacility,
+              institutionId,
               doctorId: visit.doctor_id,
               serviceDay: serviceDayOf(visit.starts_at, visit.time_zone),
             },
@@ -94,5 +96,15 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
       case 'payments-posted':
         return; // the HIS echoing what Causeway told it: stored in the inbox, nothing to apply
     }
+  };
+}
+
+/** The institution a booking ref's visit belongs to, if Causeway knows the visit (the intake's scope check). */
+export function visitInstitution(db: Pick<DataSource, 'query'>): (bookingRef: string) => Promise<string | undefined> {
+  return async (bookingRef) => {
+    const rows: Array<{ institution_id: string }> = await db.query('SELECT institution_id FROM visits WHERE booking_ref = $1', [
+      bookingRef,
+    ]);
+    return rows[0]?.institution_id;
   };
 }

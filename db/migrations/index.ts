@@ -1,5 +1,6 @@
 import { Foundation1764000000000 } from './1764000000000-Foundation';
 import { Notifications1764100000000 } from './1764100000000-Notifications';
+import { InboxInstitution1765100000000 } from './1765100000000-InboxInstitution';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
-export const MIGRATIONS = [Foundation1764000000000, Notifications1764100000000];
+export const MIGRATIONS = [Foundation1764000000000, Notifications1764100000000, InboxInstitution1765100000000];

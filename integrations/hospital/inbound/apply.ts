@@ -71,9 +71,15 @@ export async function applyRow(ctx: ApplyContext, row: StoredRow, parsed?: Inbou
   }
   const log = { inboxId: row.id, controlId: event.header.controlId, type: messageTypeOf(event.header), attempt };
   try {
+    // Rows from before institution_id existed were filed under their MSH-4.
+    const institutionId = row.institution_id ?? event.header.sendingFacility;
+    if (event.header.sendingFacility !== institutionId) {
+      throw new DomainError(ErrorCode.Forbidden, 'MSH-4 does not name the institution that sent the message');
+    }
     await ctx.dispatch(event, {
       inboxId: row.id,
       sender: row.sender,
+      institutionId,
       messageId: row.message_id,
       correlation: event.bookingRef,
       attempt,

@@ -58,6 +58,8 @@ export async function startTestPlatform(
   opts: {
     payment?: Parameters<typeof startPaymentHarness>[0];
     identityOutcomes?: Parameters<typeof startIdentitySimulator>[0]['outcomes'];
+    /** Extra configuration (e.g. shorter MLLP timeouts for a drill). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestPlatform> {
   const logs = new LogCapture();
@@ -75,6 +77,7 @@ export async function startTestPlatform(
     PAYMENT_APP_PRIVATE_KEY: payment.keys.app.privateKeyPem,
     PAYMENT_PLATFORM_PUBLIC_KEY: payment.keys.platform.publicKeyPem,
     IDENTITY_PROVIDER_URL: identitySim.url,
+    ...opts.env,
   });
   const services = await openServices(config, 'causeway-test', { logger });
   const api = await startApi(services, 0, { mllpPort: 0 });

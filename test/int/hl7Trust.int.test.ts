@@ -184,6 +184,17 @@ describe('HL7 sender identity (MSH-4) and institution scope', () => {
     expect((await send(FROM_B, orders(own, B, bookingRef))).ackCode).toBe('AA');
   });
 
+  it('a corrected resend under a padded MSH-10 replaces the rejected row; MSA-2 echoes MSH-10 exactly', async () => {
+    const id = ` ${cid('PAD')} `;
+    const broken = siu(id, A).replace(/^(MSH(?:\|[^|]*){5})\|[^|]*/, '$1|yesterday');
+    const first = await send(FROM_A, broken);
+    expect(first).toMatchObject({ ackCode: 'AE', ackedControlId: id });
+    const again = await send(FROM_A, siu(id, A));
+    expect(again).toMatchObject({ ackCode: 'AA', ackedControlId: id });
+    await handler.idle();
+    expect(await rowsOf(id)).toEqual([expect.objectContaining({ institution_id: A, status: 'applied' })]);
+  });
+
   it('refuses a source address no hospital registered, at accept', async () => {
     const stranger = await peer(STRANGER);
     stranger.socket.write(Buffer.from('\u000bMSH|^~\\&|X|Y\r\u001c\r'));

@@ -77,7 +77,7 @@ export function parseHeader(msh: Segment, opts: ResolvedParseOptions): AckHeader
   if (versionText === undefined) throw requiredMissing(at(msh, 12), 'version id');
   const version = Hl7Version.safeParse(versionText);
   if (!version.success) {
-    throw malformed(Hl7ErrorCode.UnsupportedVersionId, at(msh, 12), `MSH-12 version ${versionText} is not supported (2.3.1–2.5.1)`);
+    throw malformed(Hl7ErrorCode.UnsupportedVersionId, at(msh, 12), `MSH-12 version ${versionText} is not supported (2.3–2.5.1)`);
   }
   const processingText = msh.value(11, 1);
   if (processingText === undefined) throw requiredMissing(at(msh, 11), 'processing id');
@@ -161,8 +161,16 @@ export function peekHeader(raw: string): PeekedHeader {
     }
   };
   const facility = readSendingFacility(leafOf(4), enc.escape);
+  // MSH-10 exactly as sent (not trimmed), as parseHeader reads it: MSA-2 echoes it and it is the de-dup key.
+  const rawControlId = leafOf(10)(1, 1);
+  let controlId: string | undefined;
+  try {
+    controlId = rawControlId.trim() === '' ? undefined : decodeEscapes(rawControlId, enc);
+  } catch {
+    controlId = undefined;
+  }
   const out: PeekedHeader = {
-    controlId: get(10),
+    controlId,
     messageType: get(9, 1),
     triggerEvent: get(9, 2),
     version: get(12),

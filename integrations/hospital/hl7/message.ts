@@ -77,10 +77,10 @@ export class Segment {
     return this.fields[field]?.[repetition]?.[component - 1]?.[subcomponent - 1] ?? '';
   }
 
-  /** The decoded leaf; absent, empty and the HL7 null `""` all read as undefined. */
+  /** The decoded leaf; absent, empty, whitespace-only and the HL7 null `""` all read as undefined. */
   value(field: number, component = 1, subcomponent = 1, repetition = 0): string | undefined {
     const raw = this.raw(field, component, subcomponent, repetition);
-    if (raw === '' || raw === '""') return undefined;
+    if (raw === '' || raw === '""' || raw.trim() === '') return undefined;
     return this.decode(raw, field);
   }
 

@@ -7,7 +7,7 @@ import { MllpServer, type MllpServerTls } from '../integrations/hospital/mllp';
 import type { Services } from '../platform/services';
 import { createApp, type RouteModule } from './app';
 import type { ApiDeps } from './deps';
-import { hospitalDispatch, visitInstitution } from './hospital/dispatch';
+import { hospitalDispatch, institutionTimeZone, visitInstitution } from './hospital/dispatch';
 import { codecRoutes } from './routes/codec';
 import { hospitalInstitutionRoutes } from './routes/hospitalInstitution';
 import { operatorRoutes } from './routes/operator';
@@ -33,6 +33,7 @@ export function inboundHl7(deps: ApiDeps): Inbound {
     dispatch,
     authorizeSender: createSenderCheck(deps.db),
     visitInstitution: visitInstitution(deps.db),
+    timeZoneOf: institutionTimeZone(deps.db),
     logger: deps.logger.child({ adapter: 'hl7-inbound' }),
   });
   return { handle, dispatch };

@@ -108,3 +108,30 @@ export function visitInstitution(db: Pick<DataSource, 'query'>): (bookingRef: st
     return rows[0]?.institution_id;
   };
 }
+
+/** An institution's IANA time zone (institutions.time_zone), cached: it changes rarely, and is read per message. */
+export function institutionTimeZone(
+  db: Pick<DataSource, 'query'>,
+  cacheMs = 60_000,
+): (institutionId: string) => Promise<string | undefined> {
+  const cache = new Map<string, { at: number; zone: string | undefined }>();
+  return async (institutionId) => {
+    const hit = cache.get(institutionId);
+    if (hit && Date.now() - hit.at < cacheMs) return hit.zone;
+    const rows: Array<{ time_zone: string }> = await db.query('SELECT time_zone FROM institutions WHERE id = $1', [institutionId]);
+    const zone = rows[0]?.time_zone;
+    // Only a zone the runtime knows; anything else falls back to the configured offset.
+    const valid = zone !== undefined && isKnownZone(zone) ? zone : undefined;
+    cache.set(institutionId, { at: Date.now(), zone: valid });
+    return valid;
+  };
+}
+
+function isKnownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createSenderCheck, createSourceAllowList } from '../../api/hospital/senderCheck';
-import { visitInstitution } from '../../api/hospital/dispatch';
+import { institutionTimeZone, visitInstitution } from '../../api/hospital/dispatch';
 import { buildOrderMessage, buildSiu, parseAck } from '../../integrations/hospital/hl7';
 import {
   createInboundHl7Handler,
@@ -85,14 +85,14 @@ describe('HL7 sender identity (MSH-4) and institution scope', () => {
 
   beforeAll(async () => {
     db = await openTestDb();
-    for (const [id, from] of [
-      [A, FROM_A],
-      [B, FROM_B],
+    for (const [id, from, zone] of [
+      [A, FROM_A, 'Asia/Shanghai'],
+      [B, FROM_B, 'America/New_York'],
     ] as const) {
       await db.query(
         `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port, settings)
-         VALUES ($1, 'hospital', $1, 'Asia/Shanghai', 'x', NULL, NULL, $2)`,
-        [id, JSON.stringify({ mllpAllowedSources: [from] })],
+         VALUES ($1, 'hospital', $1, $3, 'x', NULL, NULL, $2)`,
+        [id, JSON.stringify({ mllpAllowedSources: [from] }), zone],
       );
     }
     handler = createInboundHl7Handler({
@@ -101,6 +101,7 @@ describe('HL7 sender identity (MSH-4) and institution scope', () => {
       dispatch: async (event, meta) => void dispatched.push({ event, meta }),
       authorizeSender: createSenderCheck(db),
       visitInstitution: visitInstitution(db),
+      timeZoneOf: institutionTimeZone(db),
     });
     server = new MllpServer({ host: '127.0.0.1', port: 0, handler, allowSource: createSourceAllowList(db), drainTimeoutMs: 500 });
     ({ port } = await server.start());
@@ -193,6 +194,17 @@ describe('HL7 sender identity (MSH-4) and institution scope', () => {
     expect(again).toMatchObject({ ackCode: 'AA', ackedControlId: id });
     await handler.idle();
     expect(await rowsOf(id)).toEqual([expect.objectContaining({ institution_id: A, status: 'applied' })]);
+  });
+
+  it('reads a timestamp without an offset in the sending hospital’s own time zone', async () => {
+    const local = (id: string, facility: string) => siu(id, facility).replace(/^(MSH(?:\|[^|]*){5})\|[^|]*/, '$1|20250115093000');
+    const [idA, idB] = [cid('TZ'), cid('TZ')];
+    expect((await send(FROM_A, local(idA, A))).ackCode).toBe('AA');
+    expect((await send(FROM_B, local(idB, B))).ackCode).toBe('AA');
+    await handler.idle();
+    const sentAt = (id: string) => dispatched.find((d) => d.meta.messageId === id)?.event.header.sentAt;
+    expect(sentAt(idA)).toBe('2025-01-15T01:30:00.000Z'); // Shanghai, UTC+8
+    expect(sentAt(idB)).toBe('2025-01-15T14:30:00.000Z'); // New York in winter, UTC-5
   });
 
   it('refuses a source address no hospital registered, at accept', async () => {

@@ -1,5 +1,5 @@
 import { DomainError } from '../../domain/errors';
-import { acceptAck, parseAck, parseHl7, peekHeader } from '../../integrations/hospital/hl7';
+import { acceptAck, parseAck, parseHl7, parseTimestamp, peekHeader } from '../../integrations/hospital/hl7';
 import { parseInbound } from '../../integrations/hospital/inbound/apply';
 import { fixture, withField } from '../fixtures/hl7';
 
@@ -38,5 +38,21 @@ describe('HL7 versions', () => {
   it.each(['2.3', '2.3.1'])('accepts version %s', (version) => {
     const msg = withField(fixture('siu_s12_v231.hl7'), 'MSH', 12, version);
     expect(parseHl7(msg).header.version).toBe(version);
+  });
+});
+
+describe('timestamps without an offset are read in the sending hospital’s zone', () => {
+  it('takes the zone’s offset at that wall time, daylight saving included', () => {
+    expect(parseTimestamp('20250115093000', { timeZone: 'Asia/Shanghai' })).toBe('2025-01-15T01:30:00.000Z');
+    expect(parseTimestamp('20250115093000', { timeZone: 'America/New_York' })).toBe('2025-01-15T14:30:00.000Z');
+    expect(parseTimestamp('20250715093000', { timeZone: 'America/New_York' })).toBe('2025-07-15T13:30:00.000Z');
+    // An explicit offset always wins.
+    expect(parseTimestamp('20250715093000+0000', { timeZone: 'America/New_York' })).toBe('2025-07-15T09:30:00.000Z');
+  });
+
+  it('parseHl7 uses the timeZone option for MSH-7', () => {
+    const msg = withField(fixture('siu_s12_v251.hl7'), 'MSH', 7, '20250115093000');
+    expect(parseHl7(msg, { timeZone: 'Europe/London' }).header.sentAt).toBe('2025-01-15T09:30:00.000Z');
+    expect(parseHl7(msg).header.sentAt).toBe('2025-01-15T01:30:00.000Z');
   });
 });

@@ -47,7 +47,43 @@ const TS = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?([+-
 /** YYYYMMDDHHMMSS.SSSS+ZZZZ is 24 characters; anything longer is not a timestamp. */
 const MAX_TS_CHARS = 32;
 
-export function parseTimestamp(text: string, localOffsetMinutes: number): string | undefined {
+/**
+ * Where a timestamp without an offset was written: a fixed offset (minutes east of UTC) or the
+ * sending hospital's IANA zone, whose offset (daylight saving included) is taken at that wall time.
+ */
+export type LocalZone = number | { timeZone: string };
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Minutes east of UTC of a zone at an instant. */
+function zoneOffsetAt(timeZone: string, instantMs: number): number {
+  let fmt = zoneFormats.get(timeZone);
+  if (fmt === undefined) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    zoneFormats.set(timeZone, fmt);
+  }
+  const part = (type: string) => Number(fmt.formatToParts(instantMs).find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return Math.round((wall - Math.floor(instantMs / 1000) * 1000) / 60_000);
+}
+
+/** The offset that applies to a wall-clock time (given as if it were UTC) in a zone. */
+export function offsetForWallTime(local: LocalZone, wallMs: number): number {
+  if (typeof local === 'number') return local;
+  const first = zoneOffsetAt(local.timeZone, wallMs);
+  return zoneOffsetAt(local.timeZone, wallMs - first * 60_000);
+}
+
+export function parseTimestamp(text: string, localZone: LocalZone): string | undefined {
   if (text.length > MAX_TS_CHARS) return undefined;
   const m = TS.exec(text);
   if (!m) return undefined;
@@ -59,8 +95,9 @@ export function parseTimestamp(text: string, localOffsetMinutes: number): string
   if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
     return undefined;
   }
-  let offset = localOffsetMinutes;
-  if (off !== undefined) {
+  let offset: number;
+  if (off === undefined) offset = offsetForWallTime(localZone, local);
+  else {
     const hours = Number(off.slice(1, 3));
     const minutes = Number(off.slice(3, 5));
     if (hours > 14 || minutes > 59) return undefined;
@@ -70,10 +107,10 @@ export function parseTimestamp(text: string, localOffsetMinutes: number): string
 }
 
 /** Reads a TS field (its first component; in v2.5 that is the DTM). Throws 102 when unreadable. */
-export function timestampAt(seg: Segment, field: number, localOffsetMinutes: number, component = 1): string | undefined {
+export function timestampAt(seg: Segment, field: number, localZone: LocalZone, component = 1): string | undefined {
   const text = seg.value(field, component);
   if (text === undefined) return undefined;
-  const iso = parseTimestamp(text, localOffsetMinutes);
+  const iso = parseTimestamp(text, localZone);
   if (iso === undefined) {
     throw malformed(Hl7ErrorCode.DataTypeError, at(seg, field), `${describe(at(seg, field))} is not a valid HL7 timestamp`);
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_ENCODING, decodeEscapes, readEncodingCharacters, type EncodingCharacters } from './escape';
-import { at, timestampAt } from './datatypes';
+import { at, timestampAt, type LocalZone } from './datatypes';
 import { Hl7ErrorCode, malformed, requiredMissing } from './errors';
 import { Hl7Version, ProcessingId, type AckHeader } from './events';
 import type { Segment } from './message';
@@ -8,6 +8,8 @@ import type { Segment } from './message';
 export interface ParseOptions {
   /** Offset (minutes east of UTC) of timestamps sent without one; the hospital's zone. Default +480 (China). */
   localOffsetMinutes?: number;
+  /** The sending hospital's IANA zone; when set it is used instead of localOffsetMinutes. */
+  timeZone?: string;
   /** Currency of amounts sent without a denomination. Default CNY. */
   defaultCurrency?: string;
   /** Assigning authority that marks our booking ref in PV1-50. Default CAUSEWAY. */
@@ -15,14 +17,15 @@ export interface ParseOptions {
 }
 
 export interface ResolvedParseOptions {
-  localOffsetMinutes: number;
+  /** Where timestamps without an offset were written. */
+  localZone: LocalZone;
   defaultCurrency: string;
   bookingRefAuthority: string;
 }
 
 export function resolveParseOptions(opts: ParseOptions = {}): ResolvedParseOptions {
   return {
-    localOffsetMinutes: opts.localOffsetMinutes ?? 480,
+    localZone: opts.timeZone !== undefined ? { timeZone: opts.timeZone } : (opts.localOffsetMinutes ?? 480),
     defaultCurrency: opts.defaultCurrency ?? 'CNY',
     bookingRefAuthority: opts.bookingRefAuthority ?? 'CAUSEWAY',
   };
@@ -71,7 +74,7 @@ export function parseHeader(msh: Segment, opts: ResolvedParseOptions): AckHeader
   if (messageType === undefined) throw requiredMissing(at(msh, 9, 1), 'message type');
   const controlId = msh.value(10);
   if (controlId === undefined) throw requiredMissing(at(msh, 10), 'message control id');
-  const sentAt = timestampAt(msh, 7, opts.localOffsetMinutes);
+  const sentAt = timestampAt(msh, 7, opts.localZone);
   if (sentAt === undefined) throw requiredMissing(at(msh, 7), 'date/time of message');
   const versionText = msh.value(12, 1);
   if (versionText === undefined) throw requiredMissing(at(msh, 12), 'version id');

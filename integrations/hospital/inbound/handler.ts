@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import { Hl7ErrorCode, acceptAck, ackForError, peekHeader, type PeekedHeader } from '../hl7';
 import { malformed } from '../hl7/errors';
-import { applyRow, codeOf, messageTypeOf, parseInbound, reasonOf, type ApplyContext } from './apply';
+import { applyRow, codeOf, messageTypeOf, parseInbound, parseOptionsFor, reasonOf, type ApplyContext } from './apply';
 import { KeyedSerializer } from './serializer';
 import { insertMessage, pendingCorrelations, receivedFor, replaceRejected, senderOf, syntheticMessageId, type NewRow } from './store';
 import type { InboundHl7Event, InboundHl7Handler, InboundHl7Options, InboundMeta } from './types';
@@ -24,7 +24,14 @@ type Stored = { outcome: 'new'; id: string } | { outcome: 'duplicate'; id: strin
 
 export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Handler {
   const { db, secrets, logger, parseOptions } = opts;
-  const ctx: ApplyContext = { db, secrets, dispatch: opts.dispatch, logger, parseOptions };
+  const ctx: ApplyContext = {
+    db,
+    secrets,
+    dispatch: opts.dispatch,
+    logger,
+    parseOptions,
+    ...(opts.timeZoneOf ? { timeZoneOf: opts.timeZoneOf } : {}),
+  };
   const ackOpts = {
     sendingApplication: opts.ackIdentity?.application,
     sendingFacility: opts.ackIdentity?.facility,
@@ -104,7 +111,7 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     let event: InboundHl7Event | undefined;
     let rejection: unknown;
     try {
-      event = parseInbound(raw, parseOptions);
+      event = parseInbound(raw, await parseOptionsFor(ctx, institutionId));
       await checkScope(event, institutionId);
     } catch (err) {
       event = undefined;

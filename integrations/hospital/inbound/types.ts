@@ -44,6 +44,8 @@ export interface InboundHl7Options {
    * booking ref is another institution's visit is answered AE and stored failed.
    */
   visitInstitution?: (bookingRef: string) => Promise<string | undefined>;
+  /** The institution's IANA time zone: timestamps it sends without an offset are read in it. */
+  timeZoneOf?: (institutionId: string) => Promise<string | undefined>;
   /** Our identity in ACKs when the sender left MSH-5/MSH-6 empty. Default CAUSEWAY. */
   ackIdentity?: { application?: string; facility?: string };
 }

@@ -34,6 +34,8 @@ export function testEnv(over: Record<string, string> = {}): Env {
     PAYLOAD_CODEC_ACTIVE_KEY_ID: 'tc1',
     OPERATOR_TOKENS: TEST_KEYS.operatorToken,
     IDENTITY_PROVIDER_SECRET: TEST_KEYS.identitySecret,
+    // Every simulated hospital connects from 127.0.0.1: the per-address cap is a production limit.
+    MLLP_MAX_CONNECTIONS_PER_PEER: '64',
     ...over,
   });
 }

@@ -112,6 +112,8 @@ export class MllpServer {
           onSocket,
         )
       : net.createServer(onSocket);
+    // A kernel-level cap just above ours, which also covers sockets still in their TLS handshake (not yet counted by accept()).
+    server.maxConnections = this.limits.maxConnections + this.limits.maxConnectionsPerPeer;
     // A failed TLS handshake is the peer's problem; it must not take the listener down.
     server.on('tlsClientError', (err: Error) => this.opts.logger?.warn({ err: err.message }, 'mllp tls handshake failed'));
     this.server = server;

@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createInboundHl7Handler, type InboundDispatch } from '../integrations/hospital/inbound';
-import { createSenderCheck } from './hospital/senderCheck';
+import { createSenderCheck, createSourceAllowList } from './hospital/senderCheck';
 import type { InboundHl7Handler } from '../integrations/hospital/inbound/types';
-import { MllpServer } from '../integrations/hospital/mllp';
+import { MllpServer, type MllpServerTls } from '../integrations/hospital/mllp';
 import type { Services } from '../platform/services';
 import { createApp, type RouteModule } from './app';
 import type { ApiDeps } from './deps';
-import { hospitalDispatch } from './hospital/dispatch';
+import { hospitalDispatch, institutionTimeZone, visitInstitution } from './hospital/dispatch';
 import { partnerLimits } from './http/limits';
 import { startSweeper } from './http/sweep';
 import { codecRoutes } from './routes/codec';
@@ -34,6 +34,8 @@ export function inboundHl7(deps: ApiDeps): Inbound {
     secrets: deps.pii,
     dispatch,
     authorizeSender: createSenderCheck(deps.db),
+    visitInstitution: visitInstitution(deps.db),
+    timeZoneOf: institutionTimeZone(deps.db),
     logger: deps.logger.child({ adapter: 'hl7-inbound' }),
   });
   return { handle, dispatch };
@@ -48,6 +50,16 @@ export function routeModules(deps: ApiDeps, inbound: Inbound): RouteModule[] {
     operatorRoutes(deps),
     codecRoutes(deps),
   ];
+}
+
+/** TLS for the MLLP listener from config: none, server-only, or mutual (with a CA for client certificates). */
+export function mllpTls(config: Services['config']): MllpServerTls | undefined {
+  if (!config.MLLP_TLS_KEY_PATH || !config.MLLP_TLS_CERT_PATH) return undefined;
+  return {
+    key: readFileSync(config.MLLP_TLS_KEY_PATH),
+    cert: readFileSync(config.MLLP_TLS_CERT_PATH),
+    ...(config.MLLP_TLS_CA_PATH ? { ca: readFileSync(config.MLLP_TLS_CA_PATH) } : {}),
+  };
 }
 
 export interface RunningApi {
@@ -86,9 +98,16 @@ export async function startApi(
       port: mllpPort,
       handler: inbound.handle,
       logger: services.logger.child({ adapter: 'mllp' }),
-      ...(config.MLLP_TLS_KEY_PATH && config.MLLP_TLS_CERT_PATH
-        ? { tls: { key: readFileSync(config.MLLP_TLS_KEY_PATH), cert: readFileSync(config.MLLP_TLS_CERT_PATH) } }
-        : {}),
+      tls: mllpTls(config),
+      // Unknown sources are dropped before a byte is read; with mutual TLS the certificate identifies the sender instead.
+      allowSource: createSourceAllowList(deps.db, { cacheMs: config.MLLP_SOURCE_CACHE_MS }),
+      limits: {
+        maxFrameBytes: config.MLLP_MAX_FRAME_BYTES,
+        maxConnections: config.MLLP_MAX_CONNECTIONS,
+        maxConnectionsPerPeer: config.MLLP_MAX_CONNECTIONS_PER_PEER,
+        idleTimeoutMs: config.MLLP_IDLE_TIMEOUT_MS,
+        readTimeoutMs: config.MLLP_READ_TIMEOUT_MS,
+      },
     });
     boundMllp = (await mllp.start()).port;
   }

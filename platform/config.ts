@@ -100,6 +100,23 @@ export const EnvSchema = z.object({
   MLLP_PORT: z.coerce.number().int().min(0).max(65535).default(2575),
   MLLP_TLS_KEY_PATH: z.string().optional(),
   MLLP_TLS_CERT_PATH: z.string().optional(),
+  /** CA of hospitals' client certificates: set, MLLP runs mutual TLS and a certificate's CN names the hospital. */
+  MLLP_TLS_CA_PATH: z.string().optional(),
+  /** Largest MLLP frame (8 MiB fits an ORU with a ~6 MB PDF as base64). */
+  MLLP_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
+  MLLP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(64),
+  MLLP_MAX_CONNECTIONS_PER_PEER: z.coerce.number().int().min(1).max(1_000).default(8),
+  /** A connection silent this long is closed. */
+  MLLP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(600_000),
+  /** A frame must be complete this long after its start block. */
+  MLLP_READ_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How long the set of registered hospital source addresses is cached by the accept-time check. */
+  MLLP_SOURCE_CACHE_MS: z.coerce.number().int().min(0).default(30_000),
   MLLP_ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 
   /** Where the API serves Prometheus metrics: a listener of its own, never the public API port. */

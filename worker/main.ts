@@ -1,12 +1,20 @@
 import { loadConfig } from '../platform/config';
+import { installFatalErrorPolicy } from '../platform/fatalErrors';
 import { openServices } from '../platform/services';
 import { startWorker } from './run';
 
 /** The worker process: scales on its own; SIGTERM/SIGINT stop polling and let in-flight activities finish. */
 async function main(): Promise<void> {
+  // First thing: an error escaping any handler from here on ends the process cleanly, never half-alive.
+  const fatal = installFatalErrorPolicy({ name: 'causeway-worker' });
   const config = loadConfig();
   const services = await openServices(config, 'causeway-worker');
+  fatal.setLogger(services.logger);
   const running = await startWorker(services, config.WORKFLOW_BUNDLE_PATH ? { workflowBundlePath: config.WORKFLOW_BUNDLE_PATH } : {});
+  fatal.setShutdown(async () => {
+    await running.shutdown();
+    await services.close();
+  });
   const stop = (signal: string): void => {
     services.logger.info({ signal }, 'worker shutting down: finishing in-flight activities');
     void running.shutdown();

@@ -29,10 +29,12 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
     return { handle: deps.temporal.workflow.getHandle(workflowIds.hospitalVisit(institutionId, bookingRef)), ...row };
   };
 
-  return async (event) => {
+  return async (event, meta) => {
+    // Only the institution the transport authenticated; never what a header names.
+    const institutionId = meta.institutionId;
     switch (event.kind) {
       case 'orders-placed': {
-        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        const visit = await visitOf(institutionId, event.bookingRef);
         for (const order of event.orders) {
           const orderId = order.placerOrderId ?? order.fillerOrderId;
           if (!orderId) throw new Error('order without an order id');
@@ -59,7 +61,7 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
         return;
       }
       case 'results-reported': {
-        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        const visit = await visitOf(institutionId, event.bookingRef);
         for (const report of event.reports) {
           const orderId = report.placerOrderId ?? report.fillerOrderId;
           if (!orderId) throw new Error('result without an order id');
@@ -77,9 +79,9 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
         // The HIS calls the patient into the room (ADT^A08 with the call time in PV1-44); an A08
         // without it is a demographic update, nothing to apply.
         if (!event.admittedAt) return;
-        const visit = await visitOf(event.header.sendingFacility, event.bookingRef);
+        const visit = await visitOf(institutionId, event.bookingRef);
         const key = {
-          institutionId: event.header.sendingFacility,
+          institutionId: institutionId,
           doctorId: visit.doctor_id,
           serviceDay: serviceDayOf(visit.starts_at, visit.time_zone),
         };
@@ -109,4 +111,41 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
 /** The queue's call ids are at most 64 characters; a longer MSH-10 is hashed to fit, still one id per message. */
 function callIdOf(controlId: string): string {
   return controlId.length <= 64 ? controlId : createHash('sha256').update(controlId).digest('hex');
+}
+
+/** The institution a booking ref's visit belongs to, if Causeway knows the visit (the intake's scope check). */
+export function visitInstitution(db: Pick<DataSource, 'query'>): (bookingRef: string) => Promise<string | undefined> {
+  return async (bookingRef) => {
+    const rows: Array<{ institution_id: string }> = await db.query('SELECT institution_id FROM visits WHERE booking_ref = $1', [
+      bookingRef,
+    ]);
+    return rows[0]?.institution_id;
+  };
+}
+
+/** An institution's IANA time zone (institutions.time_zone), cached: it changes rarely, and is read per message. */
+export function institutionTimeZone(
+  db: Pick<DataSource, 'query'>,
+  cacheMs = 60_000,
+): (institutionId: string) => Promise<string | undefined> {
+  const cache = new Map<string, { at: number; zone: string | undefined }>();
+  return async (institutionId) => {
+    const hit = cache.get(institutionId);
+    if (hit && Date.now() - hit.at < cacheMs) return hit.zone;
+    const rows: Array<{ time_zone: string }> = await db.query('SELECT time_zone FROM institutions WHERE id = $1', [institutionId]);
+    const zone = rows[0]?.time_zone;
+    // Only a zone the runtime knows; anything else falls back to the configured offset.
+    const valid = zone !== undefined && isKnownZone(zone) ? zone : undefined;
+    cache.set(institutionId, { at: Date.now(), zone: valid });
+    return valid;
+  };
+}
+
+function isKnownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -63,3 +63,48 @@ export function createSenderCheck(db: Pick<DataSource, 'query'>, opts: { cacheMs
     return checkSender(claimed, await institutionOf(claimed), meta);
   };
 }
+
+/**
+ * The MLLP listener's accept-time gate: a connection is read only when its source address is
+ * registered for some hospital. The set is reloaded at most every `cacheMs`, and on a miss at most
+ * once per `missRefreshMs`, so a newly registered hospital is admitted at once while an unknown
+ * peer reconnecting in a loop costs one query a second, not one per connection.
+ */
+export function createSourceAllowList(
+  db: Pick<DataSource, 'query'>,
+  opts: { cacheMs?: number; missRefreshMs?: number; now?: () => number } = {},
+): (remoteAddress: string) => Promise<boolean> {
+  const cacheMs = opts.cacheMs ?? 30_000;
+  const missRefreshMs = opts.missRefreshMs ?? 1_000;
+  const now = opts.now ?? Date.now;
+  let loaded: { at: number; addresses: Set<string> } | undefined;
+  let loading: Promise<Set<string>> | undefined;
+
+  async function load(): Promise<Set<string>> {
+    const rows: Array<{ mllp_host: string | null; settings: unknown }> = await db.query(
+      "SELECT mllp_host, settings FROM institutions WHERE kind = 'hospital'",
+    );
+    const addresses = new Set<string>();
+    for (const row of rows) {
+      for (const a of Settings.catch({ mllpAllowedSources: [] }).parse(row.settings ?? {}).mllpAllowedSources) {
+        addresses.add(normaliseAddress(a));
+      }
+      if (row.mllp_host && isIP(row.mllp_host)) addresses.add(normaliseAddress(row.mllp_host));
+      else if (row.mllp_host)
+        for (const a of await lookup(row.mllp_host, { all: true }).catch(() => [])) addresses.add(normaliseAddress(a.address));
+    }
+    loaded = { at: now(), addresses };
+    return addresses;
+  }
+
+  // Concurrent connections share one reload.
+  const reload = (): Promise<Set<string>> => (loading ??= load().finally(() => (loading = undefined)));
+
+  return async (remoteAddress) => {
+    const from = normaliseAddress(remoteAddress);
+    const age = loaded === undefined ? Number.POSITIVE_INFINITY : now() - loaded.at;
+    if (loaded !== undefined && age < cacheMs && loaded.addresses.has(from)) return true;
+    if (loaded !== undefined && age < missRefreshMs) return loaded.addresses.has(from);
+    return (await reload()).has(from);
+  };
+}

@@ -75,11 +75,17 @@ export class RequestNonceRow {
  */
 @Entity({ name: 'inbox_messages' })
 @Index(['channel', 'sender', 'messageId'], { unique: true })
+@Index('IDX_inbox_messages_institution_message', ['channel', 'institutionId', 'messageId'], {
+  unique: true,
+  where: '"institution_id" IS NOT NULL',
+})
 export class InboxMessageRow {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' }) id!: string;
   @Column({ type: 'text' }) channel!: 'hl7' | 'payment_notification' | 'webhook';
   @Column({ type: 'text' }) sender!: string;
   @Column({ name: 'message_id', type: 'text' }) messageId!: string;
+  /** HL7: the institution the transport authenticated (not what MSH-4 claims). Null for other channels. */
+  @Column({ name: 'institution_id', type: 'text', nullable: true }) institutionId!: string | null;
   @Column({ name: 'message_type', type: 'text', nullable: true }) messageType!: string | null;
   /** Correlation key (booking ref, out trade no) so messages for one journey apply in order. */
   @Index() @Column({ type: 'text', nullable: true }) correlation!: string | null;

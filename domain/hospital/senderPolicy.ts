@@ -18,7 +18,8 @@ export interface SenderConnection {
   authenticatedInstitution?: string;
 }
 
-export type SenderVerdict = { ok: true } | { ok: false; reason: string };
+/** On success, the institution the connection proved it is: what the message is stored and dispatched under. */
+export type SenderVerdict = { ok: true; institutionId: string } | { ok: false; reason: string };
 
 /** `::ffff:10.0.0.5` (an IPv4 peer on a dual-stack socket) is the same sender as `10.0.0.5`. */
 export function normaliseAddress(address: string): string {
@@ -34,14 +35,16 @@ export function checkSender(
   if (!facility) return { ok: false, reason: 'MSH-4 (sending facility) is empty' };
   if (!institution || institution.kind !== 'hospital') return { ok: false, reason: `unknown sending facility ${facility}` };
   if (conn.authenticatedInstitution !== undefined) {
-    return conn.authenticatedInstitution === institution.id ? { ok: true } : { ok: false, reason: 'MSH-4 names another institution' };
+    return conn.authenticatedInstitution === institution.id
+      ? { ok: true, institutionId: institution.id }
+      : { ok: false, reason: 'MSH-4 names another institution' };
   }
   if (conn.peerCertificateCn !== undefined) {
     return conn.peerCertificateCn === institution.id
-      ? { ok: true }
+      ? { ok: true, institutionId: institution.id }
       : { ok: false, reason: `client certificate is not ${institution.id}'s` };
   }
   const from = normaliseAddress(conn.remoteAddress);
-  if (institution.allowedAddresses.some((a) => normaliseAddress(a) === from)) return { ok: true };
+  if (institution.allowedAddresses.some((a) => normaliseAddress(a) === from)) return { ok: true, institutionId: institution.id };
   return { ok: false, reason: `source address ${from} is not registered for ${institution.id}` };
 }

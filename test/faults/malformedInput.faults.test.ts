@@ -176,7 +176,8 @@ describe('HL7 over the real MLLP listener', () => {
         expect(acks).toHaveLength(1);
         const ack: Acknowledgement = parseAck(acks[0] ?? '');
         const peek = peekHeader(text);
-        const sender = senderOf(peek);
+        // Stored under the institution the connection authenticated: this drill's hospital.
+        const sender = senderOf(peek, hospital.id);
         const messageId = peek.controlId ?? syntheticMessageId(text);
         // MLLP has no authentication: a message is the hospital's when it comes from the hospital's
         // registered address. One naming a facility that is no hospital here (a mangled MSH-4) is

@@ -35,6 +35,8 @@ export function testEnv(over: Record<string, string> = {}): Env {
     PAYLOAD_CODEC_ACTIVE_KEY_ID: 'tc1',
     OPERATOR_TOKENS: TEST_KEYS.operatorToken,
     IDENTITY_PROVIDER_SECRET: TEST_KEYS.identitySecret,
+    // Every simulated hospital connects from 127.0.0.1: the per-address cap is a production limit.
+    MLLP_MAX_CONNECTIONS_PER_PEER: '64',
     ...over,
   });
 }
@@ -59,7 +61,7 @@ export async function startTestPlatform(
   opts: {
     payment?: Parameters<typeof startPaymentHarness>[0];
     identityOutcomes?: Parameters<typeof startIdentitySimulator>[0]['outcomes'];
-    /** Configuration overrides (limits, TTLs) for this platform. */
+    /** Configuration overrides (limits, TTLs, shorter MLLP timeouts for a drill) for this platform. */
     env?: Record<string, string>;
   } = {},
 ): Promise<TestPlatform> {

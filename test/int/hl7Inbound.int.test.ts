@@ -133,7 +133,14 @@ describe('inbound HL7 pipeline (MLLP → inbox_messages → dispatch)', () => {
     expect(await rows('id = $1', [row?.id])).toEqual([expect.objectContaining({ status: 'applied', attempts: 1, error: null })]);
     expect(dispatched).toHaveLength(1);
     expect(dispatched[0]?.event).toMatchObject({ kind: 'appointment-modified', bookingRef: ref, fillerAppointmentId: 'SLOT-1' });
-    expect(dispatched[0]?.meta).toEqual({ inboxId: row?.id, sender: SENDER, messageId: 'C-VALID-1', correlation: ref, attempt: 1 });
+    expect(dispatched[0]?.meta).toEqual({
+      inboxId: row?.id,
+      sender: SENDER,
+      institutionId: FACILITY,
+      messageId: 'C-VALID-1',
+      correlation: ref,
+      attempt: 1,
+    });
   });
 
   it('acknowledges a repeated control id again, keeps one row and dispatches once', async () => {

@@ -4,9 +4,9 @@ const hospital: SenderInstitution = { id: 'H1', kind: 'hospital', allowedAddress
 
 describe('who may send HL7 for a hospital', () => {
   it('accepts a registered source address, also as an IPv4-mapped IPv6 peer', () => {
-    expect(checkSender('H1', hospital, { remoteAddress: '10.0.0.5' })).toEqual({ ok: true });
-    expect(checkSender('H1', hospital, { remoteAddress: '::ffff:10.0.0.5' })).toEqual({ ok: true });
-    expect(checkSender('H1', hospital, { remoteAddress: '2001:DB8::7' })).toEqual({ ok: true });
+    expect(checkSender('H1', hospital, { remoteAddress: '10.0.0.5' })).toEqual({ ok: true, institutionId: 'H1' });
+    expect(checkSender('H1', hospital, { remoteAddress: '::ffff:10.0.0.5' })).toEqual({ ok: true, institutionId: 'H1' });
+    expect(checkSender('H1', hospital, { remoteAddress: '2001:DB8::7' })).toEqual({ ok: true, institutionId: 'H1' });
   });
 
   it('refuses an unregistered source, an unknown facility, a non-hospital and an empty MSH-4, saying why', () => {
@@ -23,7 +23,7 @@ describe('who may send HL7 for a hospital', () => {
   });
 
   it('lets a verified client certificate speak only for the hospital it names, wherever it connects from', () => {
-    expect(checkSender('H1', hospital, { remoteAddress: '192.0.2.1', peerCertificateCn: 'H1' })).toEqual({ ok: true });
+    expect(checkSender('H1', hospital, { remoteAddress: '192.0.2.1', peerCertificateCn: 'H1' })).toEqual({ ok: true, institutionId: 'H1' });
     expect(checkSender('H1', hospital, { remoteAddress: '10.0.0.5', peerCertificateCn: 'H9' })).toEqual({
       ok: false,
       reason: "client certificate is not H1's",
@@ -31,7 +31,10 @@ describe('who may send HL7 for a hospital', () => {
   });
 
   it('takes an institution the transport authenticated (signed HTTP) only for itself', () => {
-    expect(checkSender('H1', hospital, { remoteAddress: 'http', authenticatedInstitution: 'H1' })).toEqual({ ok: true });
+    expect(checkSender('H1', hospital, { remoteAddress: 'http', authenticatedInstitution: 'H1' })).toEqual({
+      ok: true,
+      institutionId: 'H1',
+    });
     expect(checkSender('H1', hospital, { remoteAddress: '10.0.0.5', authenticatedInstitution: 'H2' })).toEqual({
       ok: false,
       reason: 'MSH-4 names another institution',

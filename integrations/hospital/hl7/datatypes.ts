@@ -44,7 +44,47 @@ export function at(seg: Segment, field: number, component?: number): Where {
  */
 const TS = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?([+-]\d{4})?$/;
 
-export function parseTimestamp(text: string, localOffsetMinutes: number): string | undefined {
+/** YYYYMMDDHHMMSS.SSSS+ZZZZ is 24 characters; anything longer is not a timestamp. */
+const MAX_TS_CHARS = 32;
+
+/**
+ * Where a timestamp without an offset was written: a fixed offset (minutes east of UTC) or the
+ * sending hospital's IANA zone, whose offset (daylight saving included) is taken at that wall time.
+ */
+export type LocalZone = number | { timeZone: string };
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Minutes east of UTC of a zone at an instant. */
+function zoneOffsetAt(timeZone: string, instantMs: number): number {
+  let fmt = zoneFormats.get(timeZone);
+  if (fmt === undefined) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    zoneFormats.set(timeZone, fmt);
+  }
+  const part = (type: string) => Number(fmt.formatToParts(instantMs).find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return Math.round((wall - Math.floor(instantMs / 1000) * 1000) / 60_000);
+}
+
+/** The offset that applies to a wall-clock time (given as if it were UTC) in a zone. */
+export function offsetForWallTime(local: LocalZone, wallMs: number): number {
+  if (typeof local === 'number') return local;
+  const first = zoneOffsetAt(local.timeZone, wallMs);
+  return zoneOffsetAt(local.timeZone, wallMs - first * 60_000);
+}
+
+export function parseTimestamp(text: string, localZone: LocalZone): string | undefined {
+  if (text.length > MAX_TS_CHARS) return undefined;
   const m = TS.exec(text);
   if (!m) return undefined;
   const [, y = '', mo = '01', d = '01', h = '00', mi = '00', s = '00', frac = '', off] = m;
@@ -55,8 +95,9 @@ export function parseTimestamp(text: string, localOffsetMinutes: number): string
   if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
     return undefined;
   }
-  let offset = localOffsetMinutes;
-  if (off !== undefined) {
+  let offset: number;
+  if (off === undefined) offset = offsetForWallTime(localZone, local);
+  else {
     const hours = Number(off.slice(1, 3));
     const minutes = Number(off.slice(3, 5));
     if (hours > 14 || minutes > 59) return undefined;
@@ -66,10 +107,10 @@ export function parseTimestamp(text: string, localOffsetMinutes: number): string
 }
 
 /** Reads a TS field (its first component; in v2.5 that is the DTM). Throws 102 when unreadable. */
-export function timestampAt(seg: Segment, field: number, localOffsetMinutes: number, component = 1): string | undefined {
+export function timestampAt(seg: Segment, field: number, localZone: LocalZone, component = 1): string | undefined {
   const text = seg.value(field, component);
   if (text === undefined) return undefined;
-  const iso = parseTimestamp(text, localOffsetMinutes);
+  const iso = parseTimestamp(text, localZone);
   if (iso === undefined) {
     throw malformed(Hl7ErrorCode.DataTypeError, at(seg, field), `${describe(at(seg, field))} is not a valid HL7 timestamp`);
   }
@@ -87,17 +128,23 @@ export function formatTimestamp(iso: string | Date, offsetMinutes: number): stri
   return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}${zone}`;
 }
 
-/** HL7 NM: optional sign, digits, optional decimal point. No exponents, no thousands separators. */
-const NM = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+/**
+ * HL7 NM: optional sign, digits, optional decimal point. No exponents, no thousands separators.
+ * Every repetition is separated by a mandatory character, so the match is linear in the input
+ * (the old `\d+\.?\d*` backtracked quadratically on a long run of digits that then failed).
+ */
+export const NM_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+/** HL7 gives NM 16 characters; we allow some slack for senders that pad decimals. */
+export const MAX_NM_CHARS = 64;
 
 export function isNumeric(text: string): boolean {
-  return NM.test(text);
+  return text.length <= MAX_NM_CHARS && NM_PATTERN.test(text);
 }
 
 export function numberAt(seg: Segment, field: number, component = 1): number | undefined {
   const text = seg.value(field, component);
   if (text === undefined) return undefined;
-  if (!NM.test(text.trim())) {
+  if (!isNumeric(text.trim())) {
     throw malformed(Hl7ErrorCode.DataTypeError, at(seg, field, component), `${describe(at(seg, field))} is not a valid NM value`);
   }
   return Number(text.trim());
@@ -170,7 +217,7 @@ export function moneyAt(seg: Segment, field: number, defaultCurrency: string): M
 /** "12.50" → 1250 for CNY. Accepts the NM spellings "+12", ".5" and "12." that parseMajor does not. */
 export function parseHl7Amount(text: string, currency: string, where: Where = { segment: 'FT1' }): number {
   const trimmed = text.trim();
-  if (!NM.test(trimmed)) {
+  if (!isNumeric(trimmed)) {
     throw malformed(Hl7ErrorCode.DataTypeError, where, `${describe(where)} is not a decimal amount`);
   }
   const normal = trimmed
@@ -179,11 +226,18 @@ export function parseHl7Amount(text: string, currency: string, where: Where = { 
     .replace(/\.$/, '');
   // Trailing zeros beyond the currency's exponent carry no value ("12.500" CNY is 1250 fen).
   const dot = normal.indexOf('.');
-  const tidy = dot === -1 ? normal : normal.replace(/0+$/, '').replace(/\.$/, '');
+  const tidy = dot === -1 ? normal : stripTrailing(stripTrailing(normal, '0'), '.');
   try {
     return parseMajor(tidy, currency, { allowNegative: true });
   } catch (err) {
     const why = err instanceof DomainError ? err.message : 'invalid amount';
     throw malformed(Hl7ErrorCode.DataTypeError, where, `${describe(where)}: ${why}`);
   }
+}
+
+/** Drops trailing copies of one character without a regex (`/0+$/` is quadratic on "000…1"). */
+function stripTrailing(text: string, char: string): string {
+  let end = text.length;
+  while (end > 0 && text.charAt(end - 1) === char) end--;
+  return text.slice(0, end);
 }

@@ -99,12 +99,31 @@ function decodeHex(hex: string): string | undefined {
   }
 }
 
+/**
+ * Bounds on what escapes may add. `\.sp N\` asks for N line breaks; a sender formatting a report
+ * needs a handful, an attacker asks for a billion. Beyond the cap the field is an HL7 data type
+ * error (the message is stored failed and answered AE), never an allocation.
+ */
+export const MAX_SP_COUNT = 99;
+/** Decoded text may exceed its raw form by at most this many characters (line breaks from `.sp`). */
+export const MAX_ESCAPE_GROWTH = 4096;
+
+export class EscapeLimitError extends Error {
+  override readonly name = 'EscapeLimitError';
+}
+
 function decodeSequence(seq: string, enc: EncodingCharacters, raw: string): string {
   const delimiter = delimiterFor(seq, enc);
   if (delimiter !== undefined) return delimiter;
   if (seq === '.br') return '\n';
-  const spaces = /^\.sp ?(\d*)$/.exec(seq);
-  if (spaces) return '\n'.repeat(Math.max(1, Number(spaces[1] || '1')));
+  const spaces = /^\.sp ?(\d{0,9})$/.exec(seq);
+  if (spaces) {
+    const count = Math.max(1, Number(spaces[1] || '1'));
+    if (count > MAX_SP_COUNT) throw new EscapeLimitError(`\\.sp\\ asks for more than ${MAX_SP_COUNT} line breaks`);
+    return '\n'.repeat(count);
+  }
+  // A \.sp\ with an absurd digit string is not a layout command we honour either.
+  if (/^\.sp ?\d/.test(seq)) throw new EscapeLimitError(`\\.sp\\ asks for more than ${MAX_SP_COUNT} line breaks`);
   // Highlighting and layout commands carry no text of their own.
   if (seq === 'H' || seq === 'N' || /^\.(fi|nf|in|ti|sk|ce)\b/.test(seq)) return '';
   if (seq.startsWith('X')) return decodeHex(seq.slice(1)) ?? raw;
@@ -112,12 +131,19 @@ function decodeSequence(seq: string, enc: EncodingCharacters, raw: string): stri
   return raw;
 }
 
-/** Raw field content → text, e.g. `A\S\B\.br\C` → `A^B\nC` with default encoding characters. */
+/**
+ * Raw field content → text, e.g. `A\S\B\.br\C` → `A^B\nC` with default encoding characters.
+ * Throws EscapeLimitError when the escapes would grow the text past MAX_ESCAPE_GROWTH.
+ */
 export function decodeEscapes(raw: string, enc: EncodingCharacters = DEFAULT_ENCODING): string {
   if (!raw.includes(enc.escape)) return raw;
-  return tokenizeEscapes(raw, enc)
-    .map((t) => ('literal' in t ? t.literal : decodeSequence(t.escape, enc, enc.escape + t.escape + enc.escape)))
-    .join('');
+  const budget = raw.length + MAX_ESCAPE_GROWTH;
+  let out = '';
+  for (const t of tokenizeEscapes(raw, enc)) {
+    out += 'literal' in t ? t.literal : decodeSequence(t.escape, enc, enc.escape + t.escape + enc.escape);
+    if (out.length > budget) throw new EscapeLimitError(`escape sequences expand the field by more than ${MAX_ESCAPE_GROWTH} characters`);
+  }
+  return out;
 }
 
 /**

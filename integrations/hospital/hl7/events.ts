@@ -16,7 +16,8 @@ import { ErrorLocation } from './errors';
  *    echoes it on every later message for that visit.
  */
 
-export const SUPPORTED_VERSIONS = ['2.3.1', '2.4', '2.5', '2.5.1'] as const;
+/** 2.3 is read like 2.3.1: many hospital interfaces still send it, and what we read did not change between them. */
+export const SUPPORTED_VERSIONS = ['2.3', '2.3.1', '2.4', '2.5', '2.5.1'] as const;
 export const Hl7Version = z.enum(SUPPORTED_VERSIONS);
 export type Hl7Version = z.infer<typeof Hl7Version>;
 

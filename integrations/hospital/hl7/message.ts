@@ -2,6 +2,7 @@ import HL7 from 'hl7-standard';
 import { z } from 'zod';
 import {
   DEFAULT_ENCODING,
+  EscapeLimitError,
   decodeEscapes,
   delimiterFor,
   encodeEscapes,
@@ -52,6 +53,17 @@ function toRawField(shape: z.infer<typeof FieldShape>): RawField {
   return subs.length > 0 ? [[subs]] : reps;
 }
 
+/**
+ * Longest decoded value of one field we accept (64 KiB): far above any identifier, name or note.
+ * OBX-5 is exempt, as an observation may carry a whole report (an embedded base64 PDF); the MLLP
+ * frame cap bounds it. A longer field is an HL7 data type error, never a crash.
+ */
+export const MAX_FIELD_CHARS = 64 * 1024;
+
+function capFor(segment: string, field: number): number {
+  return segment === 'OBX' && field === 5 ? Number.POSITIVE_INFINITY : MAX_FIELD_CHARS;
+}
+
 export class Segment {
   constructor(
     readonly name: string,
@@ -65,11 +77,28 @@ export class Segment {
     return this.fields[field]?.[repetition]?.[component - 1]?.[subcomponent - 1] ?? '';
   }
 
-  /** The decoded leaf; absent, empty and the HL7 null `""` all read as undefined. */
+  /** The decoded leaf; absent, empty, whitespace-only and the HL7 null `""` all read as undefined. */
   value(field: number, component = 1, subcomponent = 1, repetition = 0): string | undefined {
     const raw = this.raw(field, component, subcomponent, repetition);
-    if (raw === '' || raw === '""') return undefined;
-    return decodeEscapes(raw, DEFAULT_ENCODING);
+    if (raw === '' || raw === '""' || raw.trim() === '') return undefined;
+    return this.decode(raw, field);
+  }
+
+  /** Decodes one leaf within the escape and field-length bounds; a breach is HL7 error 102 at this field. */
+  private decode(raw: string, field: number): string {
+    const where = { segment: this.name, field, sequence: this.sequence };
+    const cap = capFor(this.name, field);
+    const tooLong = () => malformed(Hl7ErrorCode.DataTypeError, where, `${this.name}-${field} is longer than ${cap} characters`);
+    if (raw.length > cap) throw tooLong();
+    let text: string;
+    try {
+      text = decodeEscapes(raw, DEFAULT_ENCODING);
+    } catch (err) {
+      if (err instanceof EscapeLimitError) throw malformed(Hl7ErrorCode.DataTypeError, where, `${this.name}-${field}: ${err.message}`);
+      throw err;
+    }
+    if (text.length > cap) throw tooLong();
+    return text;
   }
 
   /** Indexes of the repetitions of a field that hold anything. */
@@ -89,7 +118,7 @@ export class Segment {
   /** The decoded components of one repetition (subcomponents rejoined with `&`). */
   components(field: number, repetition = 0): string[] {
     const rep = this.fields[field]?.[repetition] ?? [];
-    return rep.map((c) => c.map((s) => decodeEscapes(s, DEFAULT_ENCODING)).join(DEFAULT_ENCODING.subcomponent));
+    return rep.map((c) => c.map((s) => this.decode(s, field)).join(DEFAULT_ENCODING.subcomponent));
   }
 
   /** A whole repetition as text; stray delimiters inside free text are kept, not lost. */

@@ -25,7 +25,7 @@ export function transactionFrom(ft1: Segment, opts: ResolvedParseOptions): Finan
   return {
     setId: ft1.value(1),
     transactionId: ft1.value(2, 1),
-    transactionDate: timestampAt(ft1, 4, opts.localOffsetMinutes),
+    transactionDate: timestampAt(ft1, 4, opts.localZone),
     type,
     code,
     description: ft1.value(8),

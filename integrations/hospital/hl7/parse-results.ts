@@ -1,4 +1,4 @@
-import { at, codedAt, isNumeric, parseTimestamp, timestampAt, type Coded } from './datatypes';
+import { at, codedAt, isNumeric, parseTimestamp, timestampAt, type Coded, type LocalZone } from './datatypes';
 import { Hl7ErrorCode, malformed, requiredMissing } from './errors';
 import { ResultsReported, type Hl7Header, type Observation, type ObservationValue, type ResultReport } from './events';
 import type { ResolvedParseOptions } from './header';
@@ -24,7 +24,7 @@ function numeric(obx: Segment, text: string | undefined): { raw: string; number:
   return { raw, number: Number(raw) };
 }
 
-function valueOf(obx: Segment, valueType: string, localOffsetMinutes: number): ObservationValue {
+function valueOf(obx: Segment, valueType: string, localZone: LocalZone): ObservationValue {
   const reps = obx.repetitions(5);
   switch (valueType) {
     case 'NM': {
@@ -56,7 +56,7 @@ function valueOf(obx: Segment, valueType: string, localOffsetMinutes: number): O
     case 'TS':
     case 'DTM': {
       const raw = obx.value(5) ?? '';
-      return { type: 'datetime', raw, at: parseTimestamp(raw, localOffsetMinutes) };
+      return { type: 'datetime', raw, at: parseTimestamp(raw, localZone) };
     }
     default:
       return { type: 'other', repetitions: reps.map((r) => obx.components(5, r)) };
@@ -72,7 +72,7 @@ function observationFrom(obx: Segment, opts: ResolvedParseOptions): Observation 
   let value: ObservationValue | undefined;
   if (!obx.isEmpty(5)) {
     if (valueType === undefined) throw requiredMissing(at(obx, 2), 'value type, required when OBX-5 is valued');
-    value = valueOf(obx, valueType, opts.localOffsetMinutes);
+    value = valueOf(obx, valueType, opts.localZone);
   }
   return {
     setId: obx.value(1),
@@ -84,7 +84,7 @@ function observationFrom(obx: Segment, opts: ResolvedParseOptions): Observation 
     referenceRange: obx.text(7) || undefined,
     abnormalFlags: obx.repetitions(8).flatMap((r) => obx.value(8, 1, 1, r) ?? []),
     status,
-    observedAt: timestampAt(obx, 14, opts.localOffsetMinutes),
+    observedAt: timestampAt(obx, 14, opts.localZone),
     notes: [],
   };
 }
@@ -106,7 +106,7 @@ export function parseResults(msg: Hl7Message, header: Hl7Header, opts: ResolvedP
         placerOrderId: orderIdAt(seg, 2) ?? orderIdAt(orc, 2),
         fillerOrderId: orderIdAt(seg, 3) ?? orderIdAt(orc, 3),
         service,
-        observedAt: timestampAt(seg, 7, opts.localOffsetMinutes),
+        observedAt: timestampAt(seg, 7, opts.localZone),
         resultStatus: seg.value(25),
         observations: [],
         notes: [],

@@ -1,4 +1,4 @@
-import { at, codedAt, locationAt, numberAt, practitionerAt, timestampAt } from './datatypes';
+import { at, codedAt, locationAt, numberAt, practitionerAt, timestampAt, type LocalZone } from './datatypes';
 import { Hl7ErrorCode, malformed, requiredMissing } from './errors';
 import {
   AppointmentBooked,
@@ -59,7 +59,7 @@ function minutes(seg: Segment, field: number, unitsField: number, unitsComponent
  * component 4); v2.5 deprecates SCH-11 in favour of a TQ1 segment (TQ1-7 start, TQ1-6 duration).
  * The resource segments (AIS-4, AIL-6, AIP-6) carry it in every version and serve as fallback.
  */
-function slotTiming(msg: Hl7Message, sch: Segment, header: Hl7Header, offset: number) {
+function slotTiming(msg: Hl7Message, sch: Segment, header: Hl7Header, offset: LocalZone) {
   const tq1 = first(msg, 'TQ1');
   const resources: [string, number, number, number][] = [
     ['AIS', 4, 7, 8],
@@ -88,7 +88,7 @@ export function parseSiu(msg: Hl7Message, header: Hl7Header, trigger: SiuTrigger
   const sch = requireSegment(msg, 'SCH', 'schedule activity information');
   const bookingRef = sch.value(1, 1);
   if (bookingRef === undefined) throw requiredMissing(at(sch, 1), 'placer appointment id, the Causeway booking reference');
-  const { start, duration } = slotTiming(msg, sch, header, opts.localOffsetMinutes);
+  const { start, duration } = slotTiming(msg, sch, header, opts.localZone);
   if (start === undefined && (trigger === 'S12' || trigger === 'S14')) {
     throw requiredMissing(
       header.version.startsWith('2.5') ? { segment: 'TQ1', field: 7 } : at(sch, 11, 4),
@@ -133,7 +133,7 @@ export function parseAdt(msg: Hl7Message, header: Hl7Header, trigger: AdtTrigger
     department: locationAt(pv1, 3),
     hospitalService: pv1.value(10, 1),
     doctor: practitionerAt(pv1, 7),
-    admittedAt: timestampAt(pv1, 44, opts.localOffsetMinutes),
+    admittedAt: timestampAt(pv1, 44, opts.localZone),
   };
   return trigger === 'A04'
     ? validated(PatientRegistered, { kind: 'patient-registered', ...body })

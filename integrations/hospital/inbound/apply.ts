@@ -48,6 +48,17 @@ export interface ApplyContext {
   dispatch: InboundDispatch;
   logger?: Logger;
   parseOptions?: ParseOptions;
+  /** The sending institution's IANA zone, for timestamps sent without an offset. */
+  timeZoneOf?: (institutionId: string) => Promise<string | undefined>;
+}
+
+/** Parse options for one institution's messages: its own time zone when known. */
+export async function parseOptionsFor(
+  ctx: Pick<ApplyContext, 'parseOptions' | 'timeZoneOf'>,
+  institutionId: string | null,
+): Promise<ParseOptions> {
+  const timeZone = institutionId === null ? undefined : await ctx.timeZoneOf?.(institutionId);
+  return timeZone === undefined ? { ...ctx.parseOptions } : { ...ctx.parseOptions, timeZone };
 }
 
 /**
@@ -60,7 +71,7 @@ export async function applyRow(ctx: ApplyContext, row: StoredRow, parsed?: Inbou
   let event = parsed;
   if (event === undefined) {
     try {
-      event = parseInbound(ctx.secrets.decrypt(row.body_enc), ctx.parseOptions);
+      event = parseInbound(ctx.secrets.decrypt(row.body_enc), await parseOptionsFor(ctx, row.institution_id));
     } catch (err) {
       // Not a dispatch attempt: attempts stays as it was (0 keeps an intake rejection replaceable by a resend).
       const error = reasonOf(err, 'parse');
@@ -71,9 +82,15 @@ export async function applyRow(ctx: ApplyContext, row: StoredRow, parsed?: Inbou
   }
   const log = { inboxId: row.id, controlId: event.header.controlId, type: messageTypeOf(event.header), attempt };
   try {
+    // Rows from before institution_id existed were filed under their MSH-4.
+    const institutionId = row.institution_id ?? event.header.sendingFacility;
+    if (event.header.sendingFacility !== institutionId) {
+      throw new DomainError(ErrorCode.Forbidden, 'MSH-4 does not name the institution that sent the message');
+    }
     await ctx.dispatch(event, {
       inboxId: row.id,
       sender: row.sender,
+      institutionId,
       messageId: row.message_id,
       correlation: event.bookingRef,
       attempt,

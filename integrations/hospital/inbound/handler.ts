@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode } from '../../../domain/errors';
-import { acceptAck, ackForError, peekHeader, type PeekedHeader } from '../hl7';
-import { applyRow, codeOf, messageTypeOf, parseInbound, reasonOf, type ApplyContext } from './apply';
+import { Hl7ErrorCode, acceptAck, ackForError, peekHeader, type PeekedHeader } from '../hl7';
+import { malformed } from '../hl7/errors';
+import { applyRow, codeOf, messageTypeOf, parseInbound, parseOptionsFor, reasonOf, type ApplyContext } from './apply';
 import { KeyedSerializer } from './serializer';
 import { insertMessage, pendingCorrelations, receivedFor, replaceRejected, senderOf, syntheticMessageId, type NewRow } from './store';
 import type { InboundHl7Event, InboundHl7Handler, InboundHl7Options, InboundMeta } from './types';
@@ -13,7 +14,7 @@ import type { InboundHl7Event, InboundHl7Handler, InboundHl7Options, InboundMeta
  *
  * AA is only ever sent once the message is durable. A message we cannot read is stored too
  * (failed, with the reason) and answered AE/AR, so an operator sees everything a hospital sent.
- * A redelivery (same MSH-3^MSH-4 and MSH-10) is acknowledged again and not dispatched twice.
+ * A redelivery (same authenticated institution and MSH-10) is acknowledged again and not dispatched twice.
  */
 
 /** After this many failed retries a booking's rows wait for its next message or resumePending(). */
@@ -23,7 +24,14 @@ type Stored = { outcome: 'new'; id: string } | { outcome: 'duplicate'; id: strin
 
 export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Handler {
   const { db, secrets, logger, parseOptions } = opts;
-  const ctx: ApplyContext = { db, secrets, dispatch: opts.dispatch, logger, parseOptions };
+  const ctx: ApplyContext = {
+    db,
+    secrets,
+    dispatch: opts.dispatch,
+    logger,
+    parseOptions,
+    ...(opts.timeZoneOf ? { timeZoneOf: opts.timeZoneOf } : {}),
+  };
   const ackOpts = {
     sendingApplication: opts.ackIdentity?.application,
     sendingFacility: opts.ackIdentity?.facility,
@@ -59,34 +67,63 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     return { outcome: 'duplicate', id: existing.id, status: existing.status };
   }
 
-  async function handle(raw: string, meta: InboundMeta): Promise<string> {
-    const peek: PeekedHeader = peekHeader(raw);
-    const log = { controlId: peek.controlId, type: messageTypeOf(peek), bytes: Buffer.byteLength(raw), remoteAddress: meta.remoteAddress };
-    if (opts.authorizeSender) {
-      const verdict = await opts
-        .authorizeSender(peek.sendingFacility, meta)
-        .catch((err: unknown) => ({ ok: false as const, reason: `sender check failed (${codeOf(err)})` }));
-      if (!verdict.ok) {
-        logger?.warn(
-          { ...log, facility: peek.sendingFacility, reason: verdict.reason },
-          'hl7 sender not authorized; answering AR, not stored',
-        );
-        return ackForError(peek, new DomainError(ErrorCode.Forbidden, `sender not authorized: ${verdict.reason}`), ackOpts);
-      }
+  /** Who sent the message: the institution the transport proved, or (no check configured) the MSH-4 it names. */
+  async function authenticate(
+    peek: PeekedHeader,
+    meta: InboundMeta,
+  ): Promise<{ ok: true; institutionId: string } | { ok: false; reason: string }> {
+    if (!opts.authorizeSender) return { ok: true, institutionId: peek.sendingFacility ?? '' };
+    return opts.authorizeSender(peek.sendingFacility, meta).catch((err: unknown) => ({
+      ok: false as const,
+      reason: `sender check failed (${codeOf(err)})`,
+    }));
+  }
+
+  /** What must hold between the parsed message and who sent it, else the message is stored failed (AE/AR). */
+  async function checkScope(event: InboundHl7Event, institutionId: string): Promise<void> {
+    // peekHeader and parseHeader read MSH-4 with the same reader, so this only fails if that ever changes.
+    if (event.header.sendingFacility !== institutionId) {
+      throw new DomainError(ErrorCode.Forbidden, 'MSH-4 does not name the institution that sent the message');
     }
+    const owner = await opts.visitInstitution?.(event.bookingRef);
+    if (owner !== undefined && owner !== institutionId) {
+      throw malformed(
+        Hl7ErrorCode.UnknownKeyIdentifier,
+        { segment: 'PV1', field: 50 },
+        'booking ref is not a visit of the sending institution',
+      );
+    }
+  }
+
+  async function handle(raw: string, meta: InboundMeta): Promise<string> {
+    // The header is read from the first segment alone: nothing of the body is parsed before the sender check.
+    const peek: PeekedHeader = peekHeader(raw);
+    const log = { controlId: peek.controlId, type: messageTypeOf(peek), bytes: raw.length, remoteAddress: meta.remoteAddress };
+    const verdict = await authenticate(peek, meta);
+    if (!verdict.ok) {
+      logger?.warn(
+        { ...log, facility: peek.sendingFacility, reason: verdict.reason },
+        'hl7 sender not authorized; answering AR, not stored',
+      );
+      return ackForError(peek, new DomainError(ErrorCode.Forbidden, `sender not authorized: ${verdict.reason}`), ackOpts);
+    }
+    const { institutionId } = verdict;
     let event: InboundHl7Event | undefined;
     let rejection: unknown;
     try {
-      event = parseInbound(raw, parseOptions);
+      event = parseInbound(raw, await parseOptionsFor(ctx, institutionId));
+      await checkScope(event, institutionId);
     } catch (err) {
+      event = undefined;
       rejection = err;
     }
     let stored: Stored;
     try {
       stored = await store({
-        sender: senderOf(event?.header ?? peek),
-        messageId: event?.header.controlId ?? peek.controlId ?? syntheticMessageId(raw),
-        messageType: messageTypeOf(event?.header ?? peek),
+        sender: senderOf(peek, institutionId),
+        institutionId,
+        messageId: peek.controlId ?? syntheticMessageId(raw),
+        messageType: messageTypeOf(peek),
         correlation: event?.bookingRef ?? null,
         bodyEnc: secrets.encrypt(raw),
         status: event === undefined ? 'failed' : 'received',

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import type { ParseOptions } from '../hl7';
-import { applyRow, codeOf, messageTypeOf, parseInbound, reasonOf } from './apply';
+import { applyRow, codeOf, messageTypeOf, parseInbound, parseOptionsFor, reasonOf } from './apply';
 import { loadRow, markFailed, setParsed } from './store';
 import type { InboundDispatch, InboundHl7Event, InboxSecrets, ReprocessResult } from './types';
 
@@ -19,7 +19,7 @@ export async function reprocessInboxMessage(
   secrets: InboxSecrets,
   dispatch: InboundDispatch,
   id: string,
-  opts: { parseOptions?: ParseOptions; logger?: Logger } = {},
+  opts: { parseOptions?: ParseOptions; logger?: Logger; timeZoneOf?: (institutionId: string) => Promise<string | undefined> } = {},
 ): Promise<ReprocessResult> {
   if (!/^\d+$/.test(id))
     throw new DomainError(ErrorCode.ValidationFailed, 'inbox id must be a positive integer', {
@@ -31,7 +31,7 @@ export async function reprocessInboxMessage(
 
   let event: InboundHl7Event;
   try {
-    event = parseInbound(secrets.decrypt(row.body_enc), opts.parseOptions);
+    event = parseInbound(secrets.decrypt(row.body_enc), await parseOptionsFor(opts, row.institution_id));
   } catch (err) {
     const error = reasonOf(err, 'parse');
     await markFailed(db, row.id, error, false);
@@ -42,7 +42,14 @@ export async function reprocessInboxMessage(
   const messageType = messageTypeOf(event.header) ?? event.header.messageType;
   await setParsed(db, row.id, messageType, event.bookingRef);
   const result = await applyRow(
-    { db, secrets, dispatch, logger: opts.logger, parseOptions: opts.parseOptions },
+    {
+      db,
+      secrets,
+      dispatch,
+      logger: opts.logger,
+      parseOptions: opts.parseOptions,
+      ...(opts.timeZoneOf ? { timeZoneOf: opts.timeZoneOf } : {}),
+    },
     { ...row, correlation: event.bookingRef },
     event,
   );

@@ -20,9 +20,12 @@ export function clipError(reason: string): string {
   return reason.length > MAX_ERROR_CHARS ? `${reason.slice(0, MAX_ERROR_CHARS - 1)}…` : reason;
 }
 
-/** MSH-3^MSH-4, the sender half of the dedupe key. */
-export function senderOf(h: { sendingApplication?: string; sendingFacility?: string }): string {
-  return `${h.sendingApplication ?? ''}^${h.sendingFacility ?? ''}`;
+/**
+ * MSH-3^institution, shown to operators. The institution is the authenticated one when the caller
+ * passes it (what MSH-4 claims is only ever equal to it for an accepted message).
+ */
+export function senderOf(h: { sendingApplication?: string; sendingFacility?: string }, institutionId?: string): string {
+  return `${h.sendingApplication ?? ''}^${institutionId ?? h.sendingFacility ?? ''}`;
 }
 
 /** A message without a usable MSH-10 still needs a key: the body's hash makes an identical resend a duplicate. */
@@ -37,6 +40,7 @@ export type ExistingRow = z.infer<typeof ExistingRow>;
 export const StoredRow = z.object({
   id: z.coerce.string(),
   sender: z.string(),
+  institution_id: z.string().nullable(),
   message_id: z.string(),
   correlation: z.string().nullable(),
   body_enc: z.string(),
@@ -47,6 +51,8 @@ export type StoredRow = z.infer<typeof StoredRow>;
 
 export interface NewRow {
   sender: string;
+  /** The authenticated institution: the de-duplication scope and the only institution the message may touch. */
+  institutionId: string;
   messageId: string;
   messageType: string | null;
   correlation: string | null;
@@ -56,34 +62,35 @@ export interface NewRow {
   error: string | null;
 }
 
-/** Inserts unless (channel, sender, message_id) exists. Returns the new row's id, or the existing row. */
 /** PostgreSQL text cannot hold NUL: what a sender put in its header is kept visibly instead. */
 const pgText = (v: string | null): string | null => (v === null ? null : v.replaceAll('\u0000', '\uFFFD'));
 const pgRow = (row: NewRow): NewRow => ({
   ...row,
   sender: pgText(row.sender) ?? '',
+  institutionId: pgText(row.institutionId) ?? '',
   messageId: pgText(row.messageId) ?? '',
   messageType: pgText(row.messageType),
   correlation: pgText(row.correlation),
   error: pgText(row.error),
 });
 
+/** Inserts unless (channel, institution, message_id) exists. Returns the new row's id, or the existing row. */
 export async function insertMessage(
   db: DataSource,
   rawRow: NewRow,
 ): Promise<{ inserted: true; id: string } | { inserted: false; existing: ExistingRow }> {
   const row = pgRow(rawRow);
   const inserted: unknown[] = await db.query(
-    `INSERT INTO inbox_messages (channel, sender, message_id, message_type, correlation, body_enc, status, error, attempts)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)
-     ON CONFLICT (channel, sender, message_id) DO NOTHING RETURNING id`,
-    [CHANNEL, row.sender, row.messageId, row.messageType, row.correlation, row.bodyEnc, row.status, row.error],
+    `INSERT INTO inbox_messages (channel, sender, institution_id, message_id, message_type, correlation, body_enc, status, error, attempts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)
+     ON CONFLICT (channel, institution_id, message_id) WHERE institution_id IS NOT NULL DO NOTHING RETURNING id`,
+    [CHANNEL, row.sender, row.institutionId, row.messageId, row.messageType, row.correlation, row.bodyEnc, row.status, row.error],
   );
   const first = inserted[0];
   if (first !== undefined) return { inserted: true, id: IdRow.parse(first).id };
   const existing: unknown[] = await db.query(
-    'SELECT id, status, attempts FROM inbox_messages WHERE channel = $1 AND sender = $2 AND message_id = $3',
-    [CHANNEL, row.sender, row.messageId],
+    'SELECT id, status, attempts FROM inbox_messages WHERE channel = $1 AND institution_id = $2 AND message_id = $3',
+    [CHANNEL, row.institutionId, row.messageId],
   );
   return { inserted: false, existing: ExistingRow.parse(existing[0]) };
 }
@@ -108,7 +115,7 @@ export async function replaceRejected(db: DataSource, id: string, rawRow: NewRow
 /** Rows of one booking waiting for dispatch, in arrival order. */
 export async function receivedFor(db: DataSource, correlation: string): Promise<StoredRow[]> {
   const rows: unknown[] = await db.query(
-    `SELECT id, sender, message_id, correlation, body_enc, status, attempts FROM inbox_messages
+    `SELECT id, sender, institution_id, message_id, correlation, body_enc, status, attempts FROM inbox_messages
      WHERE channel = $1 AND correlation = $2 AND status = 'received' ORDER BY id`,
     [CHANNEL, correlation],
   );
@@ -127,7 +134,7 @@ export async function pendingCorrelations(db: DataSource, limit: number): Promis
 
 export async function loadRow(db: DataSource, id: string): Promise<StoredRow | undefined> {
   const rows: unknown[] = await db.query(
-    'SELECT id, sender, message_id, correlation, body_enc, status, attempts FROM inbox_messages WHERE channel = $1 AND id = $2',
+    'SELECT id, sender, institution_id, message_id, correlation, body_enc, status, attempts FROM inbox_messages WHERE channel = $1 AND id = $2',
     [CHANNEL, id],
   );
   return rows[0] === undefined ? undefined : StoredRow.parse(rows[0]);

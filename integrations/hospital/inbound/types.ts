@@ -15,8 +15,10 @@ export interface InboxSecrets {
 export const DispatchMeta = z.object({
   /** inbox_messages.id: stable across redeliveries and reprocessing, so a receiver can dedupe on it. */
   inboxId: z.string(),
-  /** MSH-3^MSH-4. */
+  /** MSH-3^institution. */
   sender: z.string(),
+  /** The institution the transport authenticated: the message may only touch this institution's visits. */
+  institutionId: z.string(),
   /** MSH-10 (or the synthetic id of a message without one). */
   messageId: z.string(),
   /** The booking ref the message correlates to. */
@@ -35,8 +37,15 @@ export interface InboundHl7Options {
   dispatch: InboundDispatch;
   logger?: Logger;
   parseOptions?: ParseOptions;
-  /** Who may send; without it every sender is accepted (unit tests of the pipeline). */
+  /** Who may send; without it every sender is accepted as the MSH-4 it names (unit tests of the pipeline). */
   authorizeSender?: SenderCheck;
+  /**
+   * The institution a booking ref's visit belongs to, if Causeway knows the visit. A message whose
+   * booking ref is another institution's visit is answered AE and stored failed.
+   */
+  visitInstitution?: (bookingRef: string) => Promise<string | undefined>;
+  /** The institution's IANA time zone: timestamps it sends without an offset are read in it. */
+  timeZoneOf?: (institutionId: string) => Promise<string | undefined>;
   /** Our identity in ACKs when the sender left MSH-5/MSH-6 empty. Default CAUSEWAY. */
   ackIdentity?: { application?: string; facility?: string };
 }
@@ -54,7 +63,10 @@ export interface InboundMeta {
  * are answered AR and not stored: storing them would let anyone who reaches the port claim a
  * hospital's control ids before the hospital sends them.
  */
-export type SenderCheck = (facility: string | undefined, meta: InboundMeta) => Promise<{ ok: true } | { ok: false; reason: string }>;
+export type SenderCheck = (
+  facility: string | undefined,
+  meta: InboundMeta,
+) => Promise<{ ok: true; institutionId: string } | { ok: false; reason: string }>;
 
 export interface InboundHl7Handler {
   /** Stores the message, answers with the ACK; dispatch continues in the background. Never throws. */

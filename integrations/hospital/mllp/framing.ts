@@ -9,8 +9,12 @@ export const START_BLOCK = 0x0b;
 export const END_BLOCK = 0x1c;
 export const CARRIAGE_RETURN = 0x0d;
 
-/** 10 MiB: far above any ordinary message, low enough that a runaway sender cannot exhaust memory. */
-export const DEFAULT_MAX_FRAME_BYTES = 10 * 1024 * 1024;
+/**
+ * 8 MiB: an ORU carrying a report PDF as base64 (4/3 of the PDF's size) fits a PDF of about 6 MB,
+ * several times a typical lab report; with the listener's connection caps the worst case held in
+ * memory stays bounded (connections × this).
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 export function frame(message: string): Buffer {
   return Buffer.concat([Buffer.from([START_BLOCK]), Buffer.from(message, 'utf8'), Buffer.from([END_BLOCK, CARRIAGE_RETURN])]);
@@ -30,6 +34,11 @@ export class MllpDecoder {
   discardedBytes = 0;
 
   constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {}
+
+  /** A frame has started and not yet ended (the listener's read timeout runs while this holds). */
+  get inProgress(): boolean {
+    return this.inFrame;
+  }
 
   /** Feeds one chunk; returns the messages completed by it, in order. Throws once a frame is too large. */
   push(chunk: Buffer): string[] {

@@ -3,15 +3,20 @@ import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { DomainError } from '../../../domain/errors';
 import { ackForError } from '../hl7/build-ack';
-import { peekHeader } from '../hl7/header';
-import { DEFAULT_MAX_FRAME_BYTES, MllpDecoder, frame } from './framing';
+import { peekHeader, type PeekedHeader } from '../hl7/header';
+import { normaliseAddress } from '../../../domain/hospital/senderPolicy';
+import { MllpDecoder, frame } from './framing';
+import { DEFAULT_MLLP_LIMITS, PeerCounter, type MllpLimits } from './limits';
 
 export interface MllpServerTls {
   key: string | Buffer;
   cert: string | Buffer;
-  /** CA for client certificates, with requestCert for mutual TLS. */
+  /**
+   * CA that signs hospitals' client certificates. Given, the listener runs mutual TLS: a client
+   * without a certificate from this CA fails the handshake, and the certificate's CN (the
+   * hospital's institution id) is what the handler's sender check holds MSH-4 to.
+   */
   ca?: string | Buffer;
-  requestCert?: boolean;
 }
 
 export interface MllpServerOptions {
@@ -22,7 +27,15 @@ export interface MllpServerOptions {
   /** Returns the ACK for one message. A throw becomes an AE/AR ACK built from the error. */
   handler: (message: string, meta: MllpPeer) => Promise<string>;
   logger?: Logger;
+  /** Any limit left out takes its DEFAULT_MLLP_LIMITS value. */
+  limits?: Partial<MllpLimits>;
+  /** @deprecated use limits.maxFrameBytes */
   maxFrameBytes?: number;
+  /**
+   * Decides at accept time whether a source address may talk to us at all (plain TCP, or TLS
+   * without a client certificate). Refused connections are closed before a byte is read.
+   */
+  allowSource?: (remoteAddress: string) => boolean | Promise<boolean>;
   /** How long stop() waits for in-flight messages before cutting connections. Default 10 s. */
   drainTimeoutMs?: number;
 }
@@ -41,9 +54,6 @@ function verifiedPeerCn(socket: net.Socket): string | undefined {
   return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
 }
 
-/** Above this many decoded-but-unanswered messages the socket stops reading until we catch up. */
-const HIGH_WATER = 32;
-
 interface Connection {
   socket: net.Socket;
   remoteAddress: string;
@@ -53,24 +63,57 @@ interface Connection {
   closed: boolean;
 }
 
+const errorName = (err: unknown): string => (err instanceof Error ? err.message : 'unknown');
+
 /**
  * An MLLP listener. Messages on one connection are answered strictly in order: the next is not
  * handed to the handler before the previous ACK is written, which is what HL7 senders rely on
  * when they stream a patient's messages one after another.
+ *
+ * Everything a socket can trigger runs inside error handling: a failure closes that connection
+ * (or answers AE/AR), never the process. Connections are capped in total and per source address,
+ * refused at accept when the source is not allowed, and closed when idle or stuck mid-frame.
  */
 export class MllpServer {
   private server: net.Server | undefined;
   private readonly connections = new Set<Connection>();
+  private readonly peers = new PeerCounter();
   private stopping = false;
+  private readonly limits: MllpLimits;
 
-  constructor(private readonly opts: MllpServerOptions) {}
+  constructor(private readonly opts: MllpServerOptions) {
+    this.limits = {
+      ...DEFAULT_MLLP_LIMITS,
+      ...(opts.maxFrameBytes !== undefined ? { maxFrameBytes: opts.maxFrameBytes } : {}),
+      ...opts.limits,
+    };
+  }
 
   async start(): Promise<{ port: number }> {
     if (this.server) throw new Error('MllpServer already started');
     this.stopping = false;
-    const onSocket = (socket: net.Socket) => this.accept(socket);
+    const onSocket = (socket: net.Socket) => {
+      try {
+        this.accept(socket);
+      } catch (err) {
+        this.opts.logger?.error({ err: errorName(err) }, 'mllp accept failed; closing connection');
+        socket.destroy();
+      }
+    };
     const { tls: tlsOpts } = this.opts;
-    const server = tlsOpts ? tls.createServer({ ...tlsOpts }, onSocket) : net.createServer(onSocket);
+    const server = tlsOpts
+      ? tls.createServer(
+          {
+            key: tlsOpts.key,
+            cert: tlsOpts.cert,
+            ...(tlsOpts.ca !== undefined ? { ca: tlsOpts.ca, requestCert: true, rejectUnauthorized: true } : {}),
+            handshakeTimeout: Math.min(this.limits.readTimeoutMs, 30_000),
+          },
+          onSocket,
+        )
+      : net.createServer(onSocket);
+    // A kernel-level cap just above ours, which also covers sockets still in their TLS handshake (not yet counted by accept()).
+    server.maxConnections = this.limits.maxConnections + this.limits.maxConnectionsPerPeer;
     // A failed TLS handshake is the peer's problem; it must not take the listener down.
     server.on('tlsClientError', (err: Error) => this.opts.logger?.warn({ err: err.message }, 'mllp tls handshake failed'));
     this.server = server;
@@ -84,8 +127,16 @@ export class MllpServer {
     server.on('error', (err: Error) => this.opts.logger?.error({ err: err.message }, 'mllp server error'));
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : (this.opts.port ?? 2575);
-    this.opts.logger?.info({ host: this.opts.host, port, tls: Boolean(tlsOpts) }, 'mllp server listening');
+    this.opts.logger?.info(
+      { host: this.opts.host, port, tls: Boolean(tlsOpts), mutualTls: tlsOpts?.ca !== undefined, limits: this.limits },
+      'mllp server listening',
+    );
     return { port };
+  }
+
+  /** Open connections right now (tests, metrics). */
+  get openConnections(): number {
+    return this.connections.size;
   }
 
   /**
@@ -110,44 +161,88 @@ export class MllpServer {
     this.server = undefined;
   }
 
+  private refuse(socket: net.Socket, remoteAddress: string, reason: string): void {
+    this.opts.logger?.warn({ remoteAddress, reason }, 'mllp connection refused');
+    socket.destroy();
+  }
+
   private accept(socket: net.Socket): void {
+    socket.on('error', (err) => this.opts.logger?.debug({ remoteAddress: socket.remoteAddress, err: err.message }, 'mllp socket error'));
+    const remoteAddress = normaliseAddress(socket.remoteAddress ?? 'unknown');
+    if (this.stopping) return void socket.destroy();
+    if (this.connections.size >= this.limits.maxConnections) return this.refuse(socket, remoteAddress, 'too many connections');
+    if (this.peers.count(remoteAddress) >= this.limits.maxConnectionsPerPeer) {
+      return this.refuse(socket, remoteAddress, 'too many connections from this address');
+    }
     const conn: Connection = {
       socket,
-      remoteAddress: socket.remoteAddress ?? 'unknown',
+      remoteAddress,
       peerCertificateCn: verifiedPeerCn(socket),
       queue: [],
       busy: false,
       closed: false,
     };
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
     this.connections.add(conn);
-    socket.setKeepAlive(true, 60_000);
-    const decoder = new MllpDecoder(this.opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
-    socket.on('data', (chunk: Buffer) => {
-      if (this.stopping) return;
-      let messages: string[];
-      try {
-        messages = decoder.push(chunk);
-      } catch (err) {
-        this.opts.logger?.warn(
-          { remoteAddress: conn.remoteAddress, err: err instanceof Error ? err.message : 'unknown' },
-          'mllp frame rejected; closing connection',
-        );
-        socket.destroy();
-        return;
-      }
-      if (messages.length === 0) return;
-      conn.queue.push(...messages);
-      if (conn.queue.length >= HIGH_WATER) socket.pause();
-      void this.pump(conn);
-    });
-    socket.on('error', (err) => this.opts.logger?.debug({ remoteAddress: conn.remoteAddress, err: err.message }, 'mllp socket error'));
+    this.peers.add(remoteAddress);
     socket.on('close', () => {
       conn.closed = true;
       this.connections.delete(conn);
+      this.peers.remove(remoteAddress);
+    });
+    socket.setTimeout(this.limits.idleTimeoutMs, () => {
+      this.opts.logger?.info({ remoteAddress }, 'mllp connection idle; closing');
+      socket.destroy();
+    });
+    const { allowSource } = this.opts;
+    // A verified client certificate identifies the sender wherever it connects from.
+    if (conn.peerCertificateCn !== undefined || allowSource === undefined) return this.read(conn);
+    Promise.resolve()
+      .then(() => allowSource(remoteAddress))
+      .then(
+        (allowed) => (allowed ? this.read(conn) : this.refuse(socket, remoteAddress, 'source address is not registered for any hospital')),
+        (err: unknown) => this.refuse(socket, remoteAddress, `source check failed: ${errorName(err)}`),
+      )
+      .catch((err: unknown) => {
+        this.opts.logger?.error({ remoteAddress, err: errorName(err) }, 'mllp connection setup failed; closing');
+        socket.destroy();
+      });
+  }
+
+  /** Starts reading frames from an admitted connection. */
+  private read(conn: Connection): void {
+    const { socket } = conn;
+    if (conn.closed || this.stopping) return void socket.destroy();
+    const decoder = new MllpDecoder(this.limits.maxFrameBytes);
+    let frameTimer: NodeJS.Timeout | undefined;
+    const stopFrameTimer = () => {
+      clearTimeout(frameTimer);
+      frameTimer = undefined;
+    };
+    socket.on('close', stopFrameTimer);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        if (this.stopping) return;
+        const messages = decoder.push(chunk);
+        // A frame left open must finish within the read timeout: a peer cannot hold a buffer forever.
+        if (!decoder.inProgress) stopFrameTimer();
+        else if (frameTimer === undefined) {
+          frameTimer = setTimeout(() => {
+            this.opts.logger?.warn({ remoteAddress: conn.remoteAddress }, 'mllp frame not completed in time; closing connection');
+            socket.destroy();
+          }, this.limits.readTimeoutMs);
+        }
+        if (messages.length === 0) return;
+        conn.queue.push(...messages);
+        if (conn.queue.length >= this.limits.maxQueuedFrames) socket.pause();
+        this.pump(conn).catch((err: unknown) => {
+          this.opts.logger?.error({ remoteAddress: conn.remoteAddress, err: errorName(err) }, 'mllp connection failed; closing');
+          socket.destroy();
+        });
+      } catch (err) {
+        this.opts.logger?.warn({ remoteAddress: conn.remoteAddress, err: errorName(err) }, 'mllp frame rejected; closing connection');
+        stopFrameTimer();
+        socket.destroy();
+      }
     });
   }
 
@@ -156,7 +251,7 @@ export class MllpServer {
     conn.busy = true;
     try {
       for (let message = conn.queue.shift(); message !== undefined && !conn.closed; message = conn.queue.shift()) {
-        if (conn.socket.isPaused() && conn.queue.length < HIGH_WATER / 2 && !this.stopping) conn.socket.resume();
+        if (conn.socket.isPaused() && conn.queue.length < this.limits.maxQueuedFrames && !this.stopping) conn.socket.resume();
         const ack = await this.handle(message, {
           remoteAddress: conn.remoteAddress,
           ...(conn.peerCertificateCn ? { peerCertificateCn: conn.peerCertificateCn } : {}),
@@ -173,24 +268,25 @@ export class MllpServer {
   private async handle(message: string, peer: MllpPeer): Promise<string> {
     const { remoteAddress } = peer;
     const started = Date.now();
-    const header = peekHeader(message);
-    const log = {
-      remoteAddress,
-      controlId: header.controlId,
-      type: header.messageType,
-      trigger: header.triggerEvent,
-      bytes: Buffer.byteLength(message),
-    };
+    let header: PeekedHeader = {};
     try {
+      header = peekHeader(message);
       const ack = await this.opts.handler(message, peer);
-      this.opts.logger?.info({ ...log, ms: Date.now() - started }, 'mllp message handled');
+      this.opts.logger?.info({ ...logOf(header, remoteAddress, message), ms: Date.now() - started }, 'mllp message handled');
       return ack;
     } catch (err) {
       // Only the code and our own (PII-free) reason are logged; unknown errors by name alone.
       const reason =
         err instanceof DomainError ? { code: err.code, reason: err.message } : { error: err instanceof Error ? err.name : 'unknown' };
-      this.opts.logger?.warn({ ...log, ...reason, ms: Date.now() - started }, 'mllp handler failed; answering with a rejecting ACK');
+      this.opts.logger?.warn(
+        { ...logOf(header, remoteAddress, message), ...reason, ms: Date.now() - started },
+        'mllp handler failed; answering with a rejecting ACK',
+      );
       return ackForError(header, err);
     }
   }
+}
+
+function logOf(header: PeekedHeader, remoteAddress: string, message: string) {
+  return { remoteAddress, controlId: header.controlId, type: header.messageType, trigger: header.triggerEvent, bytes: message.length };
 }

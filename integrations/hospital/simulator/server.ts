@@ -123,7 +123,15 @@ export async function startHisSimulator(opts: HisSimulatorOptions): Promise<HisS
     },
   });
   const newMllpServer = (port: number) =>
-    new MllpServer({ host: opts.host, port, handler: (raw) => listener(raw), logger, drainTimeoutMs: 1_000 });
+    // The simulator plays a hospital's HIS for tests and demos: every peer is Causeway on loopback, so no per-address cap.
+    new MllpServer({
+      host: opts.host,
+      port,
+      handler: (raw) => listener(raw),
+      logger,
+      drainTimeoutMs: 1_000,
+      limits: { maxConnectionsPerPeer: 1_000, maxConnections: 1_000 },
+    });
   let mllp: MllpServer | undefined = newMllpServer(opts.port);
   const { port } = await mllp.start();
 

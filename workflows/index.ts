@@ -5,3 +5,4 @@ export { verifyIdentity } from './identity/verify';
 export { dailyReconciliation } from './reconciliation/daily';
 export { doctorQueue } from './hospital/queue/workflow';
 export { hospitalVisit } from './hospital/visit/workflow';
+export { sweepAbandonedVisits } from './hospital/sweep/workflow';

@@ -59,8 +59,9 @@ const hospital = proxyActivities<HospitalActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });
+// Short: a refund whose worker died is retried soon (it is idempotent on its request number).
 const payments = proxyActivities<Pick<PaymentActivities, 'refundPayment'>>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
 
@@ -213,7 +214,11 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     status.orders.push(order);
     if (order.status === 'awaiting_payment') {
       status.amountDueMinor += amountMinor;
-      orderPayments.set(o.orderId, payOrder(order));
+      const paying = payOrder(order);
+      // Observed here so a refusal on a path that never awaits it (the visit ended) cannot fail the task;
+      // the closing path awaits it, and the order's undo refunds a paid order that was not delivered.
+      paying.catch((err: unknown) => log.warn('order payment step failed', { orderId: o.orderId, reason: failureReason(err) }));
+      orderPayments.set(o.orderId, paying);
     }
   });
   setHandler(resultsReadySignal, (r) => {

@@ -1,13 +1,25 @@
-import { log } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { joinDoctorQueue } from '../clients/hospital/doctorQueue';
+import { heldMoneyOfStaleVisits } from '../db/repositories/abandonedVisits';
 import { createSlotRepository } from '../db/repositories/slots';
 import type { HisArrival, HisBooking, HisCancellation, HisGateway, HisPayment } from '../integrations/hospital/gateway/types';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { endOfServiceDay } from '../domain/hospital/serviceDay';
 import { withFailureMapping } from './failures';
 import type { Notice, Notifier } from './notifications';
+
+/** A visit whose workflow ended without compensating (terminated), and the money it still holds for nothing. */
+export interface AbandonedVisit {
+  bookingRef: string;
+  slotId: string;
+  workflowStatus: string;
+  refunds: Array<{ outTradeNo: string; amountMinor: number }>;
+}
+
+/** Workflow states in which no workflow code will ever run again, and none ran to compensate. */
+const ENDED_WITHOUT_COMPENSATION = new Set(['TERMINATED', 'TIMED_OUT', 'FAILED']);
 
 export interface HospitalActivityDeps {
   db: DataSource;
@@ -65,11 +77,41 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
     async confirmSlot(i: { slotId: string; bookingRef: string }): Promise<void> {
       await slots.confirmSlot(i.slotId, i.bookingRef);
     },
+    /** Keeps the PostgreSQL hold alive while the registration payment is still pending. */
+    async extendSlotHold(i: { slotId: string; bookingRef: string; heldUntilMs: number }): Promise<{ extended: boolean }> {
+      return slots.extendHold(i.slotId, i.bookingRef, new Date(i.heldUntilMs));
+    },
     async releaseSlot(i: { slotId: string; bookingRef: string }): Promise<void> {
       await slots.releaseSlot(i.slotId, i.bookingRef);
     },
     async setVisitStage(i: { bookingRef: string; stage: string }): Promise<void> {
       await deps.db.query('UPDATE visits SET stage = $2, updated_at = now() WHERE booking_ref = $1', [i.bookingRef, i.stage]);
+    },
+    /**
+     * The sweeper's search: visits in a live stage that have not moved for `staleMs` and hold paid
+     * money, whose workflow is terminated (or otherwise ended without compensating). Terminate runs
+     * no workflow code, so this is the path that gives that money back.
+     */
+    async findAbandonedVisits(i: { staleMs: number; limit: number }): Promise<AbandonedVisit[]> {
+      const held = await heldMoneyOfStaleVisits(deps.db, new Date(Date.now() - i.staleMs), i.limit);
+      const byVisit = new Map<string, AbandonedVisit>();
+      const ended = new Map<string, string | null>();
+      for (const h of held) {
+        heartbeat();
+        if (!ended.has(h.workflowId)) {
+          const d = await deps.temporal.workflow
+            .getHandle(h.workflowId)
+            .describe()
+            .catch(() => undefined);
+          ended.set(h.workflowId, d && ENDED_WITHOUT_COMPENSATION.has(d.status.name) ? d.status.name : null);
+        }
+        const status = ended.get(h.workflowId);
+        if (!status) continue;
+        const visit = byVisit.get(h.bookingRef) ?? { bookingRef: h.bookingRef, slotId: h.slotId, workflowStatus: status, refunds: [] };
+        if (!h.delivered && h.unrefundedMinor > 0) visit.refunds.push({ outTradeNo: h.outTradeNo, amountMinor: h.unrefundedMinor });
+        byVisit.set(h.bookingRef, visit);
+      }
+      return [...byVisit.values()];
     },
     async notifyUser(n: Notice): Promise<void> {
       await deps.notifier.notify(n);

@@ -117,7 +117,8 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
           [input.outTradeNo, amount, row.currency, tradeNo],
         );
         await tx.query(
-          `UPDATE payments SET status = 'paid', trade_no = $2, updated_at = now() WHERE out_trade_no = $1 AND status = 'created'`,
+          // 'closed' too: a notification that landed while the close ran proves the buyer paid first.
+          `UPDATE payments SET status = 'paid', trade_no = $2, updated_at = now() WHERE out_trade_no = $1 AND status IN ('created', 'closed')`,
           [input.outTradeNo, tradeNo],
         );
       });
@@ -126,7 +127,16 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
 
     async closePaymentOrder(input: { outTradeNo: string }): Promise<{ status: 'paid' | 'closed'; tradeNo: string; amountMinor: number }> {
       const row = await paymentRow(input.outTradeNo);
-      await payments.close(input.outTradeNo);
+      try {
+        await payments.close(input.outTradeNo);
+      } catch (err) {
+        // The buyer paid between our last query and the close: the platform refuses to close a paid
+        // trade (ACQ.TRADE_STATUS_ERROR). The query below tells what happened; other states stay refusals.
+        if (!(err instanceof DomainError && err.code === ErrorCode.InvalidState)) throw err;
+        const state = await payments.query(input.outTradeNo);
+        if (state.status !== 'TRADE_SUCCESS' && state.status !== 'TRADE_FINISHED') throw err;
+        return { status: 'paid', tradeNo: state.tradeNo, amountMinor: state.amountMinor };
+      }
       const state = await payments.query(input.outTradeNo);
       if (state.status === 'TRADE_SUCCESS' || state.status === 'TRADE_FINISHED') {
         return { status: 'paid', tradeNo: state.tradeNo, amountMinor: state.amountMinor };

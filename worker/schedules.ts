@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
 
 export const RECONCILIATION_SCHEDULE_ID = 'reconciliation-daily';
+export const SWEEP_SCHEDULE_ID = 'sweep-abandoned-visits';
 
 /** The daily reconciliation runs at 02:30 Beijing time, after the platform publishes the day's bill. */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<void> {
@@ -16,6 +17,22 @@ export async function ensureSchedules(client: Client, taskQueue: string): Promis
         workflowId: 'reconciliation/scheduled',
       },
       policies: { catchupWindow: '1 day' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  try {
+    // Money of visits an operator terminated goes back within minutes (see sweepAbandonedVisits).
+    await client.schedule.create({
+      scheduleId: SWEEP_SCHEDULE_ID,
+      spec: { intervals: [{ every: '10m' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'sweepAbandonedVisits',
+        taskQueue,
+        args: [{ version: 1 }],
+        workflowId: 'sweep-abandoned-visits/scheduled',
+      },
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;

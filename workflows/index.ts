@@ -6,3 +6,4 @@ export { dailyReconciliation } from './reconciliation/daily';
 export { doctorQueue } from './hospital/queue/workflow';
 export { hospitalVisit } from './hospital/visit/workflow';
 export { reapOrphanBookingsWorkflow } from './hospital/reaper';
+export { sweepAbandonedVisits } from './hospital/sweep/workflow';

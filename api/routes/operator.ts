@@ -1,9 +1,12 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { workflowIds } from '../../domain/ids';
 import { operatorAuth } from '../auth/middleware';
+import { visitOfBookingRef } from '../../db/repositories/abandonedVisits';
+import type { sweepAbandonedVisits } from '../../workflows/hospital/sweep/workflow';
 import type { dailyReconciliation } from '../../workflows/reconciliation/daily';
 import type { ApiDeps } from '../deps';
 import { audited } from '../http/operatorAudit';
@@ -83,6 +86,48 @@ export function operatorRoutes(deps: ApiDeps) {
             }),
           (r) => ({ mismatches: r.mismatches }),
         ),
+    });
+    addRoute(router, registry, {
+      method: 'post',
+      path: '/v1/operator/visits/:bookingRef/cancel',
+      summary:
+        'Cancel a visit as the operator: the visit undoes what it did (full refund, HIS cancel, slot and orders released) and ends `cancelled`. Use this, not terminate: terminate runs no compensation',
+      tags: ['operator'],
+      audience: 'operator',
+      params: z.object({ bookingRef: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/) }),
+      response: z.object({ bookingRef: z.string(), cancelRequested: z.literal(true) }),
+      middleware: [auth],
+      handler: async ({ params }) => {
+        const visit = await visitOfBookingRef(deps.db, params.bookingRef);
+        if (!visit) throw new DomainError(ErrorCode.NotFound, `no visit ${params.bookingRef}`);
+        const handle = deps.temporal.workflow.getHandle(visit.workflowId);
+        const ended = new DomainError(ErrorCode.InvalidState, `visit ${params.bookingRef} has already ended`);
+        try {
+          // The server accepts a cancel request for a finished workflow silently: say it is over instead.
+          if ((await handle.describe()).status.name !== 'RUNNING') throw ended;
+          await handle.cancel();
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) throw ended;
+          throw err;
+        }
+        return { bookingRef: params.bookingRef, cancelRequested: true as const };
+      },
+    });
+    addRoute(router, registry, {
+      method: 'post',
+      path: '/v1/operator/sweeps/abandoned-visits/run',
+      summary: 'Refund now the money of visits that were terminated (also run every 10 minutes by a schedule)',
+      tags: ['operator'],
+      audience: 'operator',
+      body: z.object({ staleSeconds: z.number().int().min(0).max(86_400).optional() }),
+      response: z.object({ visits: z.number().int(), refundedMinor: z.number().int() }),
+      middleware: [auth],
+      handler: async ({ body }) =>
+        deps.temporal.workflow.execute<typeof sweepAbandonedVisits>('sweepAbandonedVisits', {
+          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+          workflowId: `sweep-abandoned-visits/${Date.now()}`,
+          args: [{ version: 1, ...(body.staleSeconds !== undefined ? { staleMs: body.staleSeconds * 1000 } : {}) }],
+        }),
     });
     return router;
   };

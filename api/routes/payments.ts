@@ -101,6 +101,9 @@ export function paymentRoutes(deps: ApiDeps) {
           // Stored for an operator; answering success stops the platform's retries, which cannot fix it.
           deps.logger.warn({ outTradeNo: n.outTradeNo, notifyId: n.notifyId }, `payment notification kept for review: ${problem}`);
         } else if (id) {
+          // A running payment workflow that took the signal owns the outcome (paid even after its close
+          // began); only money for a finished one is late and goes back.
+          let workflowTookIt = false;
           try {
             await deps.temporal.workflow.getHandle(workflowIds.payment(n.outTradeNo)).signal(paymentNotifiedSignal, {
               version: 1,
@@ -108,12 +111,13 @@ export function paymentRoutes(deps: ApiDeps) {
               tradeNo: n.tradeNo,
               amountMinor: n.totalAmountMinor,
             });
+            workflowTookIt = true;
           } catch (err) {
             // A finished payment workflow already knows its outcome; anything else: the workflow polls.
             if (!(err instanceof WorkflowNotFoundError))
               deps.logger.warn({ err, outTradeNo: n.outTradeNo }, 'signal to payment workflow failed; it will poll');
           }
-          await refundIfLate(n);
+          if (!workflowTookIt) await refundIfLate(n);
           await deps.db.query(`UPDATE inbox_messages SET status = 'applied', applied_at = now() WHERE id = $1`, [id]);
         }
         res.status(200).type('text/plain').send('success');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { createSlotRepository } from '../../db/repositories/slots';
@@ -114,15 +114,17 @@ export function visitRoutes(deps: ApiDeps) {
     slotStart: new Date(s.slotStartMs).toISOString(),
     notices: s.notices.map((n) => ({ kind: n.kind, at: new Date(n.atMs).toISOString() })),
   });
-  /** Runs a visit update; a refusal (validator) or a visit that is already over becomes a 409. */
+  /**
+   * Runs a visit update; a typed refusal (the validator's ApplicationFailure, by its type) or a visit
+   * that is already over becomes a 409. The visit answers within its bound (`pending` when still working).
+   */
   const updateVisit = async <T>(v: VisitRow, what: string, fn: (h: ReturnType<typeof handleOf>) => Promise<T>): Promise<T> => {
     try {
       return await fn(handleOf(v));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new DomainError(ErrorCode.InvalidState, `cannot ${what}: the visit is ${v.stage}`);
-      const cause = (err as { cause?: { message?: string } }).cause?.message;
-      const message = cause ?? (err instanceof Error ? err.message : String(err));
-      if (/cannot (check in|cancel)/.test(message)) throw new DomainError(ErrorCode.InvalidState, message);
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === ErrorCode.InvalidState)
+        throw new DomainError(ErrorCode.InvalidState, err.cause.message);
       throw err;
     }
   };

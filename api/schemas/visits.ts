@@ -58,6 +58,8 @@ export const VisitStatusView = z
     ),
     resultOrderIds: z.array(z.string()),
     notices: z.array(z.object({ kind: z.string(), at: z.string() })),
+    /** Why the visit ended `failed` (or was cancelled by an operator): a code such as `slot_taken`. */
+    failureReason: z.string().optional(),
   })
   .meta({ id: 'VisitStatus' });
 
@@ -84,7 +86,14 @@ export const QueueEvent = QueueView.extend({ stage: z.string() }).meta({
   description: 'data of each `queue` server-sent event',
 });
 export const CheckInRequest = z.object({}).meta({ id: 'CheckInRequest' });
-export const StageView = z.object({ stage: z.string(), refundMinor: z.number().int().optional() }).meta({ id: 'StageView' });
+export const StageView = z
+  .object({
+    stage: z.string(),
+    /** The visit took the request and is still working on it (e.g. the HIS is slow): follow it with GET /v1/visits/{ref}. */
+    pending: z.boolean(),
+    refundMinor: z.number().int().optional(),
+  })
+  .meta({ id: 'StageView' });
 export const VisitResults = z
   .object({
     results: z.array(z.object({ orderId: z.string(), abnormal: z.boolean(), receivedAt: z.string(), report: z.unknown() })),

@@ -179,6 +179,22 @@ export function createSlotRepository(db: SqlRunner) {
       throw new DomainError(ErrorCode.SlotTaken, 'slot is no longer held by this booking', { slotId });
     },
 
+    /**
+     * Keeps this booking's hold until at least `heldUntil` (never shortens it) while its payment is
+     * still pending. `extended: false` when the booking no longer holds the slot (it lapsed and
+     * another patient took it, or it was booked or released): the journey's compensation deals with that.
+     */
+    async extendHold(slotId: string, bookingRef: string, heldUntil: Date): Promise<{ extended: boolean }> {
+      const [rows] = UpdateResult.parse(
+        await db.query(
+          `UPDATE slots SET held_until = GREATEST(held_until, $3), updated_at = now()
+            WHERE id = $1 AND booking_ref = $2 AND status = 'held' RETURNING id`,
+          [slotId, bookingRef, heldUntil],
+        ),
+      );
+      return { extended: rows.length > 0 };
+    },
+
     /** Frees the slot if this booking holds or booked it. `released: false` when it did not (already released, or someone else's). */
     async releaseSlot(slotId: string, bookingRef: string): Promise<{ released: boolean }> {
       const [freed] = await update(

@@ -93,7 +93,7 @@ describe('hospital visit', () => {
     await payOpen(ref, 'registration');
     await waitStage(ref, 'booked');
     const cancel = await api<{ stage: string; refundMinor: number }>('POST', `/v1/visits/${ref}/cancel`, userA);
-    expect(cancel.body).toEqual({ stage: 'cancelled', refundMinor: 2500 });
+    expect(cancel.body).toEqual({ stage: 'cancelled', pending: false, refundMinor: 2500 });
     const ledger: Array<{ kind: string; amount_minor: string }> = await d.p.services.db.query(
       `SELECT l.kind, l.amount_minor FROM ledger_entries l JOIN payments p USING (out_trade_no) WHERE p.journey_id = $1 ORDER BY l.id`,
       [`hospital-visit/${d.hospital}/${ref}`],

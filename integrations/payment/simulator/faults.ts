@@ -26,6 +26,11 @@ export const Fault = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('notifyLate'), ms: z.number().int().min(0).max(3_600_000), times: Times }),
   /** Collect the next `count` notifications and deliver them newest first. */
   z.object({ kind: z.literal('notifyOutOfOrder'), count: z.number().int().min(2).max(100).default(2) }),
+  /**
+   * The buyer confirms on the phone in the instant before the next close (of `method`'s order, or any)
+   * reaches the platform: the trade is paid first, so the close is refused with ACQ.TRADE_STATUS_ERROR.
+   */
+  z.object({ kind: z.literal('payBeforeClose'), times: Times }),
   /** Sign the next notification with a key that is not the platform's (a forgery). */
   z.object({ kind: z.literal('notifyForged'), times: Times }),
 ]);

@@ -61,6 +61,12 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
   const billLinks = new Map<string, { date: string; expires: number }>();
   const held = new Set<Response>();
 
+  /** The `payBeforeClose` fault: the buyer of the order being closed pays first (if it can still be paid). */
+  function payBeforeClose(biz: unknown): void {
+    const ref = z.object({ out_trade_no: z.string() }).safeParse(biz);
+    if (ref.success) trades.buyerPay(ref.data.out_trade_no);
+  }
+
   /** Params are captured now, so a late or reordered delivery still says what was true then. */
   function notify({ trade, refund }: TradeEvent): void {
     if (!trade.notifyUrl) return;
@@ -114,7 +120,10 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     'alipay.trade.precreate': (biz, common) => trades.precreate(biz, common.notify_url),
     'alipay.trade.pay': (biz, common) => trades.pay(biz, common.notify_url),
     'alipay.trade.query': (biz) => trades.query(biz),
-    'alipay.trade.close': (biz) => trades.close(biz),
+    'alipay.trade.close': (biz) => {
+      if (faults.take('payBeforeClose')) payBeforeClose(biz);
+      return trades.close(biz);
+    },
     'alipay.trade.refund': (biz) => trades.refund(biz),
     'alipay.trade.fastpay.refund.query': (biz) => trades.refundQuery(biz),
     'alipay.data.dataservice.bill.downloadurl.query': billUrl,

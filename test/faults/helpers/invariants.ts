@@ -29,6 +29,8 @@ export interface InvariantScope {
   simulatorIsScoped?: boolean;
   /** HL7 rows that failed with an error are tolerated (the malformed-input drill); otherwise each is a violation. */
   hl7FailuresAllowed?: boolean;
+  /** A terminated visit is tolerated once the sweeper has ended it (`visits.stage` failed); otherwise each is a violation. */
+  terminatedSweptAllowed?: boolean;
 }
 
 export interface InvariantReport {
@@ -46,7 +48,7 @@ export interface InvariantReport {
   };
 }
 
-const TERMINAL = new Set(['closed', 'cancelled', 'expired', 'rejected', 'no_show']);
+const TERMINAL = new Set(['closed', 'cancelled', 'expired', 'rejected', 'no_show', 'failed']);
 const WAITING = new Set(['holding', 'awaiting_payment', 'booked', 'queued', 'called']);
 const SLOT_OWNING = new Set(['holding', 'awaiting_payment', 'booked', 'queued', 'called', 'closed']);
 const SLOT_BOOKED = new Set(['booked', 'queued', 'called', 'closed']);
@@ -127,7 +129,7 @@ export async function checkInvariants(scope: InvariantScope): Promise<InvariantR
             `visit ${visit.booking_ref}: activity ${a.activityType?.name ?? '?'} stuck retrying (attempt ${a.attempt}: ${a.lastFailure?.message ?? ''})`,
           );
       }
-    } else {
+    } else if (!(scope.terminatedSweptAllowed && d.status.name === 'TERMINATED' && visit.stage === 'failed')) {
       v.push(`visit ${visit.booking_ref}: workflow ${d.status.name}`);
     }
   }
@@ -233,7 +235,8 @@ export async function checkInvariants(scope: InvariantScope): Promise<InvariantR
     else if (wf.status.name === 'COMPLETED') {
       const outcome = (await temporal.workflow.getHandle(`payment/${p.out_trade_no}`).result()) as PaymentOutcome;
       // A payment made after its order closed is recorded ('paid', ref 'late') and refunded in full by latePaymentRefund.
-      const lateAndRefunded = outcome.status === 'closed' && paid.length === 1 && paid[0]?.ref === 'late' && refunded === amount;
+      // So is money that made it just before a cancelled payment's close (refunded by the payment workflow itself).
+      const lateAndRefunded = outcome.status === 'closed' && paid.length === 1 && refunded === amount;
       if ((outcome.status === 'paid') !== paid.length > 0 && !lateAndRefunded)
         v.push(`payment ${p.out_trade_no}: workflow ended ${outcome.status}, ledger has ${paid.length} paid entries`);
     } else if (wf.status.name === 'RUNNING') {
@@ -282,4 +285,47 @@ export async function settledInvariants(scope: InvariantScope, timeoutMs = 20_00
     if (report.violations.length === 0 || Date.now() >= end) return report;
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * The shared money invariant: every fen the payment platform captured is either tied to a delivered
+ * service or refunded. Delivered: the registration fee of a visit whose patient arrived (queued,
+ * called, closed) or that ended by the hospital's own rule (a no-show keeps the fee; a patient's late
+ * cancel keeps the fee that rule decided); an order whose results reached the patient. Anything else
+ * kept — a failed, operator-cancelled, expired, swept or unknown journey — is a violation.
+ */
+export async function checkMoneyNeverKept(scope: Pick<InvariantScope, 'db' | 'temporal' | 'paymentSim'>): Promise<string[]> {
+  const v: string[] = [];
+  for (const trade of scope.paymentSim.trades.all()) {
+    if (trade.paidAt === undefined) continue;
+    const kept = trade.totalMinor - scope.paymentSim.trades.refunded(trade);
+    if (kept <= 0) continue;
+    const rows: Array<{ step: string; journey_id: string; stage: string | null; booking_ref: string | null }> = await scope.db.query(
+      `SELECT p.step, p.journey_id, v.stage, v.booking_ref FROM payments p LEFT JOIN visits v ON v.workflow_id = p.journey_id
+        WHERE p.out_trade_no = $1`,
+      [trade.outTradeNo],
+    );
+    const row = rows[0];
+    const say = (why: string): void => void v.push(`${kept} fen kept on ${trade.outTradeNo} (${row?.step ?? 'no payment row'}): ${why}`);
+    if (!row?.stage) {
+      say('no visit delivers anything for it');
+      continue;
+    }
+    const live = await scope.temporal.workflow
+      .getHandle(row.journey_id)
+      .query(visitStatusQuery)
+      .catch(() => undefined);
+    if (row.step === 'registration') {
+      if (['queued', 'called', 'closed', 'no_show'].includes(row.stage)) continue;
+      const policyFee = live && row.stage === 'cancelled' && !live.failureReason ? trade.totalMinor - live.registration.refundedMinor : 0;
+      if (policyFee > 0 && kept === policyFee) continue;
+      say(`the visit is ${row.stage}${live?.failureReason ? ` (${live.failureReason})` : ''}`);
+      continue;
+    }
+    const orderId = row.step.replace(/^order-/, '');
+    const order = live?.orders.find((o) => o.orderId === orderId);
+    if (order?.resultsDelivered) continue;
+    say(`the visit is ${row.stage} and order ${orderId} was never delivered`);
+  }
+  return v;
 }

@@ -38,6 +38,8 @@ interface Entry {
 
 export interface OrderBookDeps {
   status: VisitStatus;
+  /** The visit is ending: an order arriving now is recorded, not charged. */
+  isEnding(): boolean;
   /** Collects one revision's payment (the visit's payOrder). Resolves once its outcome is applied to `order`. */
   collect(order: OrderView, revision: number): Promise<void>;
   /** Pays back a withdrawn order's payment in full and marks it refunded. */
@@ -59,7 +61,7 @@ export function createOrderBook(deps: OrderBookDeps) {
       orderId: o.orderId,
       amountMinor,
       currency: o.currency,
-      status: amountMinor > 0 ? 'awaiting_payment' : 'free',
+      status: amountMinor === 0 ? 'free' : deps.isEnding() ? 'closed' : 'awaiting_payment',
       outTradeNo: null,
       // Results that came before their order (ORU before ORM) were delivered already.
       resultsDelivered: status.resultOrderIds.includes(o.orderId) && patched(ORDER_CONTROL_PATCH),
@@ -71,7 +73,7 @@ export function createOrderBook(deps: OrderBookDeps) {
     const entry: Entry = { order, revision, withdrawn: false, settled: Promise.resolve() };
     current.set(o.orderId, entry);
     byView.set(order, entry);
-    if (amountMinor > 0) {
+    if (order.status === 'awaiting_payment') {
       status.amountDueMinor += amountMinor;
       entry.settled = deps.collect(order, revision);
     }

@@ -12,6 +12,8 @@ export const VisitStage = z.enum([
   'expired',
   'rejected',
   'no_show',
+  /** Ended by a failure or an operator's cancel after compensation: slot, HIS hold and orders released, money refunded. */
+  'failed',
 ]);
 export type VisitStage = z.infer<typeof VisitStage>;
 
@@ -70,9 +72,22 @@ export interface VisitStatus {
   orders: OrderView[];
   resultOrderIds: string[];
   notices: Array<{ kind: string; atMs: number }>;
+  /** Why a visit ended `failed` (or was cancelled by an operator): a failure code, never personal data. */
+  failureReason?: string;
 }
 
 export interface VisitOutcome {
   stage: VisitStage;
   refundedMinor: number;
+  failureReason?: string;
+}
+
+/**
+ * The answer of the cancel and check-in updates, given within a bound: `pending` means the visit
+ * took the request and is still working on it (e.g. the HIS is slow); read the visit to follow it.
+ */
+export interface VisitUpdateAnswer {
+  stage: string;
+  pending: boolean;
+  refundMinor?: number;
 }

@@ -1,15 +1,22 @@
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
+  WorkflowIdReusePolicy,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { ErrorCode } from '../../../domain/errors';
 import { cancellationRefund } from '../../../domain/hospital/refund';
 import { noShowAt, paymentDeadline, reminderAt } from '../../../domain/hospital/timing';
 import { serviceDayOf } from '../../../domain/hospital/serviceDay';
@@ -19,17 +26,43 @@ import type { PaymentActivities } from '../../../activities/payment';
 import { collectPayment } from '../../payment/collect';
 import { cancelPaymentSignal } from '../../payment/definitions';
 import { AmountDue, Stage } from '../../searchAttributes';
+import { Compensations, failureReason, isCompensable } from '../../shared/compensation';
 import { queueCalledSignal, queueTurnNearSignal } from '../queue/definitions';
-import { cancelVisitUpdate, checkInUpdate, ordersPlacedSignal, resultsReadySignal, visitStatusQuery } from './definitions';
+import {
+  cancelVisitUpdate,
+  checkInUpdate,
+  ordersPlacedSignal,
+  resultsReadySignal,
+  UPDATE_ANSWER_MS,
+  visitStatusQuery,
+} from './definitions';
+import { keepHoldWhilePending } from './hold';
 import { createOrderBook, orderMerchantNo, registrationMerchantNo } from './orders';
 import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } from './types';
+
+/** patched() ids: changes to running visits that add commands on paths old histories took. */
+const BOUNDED_UPDATES = 'visit-bounded-updates';
+const HOLD_EXTENSION = 'visit-hold-extension';
+
+const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>(['closed', 'cancelled', 'expired', 'rejected', 'no_show', 'failed']);
+
+/** A typed refusal for an update validator: the API maps it to 409 by its type, not its message. */
+function refuse(message: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorCode.InvalidState,
+    message,
+    nonRetryable: true,
+    details: [{ code: ErrorCode.InvalidState }],
+  });
+}
 
 const hospital = proxyActivities<HospitalActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });
+// Short: a refund whose worker died is retried soon (it is idempotent on its request number).
 const payments = proxyActivities<Pick<PaymentActivities, 'refundPayment'>>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
 
@@ -42,6 +75,10 @@ function failureCode(err: unknown): string | undefined {
 /**
  * One hospital visit, from the held slot to the closed visit. See README "Hospital visit" for the
  * stages. The API has already taken the slot hold atomically in PostgreSQL before this starts.
+ *
+ * Every step that changes the world registers its undo (slot release, HIS cancel, refund, order
+ * close); a failure or an operator's cancel runs them and ends the visit in a named stage, so the
+ * patient's money is never kept without the service. Terminate runs no workflow code: see README.
  */
 export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   const journeyId = workflowIds.hospitalVisit(input.institutionId, input.bookingRef);
@@ -71,8 +108,18 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   };
   let checkInAt: number | null = null;
   let cancelRequested = false;
+  /** The visit is ending: no new payment is started (an order arriving now is recorded, not charged). */
+  let ending = false;
+  /** Cancelled through Temporal (an operator): children are cancelled with the visit and close their own orders. */
+  let cancelRequestedByOperator = false;
   const pendingResults: string[] = [];
   const registration: { child?: ChildWorkflowHandle<typeof collectPayment> } = {};
+  const undo = new Compensations();
+  // Chosen on purpose: a payment outlives no visit (request-cancel closes its order) and never runs twice.
+  const paymentChildPolicies = {
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+  };
 
   const setStage = async (stage: VisitStage): Promise<void> => {
     status.stage = stage;
@@ -80,7 +127,8 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       { key: Stage, value: stage },
       { key: AmountDue, value: status.amountDueMinor },
     ]);
-    upsertMemo({ summary: `hospital visit ${input.bookingRef} at ${input.institutionId}: ${stage}` });
+    const why = status.failureReason ? ` (${status.failureReason})` : '';
+    upsertMemo({ summary: `hospital visit ${input.bookingRef} at ${input.institutionId}: ${stage}${why}` });
     await hospital.setVisitStage({ bookingRef: input.bookingRef, stage });
   };
   const notify = async (kind: string, key = '', data: Record<string, unknown> = {}): Promise<void> => {
@@ -94,14 +142,21 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       await hospital.notifyDoctor({ institutionId: input.institutionId, doctorId: input.doctorId, journeyId, orderId });
       const order = status.orders.find((o) => o.orderId === orderId);
       if (order) order.resultsDelivered = true;
+      undo.remove(`order-${orderId}`); // the service was delivered: its payment is final
       if (!status.resultOrderIds.includes(orderId)) status.resultOrderIds.push(orderId);
     }
   };
+  const refund = async (outTradeNo: string, reason: string, amountMinor: number, why: string): Promise<void> => {
+    if (amountMinor <= 0) return;
+    await payments.refundPayment({ outTradeNo, outRequestNo: refundRequestNoFor(outTradeNo, reason), amountMinor, reason: why });
+  };
   const payOrder = async (order: OrderView, revision: number): Promise<void> => {
     const outTradeNo = orderMerchantNo(journeyKey, order.orderId, revision);
+    const undoKey = `order-${order.orderId}-r${revision}`;
     order.outTradeNo = outTradeNo;
     const child = await startChild(collectPayment, {
       workflowId: workflowIds.payment(outTradeNo),
+      ...paymentChildPolicies,
       args: [
         {
           version: 1,
@@ -118,10 +173,21 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       ],
     });
     await orderBook.attach(order, child);
+    // Undo: an open order is closed (its QR code stops working); a paid one whose results never came is refunded.
+    undo.add(undoKey, async () => {
+      if (order.status === 'awaiting_payment') {
+        await child.signal(cancelPaymentSignal).catch(() => undefined); // already finished: nothing to close
+        // Cancelled with the visit, the child closes (and refunds) on its own; otherwise wait for its answer.
+        if (!cancelRequestedByOperator) await condition(() => order.status !== 'awaiting_payment');
+      }
+      if (order.status === 'paid' && !order.resultsDelivered)
+        await refund(outTradeNo, 'comp', order.amountMinor, 'visit ended before the order was delivered');
+    });
     const outcome = await child.result();
     status.amountDueMinor -= order.amountMinor;
     if (outcome.status !== 'paid') {
       order.status = orderBook.isWithdrawn(order) ? 'cancelled' : 'closed';
+      undo.remove(undoKey);
       return;
     }
     order.status = 'paid';
@@ -137,16 +203,21 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   };
 
   const refundOrder = async (order: OrderView): Promise<void> => {
-    const outTradeNo = order.outTradeNo ?? '';
-    await payments.refundPayment({
-      outTradeNo,
-      outRequestNo: refundRequestNoFor(outTradeNo, 'order_withdrawn'),
-      amountMinor: order.amountMinor,
-      reason: 'order cancelled by the hospital',
-    });
+    await refund(order.outTradeNo ?? '', 'order_withdrawn', order.amountMinor, 'order cancelled by the hospital');
     order.status = 'refunded';
   };
-  const orderBook = createOrderBook({ status, collect: payOrder, refund: refundOrder });
+  const orderBook = createOrderBook({
+    status,
+    isEnding: () => ending,
+    collect: (order, revision) => {
+      const paying = payOrder(order, revision);
+      // Observed here so a refusal on a path that never awaits it (the visit ended) cannot fail the task;
+      // the closing path awaits it, and the order's undo refunds a paid order that was not delivered.
+      paying.catch((err: unknown) => log.warn('order payment step failed', { orderId: order.orderId, reason: failureReason(err) }));
+      return paying;
+    },
+    refund: refundOrder,
+  });
 
   setHandler(visitStatusQuery, () => status);
   setHandler(ordersPlacedSignal, (o) => orderBook.onSignal(o));
@@ -166,12 +237,17 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     checkInUpdate,
     async (req) => {
       checkInAt = req.arrivedAtMs;
+      if (patched(BOUNDED_UPDATES)) {
+        // The HIS may be slow or down: answer within the bound, the visit carries on.
+        const done = await condition(() => status.stage !== 'booked', UPDATE_ANSWER_MS);
+        return { stage: status.stage, pending: !done };
+      }
       await condition(() => status.stage !== 'booked');
-      return { stage: status.stage };
+      return { stage: status.stage, pending: false };
     },
     {
       validator: (_req) => {
-        if (status.stage !== 'booked' || checkInAt !== null) throw new Error(`cannot check in while ${status.stage}`);
+        if (status.stage !== 'booked' || checkInAt !== null) throw refuse(`cannot check in while ${status.stage}`);
       },
     },
   );
@@ -179,168 +255,222 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     cancelVisitUpdate,
     async () => {
       cancelRequested = true;
-      if (registration.child && status.registration.status === 'awaiting_payment') await registration.child.signal(cancelPaymentSignal);
+      if (registration.child && status.registration.status === 'awaiting_payment')
+        await registration.child.signal(cancelPaymentSignal).catch(() => undefined); // it finished meanwhile: the journey sees it
+      if (patched(BOUNDED_UPDATES)) {
+        // Any end counts (an HIS refusal or a failure ends the visit too), and a slow HIS answers `pending`.
+        const done = await condition(() => TERMINAL.has(status.stage), UPDATE_ANSWER_MS);
+        return { stage: status.stage, pending: !done, refundMinor: status.registration.refundedMinor };
+      }
       await condition(() => status.stage === 'cancelled');
-      return { stage: status.stage, refundMinor: status.registration.refundedMinor };
+      return { stage: status.stage, pending: false, refundMinor: status.registration.refundedMinor };
     },
     {
       validator: (_req) => {
-        if (!['holding', 'awaiting_payment', 'booked'].includes(status.stage) || checkInAt !== null)
-          throw new Error(`cannot cancel while ${status.stage}`);
+        if (!['holding', 'awaiting_payment', 'booked'].includes(status.stage) || checkInAt !== null || cancelRequested)
+          throw refuse(`cannot cancel while ${checkInAt !== null ? 'checked in' : status.stage}`);
       },
     },
   );
 
+  /** A business end (cancelled, expired, rejected, no-show): the registered undo steps release what the visit held. */
   const endAs = async (stage: VisitStage, hisCall: 'cancel' | 'noShow' | null, reasonCode?: string): Promise<VisitOutcome> => {
-    if (hisCall === 'cancel') await hospital.hisCancel({ ...booking, ...(reasonCode ? { reasonCode } : {}) });
-    if (hisCall === 'noShow') await hospital.hisNoShow(booking);
-    await hospital.releaseSlot({ slotId: input.slotId, bookingRef: input.bookingRef });
+    ending = true;
+    undo.remove('refund-registration'); // what goes back was decided by the hospital's rule (or nothing was paid)
+    if (hisCall === 'cancel') undo.add('his', () => hospital.hisCancel({ ...booking, ...(reasonCode ? { reasonCode } : {}) }));
+    else if (hisCall === 'noShow') undo.add('his', () => hospital.hisNoShow(booking));
+    else undo.remove('his');
+    const report = await undo.run();
+    if (report.failed.length > 0) log.warn('visit ended with undo steps refused', { bookingRef: input.bookingRef, failed: report.failed });
     status.amountDueMinor = 0;
     await setStage(stage);
     return { stage, refundedMinor: status.registration.refundedMinor };
   };
 
-  // 1. The HIS stays the authority on its slots.
-  await setStage('holding');
-  try {
-    await hospital.hisRequestHold(booking);
-  } catch (err) {
-    if (failureCode(err) !== 'slot_rejected_by_his') throw err;
-    await notify('slot_rejected');
-    return endAs('rejected', null);
-  }
+  /** A failure or an operator's cancel: undo everything (full refund, the patient got nothing) and end in a named stage. */
+  const compensate = async (err: unknown): Promise<VisitOutcome> =>
+    CancellationScope.nonCancellable(async () => {
+      ending = true;
+      cancelRequestedByOperator = isCancellation(err);
+      status.failureReason = cancelRequestedByOperator ? 'operator_cancelled' : failureReason(err);
+      log.warn('visit compensating', { bookingRef: input.bookingRef, reason: status.failureReason, steps: undo.names() });
+      const report = await undo.run();
+      if (report.failed.length > 0) log.warn('visit undo steps refused', { bookingRef: input.bookingRef, failed: report.failed });
+      status.amountDueMinor = 0;
+      const stage: VisitStage = cancelRequestedByOperator ? 'cancelled' : 'failed';
+      await setStage(stage);
+      await notify(stage === 'cancelled' ? 'cancelled' : 'visit_failed', '', { refundMinor: status.registration.refundedMinor });
+      return { stage, refundedMinor: status.registration.refundedMinor, failureReason: status.failureReason };
+    });
 
-  // 2. Registration fee before the hold expires.
-  await setStage('awaiting_payment');
-  status.registration.status = 'awaiting_payment';
-  const registrationChild = await startChild(collectPayment, {
-    workflowId: workflowIds.payment(registrationNo),
-    args: [
-      {
-        version: 1,
-        outTradeNo: registrationNo,
-        journeyId,
-        step: 'registration',
-        institutionId: input.institutionId,
-        userRef: input.userRef,
-        amountMinor: input.feeMinor,
-        currency: input.currency,
-        subject: 'Registration fee',
-        deadlineMs: paymentDeadline({ heldAtMs: input.heldAtMs, slotStartMs: input.slotStartMs, holdMinutes: input.policy.holdMinutes }),
-      },
-    ],
-  });
-  registration.child = registrationChild;
-  if (cancelRequested) await registrationChild.signal(cancelPaymentSignal);
-  const paid = await registrationChild.result();
-  if (paid.status !== 'paid') {
-    status.registration.status = 'closed';
-    return cancelRequested || paid.reason === 'cancelled'
-      ? endAs('cancelled', 'cancel', 'patient-request')
-      : endAs('expired', 'cancel', 'payment-timeout');
-  }
-  status.registration.status = 'paid';
-  status.amountDueMinor = 0;
+  const journey = async (): Promise<VisitOutcome> => {
+    // The API took the PostgreSQL hold before starting the visit.
+    undo.add('release-slot', async () => {
+      await hospital.releaseSlot({ slotId: input.slotId, bookingRef: input.bookingRef });
+    });
 
-  // 3. Booked: confirm to PostgreSQL and the HIS, remind, wait for arrival.
-  await hospital.confirmSlot({ slotId: input.slotId, bookingRef: input.bookingRef });
-  await hospital.hisConfirm(booking);
-  await hospital.hisPostPayment({
-    bookingRef: input.bookingRef,
-    patientRef: input.userRef,
-    orderId: `REG-${input.bookingRef}`.slice(0, 64),
-    amountMinor: input.feeMinor,
-    currency: input.currency,
-    paymentRef: paid.tradeNo,
-  });
-  await setStage('booked');
-  await notify('booked', '', { slotStartMs: input.slotStartMs });
-  const remindAt = reminderAt({ slotStartMs: input.slotStartMs, bookedAtMs: Date.now(), leadMinutes: input.policy.reminderLeadMinutes });
-  let reminded = remindAt === null;
-  if (remindAt !== null && remindAt <= Date.now()) {
-    // Booked inside the reminder window: remind at once rather than race the patient's arrival.
-    reminded = true;
-    await notify('reminder', '', { slotStartMs: input.slotStartMs });
-  }
-  const noShow = noShowAt({ slotStartMs: input.slotStartMs, graceMinutes: input.policy.noShowGraceMinutes });
-  for (;;) {
-    const next = reminded ? noShow : Math.min(remindAt ?? noShow, noShow);
-    await condition(() => cancelRequested || checkInAt !== null, Math.max(1, next - Date.now()));
-    if (cancelRequested) {
-      const decision = cancellationRefund(
-        { paidMinor: input.feeMinor, slotStartMs: input.slotStartMs, cancelledAtMs: Date.now(), initiatedBy: 'patient' },
-        input.policy,
-      );
-      if (decision.refundMinor > 0) {
-        await payments.refundPayment({
-          outTradeNo: registrationNo,
-          outRequestNo: refundRequestNoFor(registrationNo, 'cancel'),
-          amountMinor: decision.refundMinor,
-          reason: 'visit cancelled',
-        });
-      }
-      status.registration.refundedMinor = decision.refundMinor;
-      status.registration.status = 'refunded';
-      await notify('cancelled', '', { refundMinor: decision.refundMinor });
-      return endAs('cancelled', 'cancel', 'patient-request');
+    // 1. The HIS stays the authority on its slots.
+    await setStage('holding');
+    try {
+      await hospital.hisRequestHold(booking);
+    } catch (err) {
+      if (failureCode(err) !== 'slot_rejected_by_his') throw err;
+      await notify('slot_rejected');
+      return endAs('rejected', null);
     }
-    if (checkInAt !== null) break;
-    if (!reminded && Date.now() >= (remindAt ?? 0)) {
+    undo.add('his', () => hospital.hisCancel({ ...booking, reasonCode: 'visit-failed' }));
+
+    // 2. Registration fee before the hold expires.
+    await setStage('awaiting_payment');
+    status.registration.status = 'awaiting_payment';
+    const registrationChild = await startChild(collectPayment, {
+      workflowId: workflowIds.payment(registrationNo),
+      ...paymentChildPolicies,
+      args: [
+        {
+          version: 1,
+          outTradeNo: registrationNo,
+          journeyId,
+          step: 'registration',
+          institutionId: input.institutionId,
+          userRef: input.userRef,
+          amountMinor: input.feeMinor,
+          currency: input.currency,
+          subject: 'Registration fee',
+          deadlineMs: paymentDeadline({ heldAtMs: input.heldAtMs, slotStartMs: input.slotStartMs, holdMinutes: input.policy.holdMinutes }),
+        },
+      ],
+    });
+    registration.child = registrationChild;
+    if (cancelRequested) await registrationChild.signal(cancelPaymentSignal);
+    const payment = registrationChild.result();
+    if (patched(HOLD_EXTENSION))
+      await keepHoldWhilePending(payment, input, (heldUntilMs) =>
+        hospital.extendSlotHold({ slotId: input.slotId, bookingRef: input.bookingRef, heldUntilMs }),
+      );
+    const paid = await payment;
+    if (paid.status !== 'paid') {
+      status.registration.status = 'closed';
+      return cancelRequested || paid.reason === 'cancelled'
+        ? endAs('cancelled', 'cancel', 'patient-request')
+        : endAs('expired', 'cancel', 'payment-timeout');
+    }
+    status.registration.status = 'paid';
+    status.amountDueMinor = 0;
+    // Until the patient is seen, the fee goes back in full if the visit cannot go on.
+    undo.add('refund-registration', async () => {
+      const left = input.feeMinor - status.registration.refundedMinor;
+      await refund(registrationNo, 'comp', left, 'visit could not go ahead');
+      status.registration.refundedMinor += Math.max(0, left);
+      status.registration.status = 'refunded';
+    });
+
+    // 3. Booked: confirm to PostgreSQL and the HIS, remind, wait for arrival.
+    await hospital.confirmSlot({ slotId: input.slotId, bookingRef: input.bookingRef }); // SlotTaken (lost hold) → compensated
+    await hospital.hisConfirm(booking);
+    await hospital.hisPostPayment({
+      bookingRef: input.bookingRef,
+      patientRef: input.userRef,
+      orderId: `REG-${input.bookingRef}`.slice(0, 64),
+      amountMinor: input.feeMinor,
+      currency: input.currency,
+      paymentRef: paid.tradeNo,
+    });
+    await setStage('booked');
+    await notify('booked', '', { slotStartMs: input.slotStartMs });
+    const remindAt = reminderAt({ slotStartMs: input.slotStartMs, bookedAtMs: Date.now(), leadMinutes: input.policy.reminderLeadMinutes });
+    let reminded = remindAt === null;
+    if (remindAt !== null && remindAt <= Date.now()) {
+      // Booked inside the reminder window: remind at once rather than race the patient's arrival.
       reminded = true;
       await notify('reminder', '', { slotStartMs: input.slotStartMs });
     }
-    if (Date.now() >= noShow) {
-      await notify('no_show');
-      return endAs('no_show', 'noShow');
+    const noShow = noShowAt({ slotStartMs: input.slotStartMs, graceMinutes: input.policy.noShowGraceMinutes });
+    for (;;) {
+      const next = reminded ? noShow : Math.min(remindAt ?? noShow, noShow);
+      await condition(() => cancelRequested || checkInAt !== null, Math.max(1, next - Date.now()));
+      if (cancelRequested) {
+        const decision = cancellationRefund(
+          { paidMinor: input.feeMinor, slotStartMs: input.slotStartMs, cancelledAtMs: Date.now(), initiatedBy: 'patient' },
+          input.policy,
+        );
+        await refund(registrationNo, 'cancel', decision.refundMinor, 'visit cancelled');
+        status.registration.refundedMinor = decision.refundMinor;
+        status.registration.status = 'refunded';
+        await notify('cancelled', '', { refundMinor: decision.refundMinor });
+        return endAs('cancelled', 'cancel', 'patient-request');
+      }
+      if (checkInAt !== null) break;
+      if (!reminded && Date.now() >= (remindAt ?? 0)) {
+        reminded = true;
+        await notify('reminder', '', { slotStartMs: input.slotStartMs });
+      }
+      if (Date.now() >= noShow) {
+        await notify('no_show');
+        return endAs('no_show', 'noShow');
+      }
     }
-  }
 
-  // 4. Arrived: the HIS registers the outpatient, the doctor's queue takes the patient.
-  await hospital.hisArrival({
-    bookingRef: input.bookingRef,
-    patientRef: input.userRef,
-    doctorId: input.doctorId,
-    departmentId: input.departmentId,
-    arrivedAt: new Date(checkInAt).toISOString(),
-  });
-  const joined = await hospital.joinQueue({
-    institutionId: input.institutionId,
-    doctorId: input.doctorId,
-    serviceDay: serviceDayOf(input.slotStartMs, input.timeZone),
-    bookingRef: input.bookingRef,
-    arrivedAtMs: checkInAt,
-  });
-  status.queue.position = joined.position;
-  await setStage('queued');
-  await deliverResults(); // results that arrived before the patient did
+    // 4. Arrived: the HIS registers the outpatient, the doctor's queue takes the patient.
+    await hospital.hisArrival({
+      bookingRef: input.bookingRef,
+      patientRef: input.userRef,
+      doctorId: input.doctorId,
+      departmentId: input.departmentId,
+      arrivedAt: new Date(checkInAt).toISOString(),
+    });
+    // The patient is at the hospital and registered: the slot and the fee are used, not undone.
+    for (const step of ['release-slot', 'his', 'refund-registration']) undo.remove(step);
+    const joined = await hospital.joinQueue({
+      institutionId: input.institutionId,
+      doctorId: input.doctorId,
+      serviceDay: serviceDayOf(input.slotStartMs, input.timeZone),
+      bookingRef: input.bookingRef,
+      arrivedAtMs: checkInAt,
+    });
+    status.queue.position = joined.position;
+    await setStage('queued');
+    await deliverResults(); // results that arrived before the patient did
 
-  // 5. Called, orders paid and posted back, results delivered; closed after a quiet period or at day's end.
-  const closeAt = input.slotStartMs + 12 * 3600_000;
-  const quietMs = input.policy.visitQuietCloseSeconds * 1000;
-  const settled = (): boolean =>
-    status.queue.calledAt !== null &&
-    status.orders.every((o) => o.status !== 'awaiting_payment' && (o.status !== 'paid' || o.resultsDelivered));
-  let lastEventCount = -1;
-  const eventCount = (): number =>
-    status.orders.length +
-    status.orders.filter((o) => o.status !== 'awaiting_payment').length +
-    status.orders.filter((o) => o.status === 'cancelled' || o.status === 'refunded').length + // withdrawn orders (ORC-1); 0 in older histories
-    status.resultOrderIds.length +
-    pendingResults.length +
-    (status.queue.calledAt ? 1 : 0);
-  while (Date.now() < closeAt) {
+    // 5. Called, orders paid and posted back, results delivered; closed after a quiet period or at day's end.
+    const closeAt = input.slotStartMs + 12 * 3600_000;
+    const quietMs = input.policy.visitQuietCloseSeconds * 1000;
+    const settled = (): boolean =>
+      status.queue.calledAt !== null &&
+      status.orders.every((o) => o.status !== 'awaiting_payment' && (o.status !== 'paid' || o.resultsDelivered));
+    let lastEventCount = -1;
+    const eventCount = (): number =>
+      status.orders.length +
+      status.orders.filter((o) => o.status !== 'awaiting_payment').length +
+      status.orders.filter((o) => o.status === 'cancelled' || o.status === 'refunded').length + // withdrawn orders (ORC-1); 0 in older histories
+      status.resultOrderIds.length +
+      pendingResults.length +
+      (status.queue.calledAt ? 1 : 0);
+    while (Date.now() < closeAt) {
+      if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
+      await deliverResults();
+      if (settled() && eventCount() === lastEventCount) break; // a whole quiet period passed with nothing new
+      lastEventCount = eventCount();
+      const wait = settled() ? quietMs : closeAt - Date.now();
+      await condition(() => eventCount() !== lastEventCount, Math.max(1, Math.min(wait, closeAt - Date.now())));
+    }
     if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
     await deliverResults();
-    if (settled() && eventCount() === lastEventCount) break; // a whole quiet period passed with nothing new
-    lastEventCount = eventCount();
-    const wait = settled() ? quietMs : closeAt - Date.now();
-    await condition(() => eventCount() !== lastEventCount, Math.max(1, Math.min(wait, closeAt - Date.now())));
+    await orderBook.settled();
+    log.info('visit closed', { bookingRef: input.bookingRef });
+    status.amountDueMinor = 0;
+    await setStage('closed');
+    return { stage: 'closed', refundedMinor: status.registration.refundedMinor };
+  };
+
+  let outcome: VisitOutcome;
+  try {
+    outcome = await journey();
+  } catch (err) {
+    if (!isCompensable(err)) throw err;
+    outcome = await compensate(err);
   }
-  if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
-  await deliverResults();
-  await orderBook.settled();
-  log.info('visit closed', { bookingRef: input.bookingRef });
-  status.amountDueMinor = 0;
-  await setStage('closed');
-  return { stage: 'closed', refundedMinor: status.registration.refundedMinor };
+  // An update still answering (e.g. a cancel waiting for this end) gets its answer before the visit returns.
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  return outcome;
 }

@@ -1,5 +1,6 @@
 import { TEST_KEYS } from '../helpers/platform';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { recordHistory } from '../helpers/histories';
 import { until } from '../helpers/poll';
 
 /**
@@ -99,6 +100,7 @@ describe('compensation (item 1)', () => {
     const description = await handle.describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.searchAttributes.CausewayStage).toEqual(['failed']);
+    await recordHistory(handle, 'failed-slot-taken');
   });
 
   it('an operator cancel (workflow cancellation) refunds in full, releases slot and HIS booking, and ends `cancelled`', async () => {
@@ -130,6 +132,13 @@ describe('compensation (item 1)', () => {
     expect(await slot(2)).toEqual({ status: 'free', booking_ref: null });
     const rows: Array<{ stage: string }> = await d.p.services.db.query('SELECT stage FROM visits WHERE booking_ref = $1', [ref]);
     expect(rows[0]?.stage).toBe('failed');
+    if (process.env.CAUSEWAY_RECORD_HISTORIES === '1') {
+      const sweep = await until('the sweep in visibility', async () => {
+        for await (const w of d.p.services.temporal.workflow.list({ query: `WorkflowType = 'sweepAbandonedVisits'` })) return w;
+        return undefined;
+      });
+      await recordHistory(d.p.services.temporal.workflow.getHandle(sweep.workflowId), 'refunded-terminated-visit');
+    }
     // Run again: nothing left to do, nothing refunded twice.
     const again = await operator<{ visits: number }>('POST', '/v1/operator/sweeps/abandoned-visits/run', { staleSeconds: 0 });
     expect(again.body.visits).toBe(0);

@@ -51,8 +51,11 @@ async function post<T>(path: string, body: object, opts: { user?: string; key?: 
 async function leaveKeyInProgress(key: string, path: string, body: object, principal: string): Promise<void> {
   const hash = createHash('sha256').update(`POST ${path}\n`).update(JSON.stringify(body)).digest('hex');
   await db().query(
-    `INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ($1, $2, $3, now() - interval '1 hour')
-     ON CONFLICT (principal, key) DO UPDATE SET response_status = NULL, response_body = NULL, created_at = now() - interval '1 hour'`,
+    // As a crash leaves it once its lease has run out: no answer stored, the lease in the past.
+    `INSERT INTO idempotency_keys (principal, key, request_hash, created_at, lease_until)
+     VALUES ($1, $2, $3, now() - interval '1 hour', now() - interval '1 hour')
+     ON CONFLICT (principal, key) DO UPDATE SET response_status = NULL, response_body = NULL,
+       created_at = now() - interval '1 hour', lease_until = now() - interval '1 hour'`,
     [principal, key, hash],
   );
 }

@@ -16,6 +16,8 @@ let user: string;
 beforeAll(async () => {
   d = await startHospitalDriver({
     policy: { holdMinutes: 1, fullRefundCutoffMinutes: 60, noShowGraceMinutes: 0, visitQuietCloseSeconds: 2 },
+    // One patient books the whole day's paths; the per-user limit is proven in limits.e2e.
+    env: { MAX_OPEN_BOOKINGS_PER_USER: '100' },
   });
   user = await d.verifiedUser();
 });

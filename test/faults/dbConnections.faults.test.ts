@@ -6,7 +6,7 @@ import type { CollectPaymentInput } from '../../workflows/payment/types';
 import { fixture, withField } from '../fixtures/hl7';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { PartnerApi } from './helpers/api';
-import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
+import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { checkInvariants, settledInvariants } from './helpers/invariants';
 import { exchangeRaw, framed } from './helpers/mllpRaw';
 import { createOwnDatabase } from './helpers/ownDatabase';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   own = await createOwnDatabase('dbdrop');
   process.env.DATABASE_URL = own.url;
   // The platform redelivers a notification that was not answered `success` after 1 s (not 4 min).
-  p = await startTestPlatform({ payment: { sim: { notify: { retryScheduleMs: [1_000, 2_000, 4_000] } } } });
+  p = await startTestPlatform({ env: DRILL_LIMITS, payment: { sim: { notify: { retryScheduleMs: [1_000, 2_000, 4_000] } } } });
   api = new PartnerApi(p.api.url, p.partner.apiKey);
   hospital = await openHospital(p, { doctors: VISITS });
   killer = new Client({ connectionString: own.url, application_name: 'fault-drill-killer' });

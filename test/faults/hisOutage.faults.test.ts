@@ -1,6 +1,6 @@
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { PartnerApi } from './helpers/api';
-import { openHospital, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
+import { openHospital, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { settledInvariants } from './helpers/invariants';
 import { allSettledOrThrow, until } from '../helpers/poll';
 import { pendingActivity } from './helpers/temporalProbe';
@@ -18,7 +18,7 @@ let hospital: DrillHospital;
 const VISITS = 3;
 
 beforeAll(async () => {
-  p = await startTestPlatform();
+  p = await startTestPlatform({ env: DRILL_LIMITS });
   api = new PartnerApi(p.api.url, p.partner.apiKey);
   hospital = await openHospital(p, { doctors: VISITS });
 }, 60_000);

@@ -10,7 +10,7 @@ import { signNotification } from '../../integrations/payment/simulator/signing';
 import { fixture, withField, withoutSegment } from '../fixtures/hl7';
 import { startTestPlatform, TEST_KEYS, type TestPlatform } from '../helpers/platform';
 import { PartnerApi, type ApiAnswer, type Problem } from './helpers/api';
-import { openHospital, verifiedUser, type DrillHospital } from './helpers/hospital';
+import { openHospital, verifiedUser, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { checkInvariants } from './helpers/invariants';
 import { CR, FS, VT, exchangeRaw, framed } from './helpers/mllpRaw';
 import { until } from '../helpers/poll';
@@ -37,7 +37,7 @@ const fcParams = (numRuns: number): fc.Parameters<unknown> => ({
 });
 
 beforeAll(async () => {
-  p = await startTestPlatform();
+  p = await startTestPlatform({ env: DRILL_LIMITS });
   api = new PartnerApi(p.api.url, p.partner.apiKey);
   hospital = await openHospital(p, { doctors: 1 });
   mllpPort = p.api.mllpPort ?? 0;

@@ -4,7 +4,7 @@ import { allSettledOrThrow, until } from '../helpers/poll';
 import { killed, spawnWorker } from '../helpers/workerProcess';
 import { ordersPlacedSignal } from '../../workflows/hospital/visit/definitions';
 import { PartnerApi } from './helpers/api';
-import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
+import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { checkMoneyNeverKept, settledInvariants } from './helpers/invariants';
 import { activitiesInFlight } from './helpers/temporalProbe';
 
@@ -42,7 +42,7 @@ async function operator(path: string, body: object = {}): Promise<{ status: numb
 }
 
 beforeAll(async () => {
-  p = await startTestPlatform();
+  p = await startTestPlatform({ env: DRILL_LIMITS });
   await p.worker.shutdown(); // the journeys run on a spawned worker process, so it can be killed
   api = new PartnerApi(p.api.url, p.partner.apiKey);
   hospital = await openHospital(p, { doctors: 8 });

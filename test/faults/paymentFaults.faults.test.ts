@@ -4,7 +4,7 @@ import { formatMinor } from '../../domain/money';
 import { signNotification } from '../../integrations/payment/simulator/signing';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { PartnerApi } from './helpers/api';
-import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
+import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { checkInvariants, settledInvariants } from './helpers/invariants';
 import { allSettledOrThrow, until } from '../helpers/poll';
 
@@ -23,7 +23,7 @@ let hospital: DrillHospital;
 let user: string;
 
 beforeAll(async () => {
-  p = await startTestPlatform();
+  p = await startTestPlatform({ env: DRILL_LIMITS });
   api = new PartnerApi(p.api.url, p.partner.apiKey);
   hospital = await openHospital(p, { doctors: 6 });
   user = await verifiedUser(api, p);

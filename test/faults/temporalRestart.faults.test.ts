@@ -7,7 +7,7 @@ import { startDevServer, type DevServer } from '../../platform/temporal/devServe
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { killed, spawnWorker } from '../helpers/workerProcess';
 import { PartnerApi } from './helpers/api';
-import { openHospital, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
+import { openHospital, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { settledInvariants } from './helpers/invariants';
 import { allSettledOrThrow, until } from '../helpers/poll';
 
@@ -52,7 +52,7 @@ beforeAll(async () => {
   port = await freePort();
   server = await startServer();
   process.env.TEMPORAL_ADDRESS = server.address;
-  p = await startTestPlatform();
+  p = await startTestPlatform({ env: DRILL_LIMITS });
   await p.worker.shutdown(); // journeys run on the worker process, which must outlive the server restart
   worker = spawnWorker(p.services.config, { PUBLIC_BASE_URL: p.api.url });
   await worker.ready;

@@ -5,7 +5,7 @@ import type { CollectPaymentInput } from '../../workflows/payment/types';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { killed, spawnWorker } from '../helpers/workerProcess';
 import { PartnerApi } from './helpers/api';
-import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital } from './helpers/hospital';
+import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { settledInvariants } from './helpers/invariants';
 import { allSettledOrThrow, until } from '../helpers/poll';
 import { activitiesInFlight, journeyWorkflowIds, retriedActivities, type InFlight } from './helpers/temporalProbe';
@@ -72,7 +72,7 @@ async function killMidActivity(ids: () => Promise<string[]>): Promise<InFlight[]
 }
 
 beforeAll(async () => {
-  p = await startTestPlatform();
+  p = await startTestPlatform({ env: DRILL_LIMITS });
   await p.worker.shutdown(); // this file's journeys run only on the spawned worker processes
   api = new PartnerApi(p.api.url, p.partner.apiKey);
   // Every HIS answer takes a while: HIS activities are in flight most of the time.

@@ -288,3 +288,15 @@ export function payAtPlatform(sim: PaymentSimulator, outTradeNo: string): void {
   sim.buyer.scan(outTradeNo);
   sim.buyer.pay(outTradeNo);
 }
+
+/**
+ * Drills book many visits for one user and poll quickly: the per-user limits would refuse them. The
+ * limits themselves are proven in test/e2e/limits.e2e.test.ts; here they are lifted so a drill tests its fault.
+ */
+export const DRILL_LIMITS: Record<string, string> = {
+  MAX_OPEN_BOOKINGS_PER_USER: '1000',
+  RATE_USER_PER_SECOND: '10000',
+  RATE_USER_BURST: '10000',
+  RATE_PARTNER_PER_SECOND: '10000',
+  RATE_PARTNER_BURST: '10000',
+};

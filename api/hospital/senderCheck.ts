@@ -42,25 +42,38 @@ export function createSenderCheck(db: Pick<DataSource, 'query'>, opts: { cacheMs
     return institution;
   }
 
-  /** The hospital a connection comes from, for a message whose MSH-4 cannot be read. */
-  async function hospitalAt(meta: InboundMeta): Promise<string | undefined> {
+  /**
+   * The hospital a connection comes from, for a message whose MSH-4 cannot be read: only when the
+   * connection proves exactly one. Hospitals behind one NAT address share it, and picking one of
+   * them would file another hospital's message (and its control id) under it.
+   */
+  async function hospitalAt(meta: InboundMeta): Promise<{ id: string } | { reason: string }> {
     const claimed = meta.authenticatedInstitution ?? meta.peerCertificateCn;
-    if (claimed) return claimed;
+    if (claimed) return { id: claimed };
     const rows: Array<{ id: string }> = await db.query("SELECT id FROM institutions WHERE kind = 'hospital' ORDER BY id");
     const from = normaliseAddress(meta.remoteAddress);
+    const matches: string[] = [];
     for (const { id } of rows) {
       // Through the same cache as named senders: no DNS lookup per hospital per unreadable message.
-      if ((await institutionOf(id))?.allowedAddresses.some((a) => normaliseAddress(a) === from)) return id;
+      if ((await institutionOf(id))?.allowedAddresses.some((a) => normaliseAddress(a) === from)) matches.push(id);
     }
-    return undefined;
+    const [only] = matches;
+    if (only !== undefined && matches.length === 1) return { id: only };
+    return {
+      reason:
+        matches.length === 0
+          ? 'MSH-4 (sending facility) is unreadable and the source is not a registered hospital'
+          : 'MSH-4 (sending facility) is unreadable and the source address is registered for several hospitals',
+    };
   }
 
   return async (facility, meta) => {
-    // Unreadable MSH-4 from a registered hospital is still that hospital's message: it is stored
-    // (failed) for reprocessing like any malformed one. From anywhere else it is refused.
-    const claimed = facility || (await hospitalAt(meta));
-    if (!claimed) return { ok: false, reason: 'MSH-4 (sending facility) is empty and the source is not a registered hospital' };
-    return checkSender(claimed, await institutionOf(claimed), meta);
+    // Unreadable MSH-4 from the one hospital a connection proves is still that hospital's message: it
+    // is stored (failed) for reprocessing like any malformed one. Otherwise it is refused, not stored.
+    if (facility) return checkSender(facility, await institutionOf(facility), meta);
+    const at = await hospitalAt(meta);
+    if ('reason' in at) return { ok: false, reason: at.reason };
+    return checkSender(at.id, await institutionOf(at.id), meta);
   };
 }
 

@@ -24,6 +24,8 @@ beforeAll(async () => {
       reminderLeadMinutes: 4 * 24 * 60,
       visitQuietCloseSeconds: 2,
     },
+    // One patient holds several (orphaned) bookings here; the per-user limit is proven in limits.e2e.
+    env: { MAX_OPEN_BOOKINGS_PER_USER: '100' },
   });
   user = await d.verifiedUser();
 });
@@ -164,12 +166,9 @@ describe('booking across PostgreSQL and Temporal', () => {
       'SELECT booking_ref, stage FROM visits WHERE booking_ref = ANY($1) ORDER BY booking_ref',
       [['BORPHANROW', live]],
     );
-    expect(stages).toEqual(
-      expect.arrayContaining([
-        { booking_ref: 'BORPHANROW', stage: 'abandoned' },
-        { booking_ref: live, stage: 'holding' },
-      ]),
-    );
+    expect(stages).toContainEqual({ booking_ref: 'BORPHANROW', stage: 'abandoned' });
+    // The live booking is left to its workflow (which may already have written its own stage again).
+    expect(stages.find((r) => r.booking_ref === live)?.stage).toMatch(/^(holding|awaiting_payment)$/);
   }, 60_000);
 });
 
@@ -195,7 +194,7 @@ describe('registration retried after a crash', () => {
       ],
     );
     const retry = await post<{ userId: string; identityStatus: string }>('/v1/users', body);
-    expect(retry.status).toBe(202);
+    expect(retry.status).toBe(200); // the same details again: the same user, now being verified
     expect(retry.body.userId).toBe(userId);
     await until(
       'identity verified',

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { parseAck } from '../../integrations/hospital/hl7';
 import { fixture, withField } from '../fixtures/hl7';
@@ -21,6 +21,11 @@ const PER_PEER = 4;
 const FLOODER = '127.0.0.5';
 /** Registered for no one. */
 const STRANGER = '127.0.0.6';
+/**
+ * The drill hospital's own source address. Every simulated hospital of the run is also reachable at
+ * 127.0.0.1, so an unreadable MSH-4 sent from there would not identify this drill's hospital alone.
+ */
+const DRILL_FROM = `127.${1 + randomInt(250)}.${1 + randomInt(250)}.7`;
 
 let p: TestPlatform;
 let hospital: DrillHospital;
@@ -41,13 +46,13 @@ function message(cid: string, msh4?: string): string {
   );
 }
 
-async function peer(from = '127.0.0.1'): Promise<MllpPeer> {
+async function peer(from = DRILL_FROM): Promise<MllpPeer> {
   const pr = await connectPeer(port, from);
   peers.push(pr);
   return pr;
 }
 
-async function sendOnce(raw: string, from = '127.0.0.1') {
+async function sendOnce(raw: string, from = DRILL_FROM) {
   const pr = await peer(from);
   try {
     const ack = await ackFor(pr, raw);
@@ -105,7 +110,14 @@ beforeAll(async () => {
     [otherHospital, JSON.stringify({ mllpAllowedSources: [FLOODER] })],
   );
   port = p.api.mllpPort ?? 0;
-}, 60_000);
+  await p.services.db.query(
+    `UPDATE institutions SET settings = settings || jsonb_build_object('mllpAllowedSources', jsonb_build_array($2::text)) WHERE id = $1`,
+    [hospital.id, DRILL_FROM],
+  );
+  // The listener's allow list reloads on a miss at most once a second (and the sender check's cache
+  // within a minute): wait until a genuine message from the address is accepted.
+  await until('the drill address admitted', async () => (await sendOnce(message(controlId())))?.ackCode === 'AA', { timeoutMs: 70_000 });
+}, 120_000);
 
 afterAll(async () => {
   for (const pr of peers) pr.socket.destroy();

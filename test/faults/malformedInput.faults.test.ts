@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { RegisterUserRequest } from '../../api/schemas/users';
 import { BookVisitRequest } from '../../api/schemas/visits';
@@ -36,13 +36,32 @@ const fcParams = (numRuns: number): fc.Parameters<unknown> => ({
   ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
 });
 
+/**
+ * The drill hospital's own source address: every simulated hospital of the run is also reachable at
+ * 127.0.0.1, and an unreadable MSH-4 is the hospital's only when the connection proves exactly one.
+ */
+const DRILL_FROM = `127.${1 + randomInt(250)}.${1 + randomInt(250)}.8`;
+
 beforeAll(async () => {
   p = await startTestPlatform({ env: DRILL_LIMITS });
   api = new PartnerApi(p.api.url, p.partner.apiKey);
   hospital = await openHospital(p, { doctors: 1 });
   mllpPort = p.api.mllpPort ?? 0;
+  await p.services.db.query(
+    `UPDATE institutions SET settings = settings || jsonb_build_object('mllpAllowedSources', jsonb_build_array($2::text)) WHERE id = $1`,
+    [hospital.id, DRILL_FROM],
+  );
   user = await verifiedUser(api, p);
-}, 60_000);
+  // The listener's allow list reloads on a miss at most once a second: wait until it admits the address.
+  await until(
+    'the drill address admitted',
+    async () => {
+      const { acks } = await exchangeRaw(mllpPort, framed(validMessage().raw), { localAddress: DRILL_FROM, expectAcks: 1 });
+      return parseAck(acks[0] ?? '').ackCode === 'AA';
+    },
+    { timeoutMs: 70_000 },
+  );
+}, 120_000);
 afterAll(async () => {
   await hospital?.stop();
   await p?.stop();
@@ -88,7 +107,7 @@ function validMessage(): { raw: string; cid: string } {
 /** The listener still answers a good message with AA after whatever came before. */
 async function expectStillServing(): Promise<void> {
   const { raw, cid } = validMessage();
-  const { acks } = await exchangeRaw(mllpPort, framed(raw), { expectAcks: 1 });
+  const { acks } = await exchangeRaw(mllpPort, framed(raw), { localAddress: DRILL_FROM, expectAcks: 1 });
   const ack = parseAck(acks[0] ?? '');
   expect(ack).toMatchObject({ ackCode: 'AA', ackedControlId: cid });
   await until(`valid message ${cid} applied`, async () => (await inboxRow(`HIS^${hospital.id}`, cid))?.status === 'applied');
@@ -171,7 +190,7 @@ describe('HL7 over the real MLLP listener', () => {
           parses = false;
         }
         if (c.mustReject) expect(parses).toBe(false);
-        const { acks, closedByPeer } = await exchangeRaw(mllpPort, framed(c.payload), { expectAcks: 1 });
+        const { acks, closedByPeer } = await exchangeRaw(mllpPort, framed(c.payload), { localAddress: DRILL_FROM, expectAcks: 1 });
         expect(closedByPeer).toBe(false);
         expect(acks).toHaveLength(1);
         const ack: Acknowledgement = parseAck(acks[0] ?? '');
@@ -240,13 +259,16 @@ describe('HL7 over the real MLLP listener', () => {
             Buffer.from(raw.slice(0, Math.floor(raw.length * at)), 'utf8'),
           ]);
           if (!followUp) {
-            const { acks, closedByPeer } = await exchangeRaw(mllpPort, partial, { expectAcks: 0, quietMs: 200 });
+            const { acks, closedByPeer } = await exchangeRaw(mllpPort, partial, { localAddress: DRILL_FROM, expectAcks: 0, quietMs: 200 });
             expect(acks).toEqual([]);
             expect(closedByPeer).toBe(false);
           } else {
             // The sender gave up on the partial frame and starts a new one: the new one is answered.
             const next = validMessage();
-            const { acks } = await exchangeRaw(mllpPort, Buffer.concat([partial, framed(next.raw)]), { expectAcks: 1 });
+            const { acks } = await exchangeRaw(mllpPort, Buffer.concat([partial, framed(next.raw)]), {
+              localAddress: DRILL_FROM,
+              expectAcks: 1,
+            });
             expect(acks).toHaveLength(1);
             expect(parseAck(acks[0] ?? '')).toMatchObject({ ackCode: 'AA', ackedControlId: next.cid });
           }
@@ -265,7 +287,12 @@ describe('HL7 over the real MLLP listener', () => {
       Buffer.alloc(10 * 1024 * 1024 + 16, 0x41),
       Buffer.from([FS, CR]),
     ]);
-    const { acks, closedByPeer } = await exchangeRaw(mllpPort, huge, { expectAcks: 0, quietMs: 3_000, timeoutMs: 20_000 });
+    const { acks, closedByPeer } = await exchangeRaw(mllpPort, huge, {
+      localAddress: DRILL_FROM,
+      expectAcks: 0,
+      quietMs: 3_000,
+      timeoutMs: 20_000,
+    });
     expect(acks).toEqual([]);
     expect(closedByPeer).toBe(true);
     await expectStillServing();
@@ -646,7 +673,7 @@ describe('defects this drill found (fixed; kept as regressions)', () => {
   it('sends HL7 with a NUL byte in MSH-10 and checks it gets a rejecting ACK with ERR and is kept as a failed inbox row', async () => {
     const prefix = controlId();
     const raw = base('siu_s12_v251.hl7', `${prefix}\u0000`);
-    const { acks } = await exchangeRaw(mllpPort, framed(raw), { expectAcks: 1 });
+    const { acks } = await exchangeRaw(mllpPort, framed(raw), { localAddress: DRILL_FROM, expectAcks: 1 });
     const ack = parseAck(acks[0] ?? '');
     expect(['AE', 'AR']).toContain(ack.ackCode);
     expect(ack.errors.length).toBeGreaterThan(0);

@@ -57,6 +57,8 @@ function notification(over: Record<string, string>, keyPem: string): string {
     notify_type: 'trade_status_sync',
     notify_id: randomUUID().replace(/-/g, ''),
     app_id: p.payment.sim.appId,
+    // Ours, as the platform sends it: the drill's wrong-amount case must reach the amount check.
+    seller_id: p.services.config.PAYMENT_SELLER_ID,
     charset: 'utf-8',
     version: '1.0',
     trade_no: `2099${Date.now()}`,

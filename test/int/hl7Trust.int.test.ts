@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createSenderCheck, createSourceAllowList } from '../../api/hospital/senderCheck';
 import { institutionTimeZone, visitInstitution } from '../../api/hospital/dispatch';
@@ -17,14 +17,19 @@ import { until } from '../helpers/poll';
 
 /**
  * One hospital must never act as another: the real sender check, accept-time allow list and inbox
- * over real sockets and PostgreSQL. Hospital A sends from 127.0.0.1, hospital B from 127.0.0.2.
+ * over real sockets and PostgreSQL. Each hospital sends from a loopback address of its own (the run's
+ * simulated hospitals all share 127.0.0.1); C and D share one, as hospitals behind one NAT do.
  */
 const tag = randomBytes(3).toString('hex').toUpperCase();
 const A = `HA${tag}`;
 const B = `HB${tag}`;
-const FROM_A = '127.0.0.1';
-const FROM_B = '127.0.0.2';
-const STRANGER = '127.0.0.3';
+const NET = `127.${1 + randomInt(250)}.${1 + randomInt(250)}`;
+const FROM_A = `${NET}.1`;
+const FROM_B = `${NET}.2`;
+const STRANGER = `${NET}.3`;
+const SHARED = `${NET}.4`;
+const C = `HC${tag}`;
+const D = `HD${tag}`;
 
 const secrets: InboxSecrets = {
   encrypt: (s) => `enc:${Buffer.from(s, 'utf8').toString('base64')}`,
@@ -88,6 +93,8 @@ describe('HL7 sender identity (MSH-4) and institution scope', () => {
     for (const [id, from, zone] of [
       [A, FROM_A, 'Asia/Shanghai'],
       [B, FROM_B, 'America/New_York'],
+      [C, SHARED, 'Asia/Shanghai'],
+      [D, SHARED, 'Asia/Shanghai'],
     ] as const) {
       await db.query(
         `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, mllp_host, mllp_port, settings)
@@ -150,6 +157,17 @@ describe('HL7 sender identity (MSH-4) and institution scope', () => {
     const rows = await rowsOf(id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ institution_id: A, status: 'failed' });
+  });
+
+  it('an unreadable MSH-4 from an address two hospitals share is refused AR and stored under neither', async () => {
+    const id = cid('SH');
+    const ack = await send(SHARED, siu(id, `${C}&${D}`));
+    expect(ack.ackCode).toBe('AR');
+    expect(await rowsOf(id)).toEqual([]);
+    // Named, each is still its own hospital's message.
+    const named = cid('SH');
+    expect((await send(SHARED, siu(named, D))).ackCode).toBe('AA');
+    expect(await rowsOf(named)).toEqual([expect.objectContaining({ institution_id: D })]);
   });
 
   it('control-id de-duplication is per authenticated institution: A cannot pre-claim B’s MSH-10', async () => {

@@ -26,10 +26,10 @@ export interface RawExchange {
 export function exchangeRaw(
   port: number,
   bytes: Buffer,
-  opts: { expectAcks: number; quietMs?: number; timeoutMs?: number },
+  opts: { expectAcks: number; quietMs?: number; timeoutMs?: number; localAddress?: string },
 ): Promise<RawExchange> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host: '127.0.0.1', port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     const decoder = new MllpDecoder();
     const acks: string[] = [];
     let closedByPeer = false;

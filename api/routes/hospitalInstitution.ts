@@ -7,6 +7,7 @@ import { InstitutionEvent, institutionEventToHl7 } from '../hospital/jsonEvents'
 import { listFailedInbox, reprocessInboxMessage, type InboundDispatch, type InboundMeta } from '../../integrations/hospital/inbound';
 import { institutionAuth, operatorAuth } from '../auth/middleware';
 import { requireInstitution } from '../auth/principal';
+import { institutionTimeZone } from '../hospital/dispatch';
 import type { ApiDeps } from '../deps';
 import { audited } from '../http/operatorAudit';
 import { addRoute } from '../http/route';
@@ -37,6 +38,8 @@ export function hospitalInstitutionRoutes(
   deps: ApiDeps,
   inbound: { handle: (raw: string, meta: InboundMeta) => Promise<string>; dispatch: InboundDispatch },
 ) {
+  // Reprocessing reads timestamps without an offset in the hospital's own zone, as the intake did.
+  const timeZoneOf = institutionTimeZone(deps.db);
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
     const asInstitution = institutionAuth(deps.db, deps.pii, { limiter: deps.limits.institution });
@@ -126,7 +129,7 @@ export function hospitalInstitutionRoutes(
           req,
           'inbox.replay',
           `inbox:${params.id}`,
-          () => reprocessInboxMessage(deps.db, deps.pii, inbound.dispatch, params.id, { logger: deps.logger }),
+          () => reprocessInboxMessage(deps.db, deps.pii, inbound.dispatch, params.id, { logger: deps.logger, timeZoneOf }),
           (x) => ({ status: x.status, attempts: x.attempts }),
         );
         return { id: String(r.id), status: r.status, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) };

@@ -266,20 +266,24 @@ describe('doctor queue workflow', () => {
     const firstRun = latest.raw.workflowExecutionInfo?.firstRunId;
     expect(firstRun).toBeTruthy();
     expect(firstRun).not.toBe(latest.runId);
-    let continued = 0;
+    const messagesPerRun: number[] = [];
     let runId: string | undefined = firstRun ?? undefined;
-    while (runId && runId !== latest.runId) {
-      const h = await t.client.workflow.getHandle(doctorQueueId(key), runId).fetchHistory();
-      const last = (h.events ?? []).at(-1);
-      runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-      if (runId) continued++;
+    let lastRun: string | undefined;
+    while (runId) {
+      lastRun = runId;
+      const events = (await t.client.workflow.getHandle(doctorQueueId(key), runId).fetchHistory()).events ?? [];
+      messagesPerRun.push(
+        events.filter((e) => e.workflowExecutionSignaledEventAttributes || e.workflowExecutionUpdateAcceptedEventAttributes).length,
+      );
+      runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }
-    expect(runId).toBe(latest.runId);
-    // At least one hand-over carried the state; how many depends on how the server batches messages
-    // into activations (under load several arrive at once and a run handles more than its budget).
-    expect(continued).toBeGreaterThanOrEqual(1);
-    // 16 messages in at most 5 per run: no run's history grew with the day.
-    expect(Number(latest.historyLength)).toBeLessThan(60);
+    // The chain ends at the running run, and at least one hand-over carried the state.
+    expect(messagesPerRun.length).toBeGreaterThanOrEqual(2);
+    expect(lastRun).toBe(latest.runId);
+    // No run's history grows with the day: each takes its budget of messages, plus at most the few that
+    // arrived in the same activation or while it drained (the test sends up to three signals back to back;
+    // how many land together depends on load, which is why the raw history length is not the measure).
+    for (const n of messagesPerRun) expect(n).toBeLessThanOrEqual(5 + 3);
   });
 
   it('closes on request and returns its summary', async () => {

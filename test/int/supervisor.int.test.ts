@@ -65,8 +65,10 @@ describe('supervisor', () => {
     let done = false;
     const sup = new Supervisor({ log: (m) => lines.push(m), onFatal: () => (done = true) });
     sup.start({ ...dummy('stays'), output: 'ignore' });
-    sup.start({ name: 'quitter', command: process.execPath, args: ['-e', 'process.exit(3)'], output: 'ignore' });
+    // The quitter starts once the other child is up: quitting first, it would have the supervisor stop
+    // `stays` before that wrote its pid, and the test would wait for a pid that never comes.
     const stays = await pidOf('stays');
+    sup.start({ name: 'quitter', command: process.execPath, args: ['-e', 'process.exit(3)'], output: 'ignore' });
     await until('the supervisor to stop', async () => done);
     expect(lines[0]).toMatch(/^quitter \(process group \d+\) died: exit code 3;/);
     await gone([stays]);

@@ -128,6 +128,13 @@ describe('ADT', () => {
     });
   });
 
+  it('A01 (admit) on HL7 2.3 is read as the patient’s arrival, like A04', () => {
+    const a01 = withField(withField(withField(fixture('adt_a04_v231.hl7'), 'MSH', 9, 'ADT^A01'), 'MSH', 12, '2.3'), 'EVN', 1, 'A01');
+    const e = as(parseHl7(a01), 'patient-registered');
+    expect(e.header).toMatchObject({ messageType: 'ADT', triggerEvent: 'A01', version: '2.3' });
+    expect(e).toMatchObject({ bookingRef: 'BK-7F3A2C', visitNumber: 'V20240503-0042', admittedAt: '2024-05-03T00:55:00.000Z' });
+  });
+
   it('A08 v2.5.1 picks the CAUSEWAY repetition of PV1-50 over the hospital’s own', () => {
     const e = as(parseHl7(fixture('adt_a08_v251.hl7')), 'patient-updated');
     expect(e.bookingRef).toBe('BK-7F3A2C');

@@ -1,4 +1,5 @@
 import { DomainError, ErrorCode } from '../../../domain/errors';
+import { codecOf } from './charset';
 import { isV25, message, messageMeta, msh, segment, type Field, type HeaderInput } from './encode';
 import { HL7_ERROR_TEXT, Hl7ErrorCode, malformedDetailsOf, type ErrorLocation } from './errors';
 import { Hl7Version, ProcessingId, type AckCode } from './events';
@@ -80,6 +81,8 @@ export function buildAck(input: AckInput): string {
     version: version.success ? version.data : '2.5.1',
     processingId: processingId.success ? processingId.data : 'P',
     localOffsetMinutes: input.localOffsetMinutes,
+    // The listener writes the ACK in the original's character set when it knows it (else UTF-8, undeclared).
+    ...(o.characterSet !== undefined && codecOf(o.characterSet) !== undefined ? { characterSet: o.characterSet } : {}),
   };
   const meta = messageMeta(header);
   const errors = input.errors ?? [];

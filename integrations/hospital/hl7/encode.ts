@@ -67,6 +67,8 @@ export interface HeaderInput {
   processingId?: ProcessingId;
   /** Offset written into timestamps, minutes east of UTC. Default +480 (China). */
   localOffsetMinutes?: number;
+  /** MSH-18, written only when given: the character set the message's bytes will be sent in. */
+  characterSet?: string;
 }
 
 export interface MessageMeta {
@@ -95,6 +97,7 @@ export function msh(h: HeaderInput, type: string, trigger: string | undefined, s
     meta.controlId,
     h.processingId ?? 'P',
     meta.version,
+    ...(h.characterSet !== undefined ? [undefined, undefined, undefined, undefined, undefined, h.characterSet] : []),
   ];
   // MSH-1 and MSH-2 are the delimiters themselves and must not be escaped.
   return `MSH|^~\\&|${fields.map(encodeField).join('|')}`;

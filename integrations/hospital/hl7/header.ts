@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_ENCODING, decodeEscapes, readEncodingCharacters, type EncodingCharacters } from './escape';
 import { at, timestampAt, type LocalZone } from './datatypes';
+import { assertKnownCharset } from './charset';
 import { Hl7ErrorCode, malformed, requiredMissing } from './errors';
 import { Hl7Version, ProcessingId, type AckHeader } from './events';
 import type { Segment } from './message';
@@ -82,6 +83,8 @@ export function parseHeader(msh: Segment, opts: ResolvedParseOptions): AckHeader
   if (!version.success) {
     throw malformed(Hl7ErrorCode.UnsupportedVersionId, at(msh, 12), `MSH-12 version ${versionText} is not supported (2.3–2.5.1)`);
   }
+  // The transport decoded the bytes by MSH-18 (or as UTF-8 when it did not know it): refuse what we could not read.
+  assertKnownCharset(msh.value(18, 1));
   const processingText = msh.value(11, 1);
   if (processingText === undefined) throw requiredMissing(at(msh, 11), 'processing id');
   const processingId = ProcessingId.safeParse(processingText);
@@ -115,6 +118,8 @@ export const PeekedHeader = z.object({
   sendingFacility: z.string().optional(),
   receivingApplication: z.string().optional(),
   receivingFacility: z.string().optional(),
+  /** MSH-18 as sent, so the ACK can declare the character set it is written in. */
+  characterSet: z.string().optional(),
 });
 export type PeekedHeader = z.infer<typeof PeekedHeader>;
 
@@ -182,6 +187,7 @@ export function peekHeader(raw: string): PeekedHeader {
     sendingFacility: facility !== undefined && 'id' in facility ? facility.id : undefined,
     receivingApplication: get(5),
     receivingFacility: get(6),
+    characterSet: get(18),
   };
   return out;
 }

@@ -16,7 +16,7 @@ import { bookingRefOf, patientIdOf, requireSegment, validated } from './parse-co
 /** SIU (scheduling) and ADT (registration) messages. */
 
 export type SiuTrigger = 'S12' | 'S14' | 'S15' | 'S26';
-export type AdtTrigger = 'A04' | 'A08';
+export type AdtTrigger = 'A01' | 'A04' | 'A08';
 
 const MINUTES_PER_UNIT: Readonly<Record<string, number>> = {
   M: 1,
@@ -135,7 +135,8 @@ export function parseAdt(msg: Hl7Message, header: Hl7Header, trigger: AdtTrigger
     doctor: practitionerAt(pv1, 7),
     admittedAt: timestampAt(pv1, 44, opts.localZone),
   };
-  return trigger === 'A04'
+  // A01 and A04 both announce the patient's arrival; A08 updates (or calls) a registered patient.
+  return trigger !== 'A08'
     ? validated(PatientRegistered, { kind: 'patient-registered', ...body })
     : validated(PatientUpdated, { kind: 'patient-updated', ...body });
 }

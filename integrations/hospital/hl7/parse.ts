@@ -15,7 +15,8 @@ import { at } from './datatypes';
  */
 
 const SIU_TRIGGERS = ['S12', 'S14', 'S15', 'S26'] as const;
-const ADT_TRIGGERS = ['A04', 'A08'] as const;
+// A01 (admit): some hospitals announce an outpatient's arrival with it rather than A04.
+const ADT_TRIGGERS = ['A01', 'A04', 'A08'] as const;
 const SUPPORTED_TYPES: ReadonlySet<string> = new Set(['SIU', 'ADT', 'ORM', 'OML', 'ORU', 'DFT']);
 /** Message type → the one trigger we accept for it. */
 const SINGLE_TRIGGER: Readonly<Record<string, string>> = { ORM: 'O01', OML: 'O21', ORU: 'R01', DFT: 'P03' };

@@ -1,9 +1,11 @@
 import { DomainError, ErrorCode } from '../../../domain/errors';
+import { decodeFrame } from '../hl7/charset';
 
 /**
  * MLLP framing (HL7 v2 transport, release 2): <VT> message <FS><CR>. TCP delivers bytes in
- * arbitrary chunks, so the decoder keeps bytes (not text) between chunks: a UTF-8 character split
- * across two chunks must not be decoded half-way. The frame bytes never occur inside UTF-8 text.
+ * arbitrary chunks, so the decoder keeps bytes (not text) between chunks: a character split across
+ * two chunks must not be decoded half-way. Each whole frame is decoded by its MSH-18 (hl7/charset);
+ * the frame bytes never occur inside the characters of any set we accept.
  */
 export const START_BLOCK = 0x0b;
 export const END_BLOCK = 0x1c;
@@ -16,8 +18,10 @@ export const CARRIAGE_RETURN = 0x0d;
  */
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
-export function frame(message: string): Buffer {
-  return Buffer.concat([Buffer.from([START_BLOCK]), Buffer.from(message, 'utf8'), Buffer.from([END_BLOCK, CARRIAGE_RETURN])]);
+/** Wraps a message in MLLP framing: text is sent as UTF-8, bytes (already encoded) as they are. */
+export function frame(message: string | Buffer): Buffer {
+  const body = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  return Buffer.concat([Buffer.from([START_BLOCK]), body, Buffer.from([END_BLOCK, CARRIAGE_RETURN])]);
 }
 
 export function frameTooLarge(maxFrameBytes: number): DomainError {
@@ -40,9 +44,14 @@ export class MllpDecoder {
     return this.inFrame;
   }
 
-  /** Feeds one chunk; returns the messages completed by it, in order. Throws once a frame is too large. */
+  /** Feeds one chunk; returns the messages completed by it, decoded by their MSH-18, in order. Throws once a frame is too large. */
   push(chunk: Buffer): string[] {
-    const out: string[] = [];
+    return this.pushFrames(chunk).map((bytes) => decodeFrame(bytes).text);
+  }
+
+  /** As push(), but returns each completed frame's bytes undecoded. */
+  pushFrames(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
     let i = 0;
     while (i < chunk.length) {
       if (this.expectCr) {
@@ -92,8 +101,8 @@ export class MllpDecoder {
     this.parts.push(bytes);
   }
 
-  private finish(): string {
-    const message = Buffer.concat(this.parts, this.size).toString('utf8');
+  private finish(): Buffer {
+    const message = Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
     this.inFrame = false;

@@ -5,6 +5,7 @@ import { DomainError } from '../../../domain/errors';
 import { ackForError } from '../hl7/build-ack';
 import { peekHeader, type PeekedHeader } from '../hl7/header';
 import { normaliseAddress } from '../../../domain/hospital/senderPolicy';
+import { decodeFrame, encodeText, type DecodedFrame } from '../hl7/charset';
 import { MllpDecoder, frame } from './framing';
 import { DEFAULT_MLLP_LIMITS, PeerCounter, type MllpLimits } from './limits';
 
@@ -58,7 +59,8 @@ interface Connection {
   socket: net.Socket;
   remoteAddress: string;
   peerCertificateCn: string | undefined;
-  queue: string[];
+  /** Frames read and decoded, waiting for the handler; each keeps its codec so its ACK is written in it. */
+  queue: DecodedFrame[];
   busy: boolean;
   closed: boolean;
 }
@@ -222,7 +224,7 @@ export class MllpServer {
     socket.on('data', (chunk: Buffer) => {
       try {
         if (this.stopping) return;
-        const messages = decoder.push(chunk);
+        const messages = decoder.pushFrames(chunk).map(decodeFrame);
         // A frame left open must finish within the read timeout: a peer cannot hold a buffer forever.
         if (!decoder.inProgress) stopFrameTimer();
         else if (frameTimer === undefined) {
@@ -250,14 +252,15 @@ export class MllpServer {
     if (conn.busy) return;
     conn.busy = true;
     try {
-      for (let message = conn.queue.shift(); message !== undefined && !conn.closed; message = conn.queue.shift()) {
+      for (let next = conn.queue.shift(); next !== undefined && !conn.closed; next = conn.queue.shift()) {
+        const { text: message, codec } = next;
         if (conn.socket.isPaused() && conn.queue.length < this.limits.maxQueuedFrames && !this.stopping) conn.socket.resume();
         const ack = await this.handle(message, {
           remoteAddress: conn.remoteAddress,
           ...(conn.peerCertificateCn ? { peerCertificateCn: conn.peerCertificateCn } : {}),
         });
         if (conn.closed) break;
-        await new Promise<void>((resolve) => conn.socket.write(frame(ack), () => resolve()));
+        await new Promise<void>((resolve) => conn.socket.write(frame(encodeText(ack, codec)), () => resolve()));
       }
     } finally {
       conn.busy = false;

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { workflowIds } from '../../domain/ids';
 import type { CollectPaymentInput } from '../../workflows/payment/types';
+import { createTestPaymentInput } from '../helpers/factories';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { until } from '../helpers/poll';
 
@@ -25,21 +25,7 @@ afterAll(async () => {
   await p?.stop();
 });
 
-function input(amountMinor: number): CollectPaymentInput {
-  const ref = randomUUID().replace(/-/g, '').slice(0, 20);
-  return {
-    version: 1,
-    outTradeNo: `T_${ref}`,
-    journeyId: `test/${ref}`,
-    step: 'registration',
-    institutionId: 'test-hospital',
-    userRef: 'u_test',
-    amountMinor,
-    currency: 'CNY',
-    subject: 'Registration fee',
-    deadlineMs: Date.now() + 30 * 60_000,
-  };
-}
+const input = (amountMinor: number): CollectPaymentInput => createTestPaymentInput({ amountMinor, deadlineInMs: 30 * 60_000, prefix: 'T' });
 
 async function rawHistory(workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
   const res = await p.services.temporal.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { workflowIds } from '../../domain/ids';
 import { cancelPaymentSignal } from '../../workflows/payment/definitions';
 import type { CollectPaymentInput, PaymentOutcome } from '../../workflows/payment/types';
+import { createTestPaymentInput } from '../helpers/factories';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { until } from '../helpers/poll';
 
@@ -26,21 +26,8 @@ afterAll(async () => {
   await p?.stop();
 });
 
-function input(amountMinor: number, deadlineInMs: number): CollectPaymentInput {
-  const ref = randomUUID().replace(/-/g, '').slice(0, 20);
-  return {
-    version: 1,
-    outTradeNo: `C_${ref}`,
-    journeyId: `test/${ref}`,
-    step: 'registration',
-    institutionId: 'test-hospital',
-    userRef: 'u_test',
-    amountMinor,
-    currency: 'CNY',
-    subject: 'Registration fee',
-    deadlineMs: Date.now() + deadlineInMs,
-  };
-}
+const input = (amountMinor: number, deadlineInMs: number): CollectPaymentInput =>
+  createTestPaymentInput({ amountMinor, deadlineInMs, prefix: 'C' });
 
 async function start(i: CollectPaymentInput) {
   return p.services.temporal.workflow.start('collectPayment', {

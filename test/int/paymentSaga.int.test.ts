@@ -6,6 +6,7 @@ import { createPaymentActivities } from '../../activities/payment';
 import { signNotification } from '../../integrations/payment/simulator/signing';
 import type { CollectPaymentInput, PaymentOutcome } from '../../workflows/payment/types';
 import { recordHistory } from '../helpers/histories';
+import { createTestPaymentInput } from '../helpers/factories';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 /**
@@ -25,21 +26,8 @@ afterAll(async () => {
   await p?.stop();
 });
 
-function input(amountMinor: number, deadlineInMs: number): CollectPaymentInput {
-  const ref = randomUUID().replace(/-/g, '').slice(0, 20);
-  return {
-    version: 1,
-    outTradeNo: `T_${ref}`,
-    journeyId: `test/${ref}`,
-    step: 'registration',
-    institutionId: 'test-hospital',
-    userRef: 'u_test',
-    amountMinor,
-    currency: 'CNY',
-    subject: 'Registration fee',
-    deadlineMs: Date.now() + deadlineInMs,
-  };
-}
+const input = (amountMinor: number, deadlineInMs: number): CollectPaymentInput =>
+  createTestPaymentInput({ amountMinor, deadlineInMs, prefix: 'T' });
 
 async function start(i: CollectPaymentInput) {
   return p.services.temporal.workflow.start('collectPayment', {

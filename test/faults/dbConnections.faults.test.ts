@@ -1,3 +1,4 @@
+import { SCALED_OUT } from '../helpers/hospitalDriver';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { workflowIds } from '../../domain/ids';
@@ -34,8 +35,15 @@ beforeAll(async () => {
   own = await createOwnDatabase('dbdrop');
   process.env.DATABASE_URL = own.url;
   // The platform redelivers a notification that was not answered `success` after 1 s (not 4 min).
-  p = await startTestPlatform({ env: DRILL_LIMITS, payment: { sim: { notify: { retryScheduleMs: [1_000, 2_000, 4_000] } } } });
-  api = new PartnerApi(p.api.url, p.partner.apiKey);
+  p = await startTestPlatform({
+    env: DRILL_LIMITS,
+    replicas: SCALED_OUT,
+    payment: { sim: { notify: { retryScheduleMs: [1_000, 2_000, 4_000] } } },
+  });
+  api = new PartnerApi(
+    p.apis.map((a) => a.url),
+    p.partner.apiKey,
+  );
   hospital = await openHospital(p, { doctors: VISITS });
   killer = new Client({ connectionString: own.url, application_name: 'fault-drill-killer' });
   await killer.connect();

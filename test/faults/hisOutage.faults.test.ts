@@ -1,3 +1,4 @@
+import { SCALED_OUT } from '../helpers/hospitalDriver';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { PartnerApi } from './helpers/api';
 import { openHospital, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
@@ -18,8 +19,11 @@ let hospital: DrillHospital;
 const VISITS = 3;
 
 beforeAll(async () => {
-  p = await startTestPlatform({ env: DRILL_LIMITS });
-  api = new PartnerApi(p.api.url, p.partner.apiKey);
+  p = await startTestPlatform({ env: DRILL_LIMITS, replicas: SCALED_OUT });
+  api = new PartnerApi(
+    p.apis.map((a) => a.url),
+    p.partner.apiKey,
+  );
   hospital = await openHospital(p, { doctors: VISITS });
 }, 60_000);
 afterAll(async () => {

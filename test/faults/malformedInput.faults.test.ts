@@ -1,3 +1,4 @@
+import { SCALED_OUT } from '../helpers/hospitalDriver';
 import { randomInt, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { RegisterUserRequest } from '../../api/schemas/users';
@@ -43,8 +44,11 @@ const fcParams = (numRuns: number): fc.Parameters<unknown> => ({
 const DRILL_FROM = `127.${1 + randomInt(250)}.${1 + randomInt(250)}.8`;
 
 beforeAll(async () => {
-  p = await startTestPlatform({ env: DRILL_LIMITS });
-  api = new PartnerApi(p.api.url, p.partner.apiKey);
+  p = await startTestPlatform({ env: DRILL_LIMITS, replicas: SCALED_OUT });
+  api = new PartnerApi(
+    p.apis.map((a) => a.url),
+    p.partner.apiKey,
+  );
   hospital = await openHospital(p, { doctors: 1 });
   mllpPort = p.api.mllpPort ?? 0;
   await p.services.db.query(
@@ -423,8 +427,9 @@ describe('HTTP bodies against the real routes', () => {
     await fc.assert(
       fc.asyncProperty(raw, fc.constantFrom('/v1/users', '/v1/visits'), async (text, path) => {
         const res = await api.call('POST', path, { raw: text, user: path === '/v1/visits' ? user : null });
-        // An empty body is an empty object to the JSON parser: then every required field is named instead.
-        const empty = text.trim() === '';
+        // An empty body is an empty object to the JSON parser (then every required field is named instead);
+        // whitespace alone is not JSON.
+        const empty = text === '';
         expectProblemNaming(res, empty ? invalidFields(path === '/v1/users' ? RegisterUserRequest : BookVisitRequest, {}) : ['body']);
       }),
       fcParams(50),

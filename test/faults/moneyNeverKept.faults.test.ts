@@ -42,9 +42,12 @@ async function operator(path: string, body: object = {}): Promise<{ status: numb
 }
 
 beforeAll(async () => {
-  p = await startTestPlatform({ env: DRILL_LIMITS });
+  p = await startTestPlatform({ env: DRILL_LIMITS, replicas: { api: 2, workers: 1 } });
   await p.worker.shutdown(); // the journeys run on a spawned worker process, so it can be killed
-  api = new PartnerApi(p.api.url, p.partner.apiKey);
+  api = new PartnerApi(
+    p.apis.map((a) => a.url),
+    p.partner.apiKey,
+  );
   hospital = await openHospital(p, { doctors: 8 });
   await startWorkerProcess();
 }, 60_000);

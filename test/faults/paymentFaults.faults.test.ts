@@ -1,3 +1,4 @@
+import { SCALED_OUT } from '../helpers/hospitalDriver';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { FaultInput } from '../../integrations/payment/simulator';
 import { formatMinor } from '../../domain/money';
@@ -23,8 +24,11 @@ let hospital: DrillHospital;
 let user: string;
 
 beforeAll(async () => {
-  p = await startTestPlatform({ env: DRILL_LIMITS });
-  api = new PartnerApi(p.api.url, p.partner.apiKey);
+  p = await startTestPlatform({ env: DRILL_LIMITS, replicas: SCALED_OUT });
+  api = new PartnerApi(
+    p.apis.map((a) => a.url),
+    p.partner.apiKey,
+  );
   hospital = await openHospital(p, { doctors: 6 });
   user = await verifiedUser(api, p);
 }, 60_000);

@@ -52,11 +52,14 @@ beforeAll(async () => {
   port = await freePort();
   server = await startServer();
   process.env.TEMPORAL_ADDRESS = server.address;
-  p = await startTestPlatform({ env: DRILL_LIMITS });
+  p = await startTestPlatform({ env: DRILL_LIMITS, replicas: { api: 2, workers: 1 } });
   await p.worker.shutdown(); // journeys run on the worker process, which must outlive the server restart
   worker = spawnWorker(p.services.config, { PUBLIC_BASE_URL: p.api.url });
   await worker.ready;
-  api = new PartnerApi(p.api.url, p.partner.apiKey);
+  api = new PartnerApi(
+    p.apis.map((a) => a.url),
+    p.partner.apiKey,
+  );
   hospital = await openHospital(p, { doctors: VISITS });
 }, 90_000);
 afterAll(async () => {

@@ -72,9 +72,12 @@ async function killMidActivity(ids: () => Promise<string[]>): Promise<InFlight[]
 }
 
 beforeAll(async () => {
-  p = await startTestPlatform({ env: DRILL_LIMITS });
+  p = await startTestPlatform({ env: DRILL_LIMITS, replicas: { api: 2, workers: 1 } });
   await p.worker.shutdown(); // this file's journeys run only on the spawned worker processes
-  api = new PartnerApi(p.api.url, p.partner.apiKey);
+  api = new PartnerApi(
+    p.apis.map((a) => a.url),
+    p.partner.apiKey,
+  );
   // Every HIS answer takes a while: HIS activities are in flight most of the time.
   hospital = await openHospital(p, { doctors: VISITS, his: { behaviour: { ackDelayMs: 700 } } });
   await startWorkerProcess();

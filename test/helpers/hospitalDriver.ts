@@ -35,19 +35,33 @@ export interface VisitStatusView {
   notices: Array<{ kind: string }>;
 }
 
+/** The hospital e2e tests run as Causeway is deployed: two API replicas and two workers. */
+export const SCALED_OUT = { api: 2, workers: 2 };
+
+/** The HIS simulator's targets: every API replica's MLLP listener, used in turn. */
+export function mllpEndpoints(p: Pick<TestPlatform, 'apis'>): {
+  host: string;
+  port: number;
+  replicas: Array<{ host: string; port: number }>;
+} {
+  const [first, ...rest] = p.apis.map((a) => ({ host: '127.0.0.1', port: a.mllpPort ?? 0 }));
+  return { ...(first as { host: string; port: number }), replicas: rest };
+}
+
 export async function startHospitalDriver(opts: {
   policy: Partial<HospitalPolicy>;
   slots?: number;
   env?: Record<string, string>;
+  replicas?: { api?: number; workers?: number };
 }): Promise<HospitalDriver> {
-  const p = await startTestPlatform(opts.env ? { env: opts.env } : {});
+  const p = await startTestPlatform({ ...(opts.env ? { env: opts.env } : {}), replicas: opts.replicas ?? SCALED_OUT });
   const hospital = `h${randomUUID().slice(0, 6)}`;
   const doctor = 'D1';
   const departments = [{ id: 'CARD', name: 'Cardiology' }];
   const his = await startHisSimulator({
     host: '127.0.0.1',
     port: 0,
-    causeway: { host: '127.0.0.1', port: p.api.mllpPort ?? 0 },
+    causeway: mllpEndpoints(p),
     facility: hospital,
     departments,
     doctors: [{ id: doctor, name: 'Dr. Zhang', departmentId: 'CARD' }],
@@ -70,8 +84,11 @@ export async function startHospitalDriver(opts: {
     timeZone: 'Asia/Shanghai',
   });
 
+  // Requests go to the replicas in turn, like a load balancer: no call may rely on the replica of the one before.
+  let turn = 0;
   const api: HospitalDriver['api'] = async <T>(method: string, path: string, user: string | null, body?: object) => {
-    const res = await fetch(`${p.api.url}${path}`, {
+    const replica = p.apis[turn++ % p.apis.length] as TestPlatform['api'];
+    const res = await fetch(`${replica.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${p.partner.apiKey}`,

@@ -42,9 +42,14 @@ export function testEnv(over: Record<string, string> = {}): Env {
 }
 
 export interface TestPlatform {
+  /** The first replica's services: seeding, the Temporal client. */
   services: Services;
+  /** The first API replica; `apis` holds all of them. */
   api: RunningApi;
+  apis: RunningApi[];
+  /** The first worker; `workers` holds all of them. */
   worker: RunningWorker;
+  workers: RunningWorker[];
   payment: PaymentHarness;
   identitySim: Awaited<ReturnType<typeof startIdentitySimulator>>;
   logs: LogCapture;
@@ -63,6 +68,12 @@ export async function startTestPlatform(
     identityOutcomes?: Parameters<typeof startIdentitySimulator>[0]['outcomes'];
     /** Configuration overrides (limits, TTLs, shorter MLLP timeouts for a drill) for this platform. */
     env?: Record<string, string>;
+    /**
+     * API and worker replicas, each with its own connection pool and Temporal connection, as separate
+     * processes would have. In-process replicas share the event loop, not state: every cross-replica
+     * guarantee (inbox claiming, per-user limits, idempotency) goes through PostgreSQL or Temporal.
+     */
+    replicas?: { api?: number; workers?: number };
   } = {},
 ): Promise<TestPlatform> {
   const logs = new LogCapture();
@@ -82,9 +93,27 @@ export async function startTestPlatform(
     IDENTITY_PROVIDER_URL: identitySim.url,
     ...opts.env,
   });
-  const services = await openServices(config, 'causeway-test', { logger });
-  const api = await startApi(services, 0, { mllpPort: 0 });
-  const worker = await startWorker(services, { workflowBundlePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE, publicBaseUrl: api.url });
+  const apiCount = opts.replicas?.api ?? 1;
+  const workerCount = opts.replicas?.workers ?? 1;
+  const apiServices = await Promise.all(
+    Array.from({ length: apiCount }, (_, i) =>
+      openServices(config, `causeway-test-api${i}`, { logger: logger.child({ replica: `api${i}` }) }),
+    ),
+  );
+  const apis = await Promise.all(apiServices.map((s) => startApi(s, 0, { mllpPort: 0 })));
+  const [services, api] = [apiServices[0] as Services, apis[0] as RunningApi];
+  const workerServices = [
+    services,
+    ...(await Promise.all(
+      Array.from({ length: workerCount - 1 }, (_, i) =>
+        openServices(config, `causeway-test-worker${i + 1}`, { logger: logger.child({ replica: `worker${i + 1}` }) }),
+      ),
+    )),
+  ];
+  const workers = await Promise.all(
+    workerServices.map((s) => startWorker(s, { workflowBundlePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE, publicBaseUrl: api.url })),
+  );
+  const worker = workers[0] as RunningWorker;
   const partner = { id: `partner-${randomUUID().slice(0, 8)}`, apiKey: `pk_${randomUUID()}` };
   await services.db.query('INSERT INTO partners (id, name, api_key_hash) VALUES ($1, $2, $3)', [
     partner.id,
@@ -94,15 +123,17 @@ export async function startTestPlatform(
   return {
     services,
     api,
+    apis,
     worker,
+    workers,
     payment,
     identitySim,
     logs,
     partner,
     stop: async () => {
-      await api.close();
-      await worker.shutdown();
-      await services.close();
+      await Promise.all(apis.map((a) => a.close()));
+      await Promise.all(workers.map((w) => w.shutdown()));
+      await Promise.all([...new Set([...apiServices, ...workerServices])].map((s) => s.close()));
       await payment.stop();
       await identitySim.stop();
     },

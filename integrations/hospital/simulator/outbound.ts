@@ -129,8 +129,8 @@ export function cannedObservations(order: SimOrder): SimObservationInput[] {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface SenderOptions {
-  host: string;
-  port: number;
+  /** Causeway's MLLP listeners: one, or several replicas behind what a TCP load balancer would do. */
+  endpoints: Array<{ host: string; port: number }>;
   timeoutMs: number;
   attempts: number;
   initialDelayMs: number;
@@ -141,14 +141,26 @@ export interface SenderOptions {
 /**
  * Sends to Causeway like an interface engine: the same message (same MSH-10) again after a
  * connection failure or a missing ACK, with growing pauses; an AE/AR is an answer and ends it.
+ * With several endpoints each attempt goes to the next one, so one booking's messages (and the
+ * resend of one message) reach different replicas, as they do behind a load balancer.
  */
 export class CausewaySender {
-  private readonly client: MllpClient;
+  private readonly clients: MllpClient[];
+  private next = 0;
   private cancelled = false;
   readonly sent: SentMessage[] = [];
 
   constructor(private readonly opts: SenderOptions) {
-    this.client = new MllpClient({ host: opts.host, port: opts.port, timeoutMs: opts.timeoutMs, logger: opts.logger });
+    if (opts.endpoints.length === 0) throw new DomainError(ErrorCode.ValidationFailed, 'the HIS simulator needs a Causeway endpoint');
+    this.clients = opts.endpoints.map(
+      (e) => new MllpClient({ host: e.host, port: e.port, timeoutMs: opts.timeoutMs, logger: opts.logger }),
+    );
+  }
+
+  private client(): MllpClient {
+    const c = this.clients[this.next % this.clients.length] as MllpClient;
+    this.next += 1;
+    return c;
   }
 
   async send(message: string, bookingRef: string): Promise<SentMessage> {
@@ -165,7 +177,7 @@ export class CausewaySender {
     while (record.attempts < this.opts.attempts) {
       record.attempts += 1;
       try {
-        const ack = await this.client.sendChecked(message);
+        const ack = await this.client().sendChecked(message);
         record.outcome = ack.ackCode;
         break;
       } catch (err) {
@@ -193,7 +205,7 @@ export class CausewaySender {
     this.cancelled = true;
   }
 
-  close(): Promise<void> {
-    return this.client.close();
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
   }
 }

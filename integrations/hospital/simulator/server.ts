@@ -74,8 +74,7 @@ export async function startHisSimulator(opts: HisSimulatorOptions): Promise<HisS
   let behaviour: SimBehaviour = { ...DEFAULT_BEHAVIOUR, ...parseOrThrow(SimBehaviourPatch.safeParse(opts.behaviour ?? {})) };
   const received: ReceivedMessage[] = [];
   const sender = new CausewaySender({
-    host: opts.causeway.host,
-    port: opts.causeway.port,
+    endpoints: [{ host: opts.causeway.host, port: opts.causeway.port }, ...(opts.causeway.replicas ?? [])],
     timeoutMs: opts.causeway.timeoutMs ?? 5_000,
     attempts: opts.retry?.attempts ?? 5,
     initialDelayMs: opts.retry?.initialDelayMs ?? 200,

@@ -152,7 +152,8 @@ export interface HisSimulatorOptions {
   host: string;
   port: number;
   /** Causeway's MLLP listener, where orders, results and calls go. */
-  causeway: { host: string; port: number; timeoutMs?: number };
+  /** Causeway's MLLP listener; `replicas` adds more listeners, used in turn (a load balancer's spread). */
+  causeway: { host: string; port: number; timeoutMs?: number; replicas?: Array<{ host: string; port: number }> };
   /** MSH-4 of what it sends; the hospital id. */
   facility: string;
   /** MSH-3. Default HIS. */

@@ -16,10 +16,20 @@ export interface Problem {
 }
 
 export class PartnerApi {
+  private readonly baseUrls: string[];
+  private turn = 0;
+
+  /** With several base URLs (API replicas) requests go to each in turn, as behind a load balancer. */
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string | string[],
     private readonly apiKey: string,
-  ) {}
+  ) {
+    this.baseUrls = Array.isArray(baseUrl) ? baseUrl : [baseUrl];
+  }
+
+  private get baseUrl(): string {
+    return this.baseUrls[this.turn++ % this.baseUrls.length] as string;
+  }
 
   /** One request; `body` is sent as JSON unless `raw` is given (then sent as is with `contentType`). */
   async call<T = unknown>(

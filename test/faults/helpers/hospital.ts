@@ -6,6 +6,7 @@ import { addDays, serviceDayOf } from '../../../domain/hospital/serviceDay';
 import { startHisSimulator, type HisSimulator, type HisSimulatorOptions, type SentMessage } from '../../../integrations/hospital/simulator';
 import type { PaymentSimulator } from '../../../integrations/payment/simulator';
 import { createTestIdNumber } from '../../helpers/factories';
+import { mllpEndpoints } from '../../helpers/hospitalDriver';
 import type { TestPlatform } from '../../helpers/platform';
 import type { PartnerApi } from './api';
 import { until } from '../../helpers/poll';
@@ -34,7 +35,7 @@ export const DRILL_POLICY: Partial<HospitalPolicy> = {
 };
 
 export async function openHospital(
-  p: Pick<TestPlatform, 'services' | 'api'>,
+  p: Pick<TestPlatform, 'services' | 'apis'>,
   opts: {
     doctors: number;
     feeMinor?: number;
@@ -48,7 +49,7 @@ export async function openHospital(
   const his = await startHisSimulator({
     host: '127.0.0.1',
     port: 0,
-    causeway: { host: '127.0.0.1', port: p.api.mllpPort ?? 0 },
+    causeway: mllpEndpoints(p),
     facility: id,
     departments: [{ id: 'GEN', name: 'General' }],
     doctors,

@@ -2,7 +2,7 @@ import { heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { joinDoctorQueue } from '../clients/hospital/doctorQueue';
-import { heldMoneyOfStaleVisits } from '../db/repositories/abandonedVisits';
+import { heldMoneyOfStaleVisits, hisBookingOfVisit } from '../db/repositories/abandonedVisits';
 import { createSlotRepository } from '../db/repositories/slots';
 import type { HisArrival, HisBooking, HisCancellation, HisGateway, HisPayment } from '../integrations/hospital/gateway/types';
 import { DomainError, ErrorCode } from '../domain/errors';
@@ -16,6 +16,8 @@ export interface AbandonedVisit {
   slotId: string;
   workflowStatus: string;
   refunds: Array<{ outTradeNo: string; amountMinor: number }>;
+  /** The HIS booking to cancel (SIU^S15), when the visit ended before the patient arrived; absent otherwise. */
+  his?: HisCancellation;
 }
 
 /** Workflow states in which no workflow code will ever run again, and none ran to compensate. */
@@ -110,6 +112,10 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
         const visit = byVisit.get(h.bookingRef) ?? { bookingRef: h.bookingRef, slotId: h.slotId, workflowStatus: status, refunds: [] };
         if (!h.delivered && h.unrefundedMinor > 0) visit.refunds.push({ outTradeNo: h.outTradeNo, amountMinor: h.unrefundedMinor });
         byVisit.set(h.bookingRef, visit);
+      }
+      for (const visit of byVisit.values()) {
+        const booking = await hisBookingOfVisit(deps.db, visit.bookingRef);
+        if (booking) visit.his = { ...booking, reasonCode: 'visit-abandoned' };
       }
       return [...byVisit.values()];
     },

@@ -27,7 +27,7 @@ import { collectPayment } from '../../payment/collect';
 import { cancelPaymentSignal } from '../../payment/definitions';
 import { AmountDue, Stage } from '../../searchAttributes';
 import { Compensations, failureReason, isCompensable } from '../../shared/compensation';
-import { queueCalledSignal, queueTurnNearSignal } from '../queue/definitions';
+import { queueCalledSignal, queueClosedSignal, queueTurnNearSignal } from '../queue/definitions';
 import {
   cancelVisitUpdate,
   checkInUpdate,
@@ -43,8 +43,17 @@ import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } fro
 /** patched() ids: changes to running visits that add commands on paths old histories took. */
 const BOUNDED_UPDATES = 'visit-bounded-updates';
 const HOLD_EXTENSION = 'visit-hold-extension';
+const NOT_SEEN = 'visit-not-seen-on-queue-close';
 
-const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>(['closed', 'cancelled', 'expired', 'rejected', 'no_show', 'failed']);
+const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>([
+  'closed',
+  'cancelled',
+  'expired',
+  'rejected',
+  'no_show',
+  'not_seen',
+  'failed',
+]);
 
 /** A typed refusal for an update validator: the API maps it to 409 by its type, not its message. */
 function refuse(message: string): ApplicationFailure {
@@ -112,6 +121,8 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   let ending = false;
   /** Cancelled through Temporal (an operator): children are cancelled with the visit and close their own orders. */
   let cancelRequestedByOperator = false;
+  /** The doctor's queue closed with this patient still waiting or skipped (see `endNotSeen`). */
+  let queueClosedUnseen = false;
   const pendingResults: string[] = [];
   const registration: { child?: ChildWorkflowHandle<typeof collectPayment> } = {};
   const undo = new Compensations();
@@ -233,6 +244,9 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   setHandler(queueCalledSignal, (c) => {
     status.queue.calledAt = c.calledAt;
   });
+  setHandler(queueClosedSignal, () => {
+    queueClosedUnseen = true;
+  });
   setHandler(
     checkInUpdate,
     async (req) => {
@@ -287,6 +301,39 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     return { stage, refundedMinor: status.registration.refundedMinor };
   };
 
+  const releaseSlot = async (): Promise<void> => {
+    await hospital.releaseSlot({ slotId: input.slotId, bookingRef: input.bookingRef });
+  };
+  /** What is left of the fee goes back, keyed on the `comp` refund request number (repeat-safe). */
+  const refundRegistration = async (): Promise<void> => {
+    const left = input.feeMinor - status.registration.refundedMinor;
+    await refund(registrationNo, 'comp', left, 'visit could not go ahead');
+    status.registration.refundedMinor += Math.max(0, left);
+    status.registration.status = 'refunded';
+  };
+
+  /**
+   * The doctor's queue closed with the patient still waiting (or skipped): the consultation the fee
+   * paid for will not happen. Its own stage, not `failed`: nothing went wrong in Causeway and no
+   * operator needs to look, yet it is not a no-show either (the patient came, the fee goes back in
+   * full as for any session the hospital ends). Slot, HIS booking (SIU^S15) and open orders are
+   * undone through the same stack as a failure.
+   */
+  const endNotSeen = async (): Promise<VisitOutcome> =>
+    CancellationScope.nonCancellable(async () => {
+      ending = true;
+      log.info('visit not seen: the queue closed', { bookingRef: input.bookingRef });
+      undo.add('release-slot', releaseSlot);
+      undo.add('his', () => hospital.hisCancel({ ...booking, reasonCode: 'not-seen' }));
+      undo.add('refund-registration', refundRegistration);
+      const report = await undo.run();
+      if (report.failed.length > 0) log.warn('visit not seen: undo steps refused', { bookingRef: input.bookingRef, failed: report.failed });
+      status.amountDueMinor = 0;
+      await setStage('not_seen');
+      await notify('not_seen', '', { refundMinor: status.registration.refundedMinor });
+      return { stage: 'not_seen', refundedMinor: status.registration.refundedMinor };
+    });
+
   /** A failure or an operator's cancel: undo everything (full refund, the patient got nothing) and end in a named stage. */
   const compensate = async (err: unknown): Promise<VisitOutcome> =>
     CancellationScope.nonCancellable(async () => {
@@ -305,9 +352,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
 
   const journey = async (): Promise<VisitOutcome> => {
     // The API took the PostgreSQL hold before starting the visit.
-    undo.add('release-slot', async () => {
-      await hospital.releaseSlot({ slotId: input.slotId, bookingRef: input.bookingRef });
-    });
+    undo.add('release-slot', releaseSlot);
 
     // 1. The HIS stays the authority on its slots.
     await setStage('holding');
@@ -358,12 +403,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     status.registration.status = 'paid';
     status.amountDueMinor = 0;
     // Until the patient is seen, the fee goes back in full if the visit cannot go on.
-    undo.add('refund-registration', async () => {
-      const left = input.feeMinor - status.registration.refundedMinor;
-      await refund(registrationNo, 'comp', left, 'visit could not go ahead');
-      status.registration.refundedMinor += Math.max(0, left);
-      status.registration.status = 'refunded';
-    });
+    undo.add('refund-registration', refundRegistration);
 
     // 3. Booked: confirm to PostgreSQL and the HIS, remind, wait for arrival.
     await hospital.confirmSlot({ slotId: input.slotId, bookingRef: input.bookingRef }); // SlotTaken (lost hold) → compensated
@@ -447,12 +487,16 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       pendingResults.length +
       (status.queue.calledAt ? 1 : 0);
     while (Date.now() < closeAt) {
+      if (queueClosedUnseen) {
+        if (patched(NOT_SEEN)) return endNotSeen();
+        queueClosedUnseen = false; // replaying a run whose code ignored the signal: ignore it again
+      }
       if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
       await deliverResults();
       if (settled() && eventCount() === lastEventCount) break; // a whole quiet period passed with nothing new
       lastEventCount = eventCount();
       const wait = settled() ? quietMs : closeAt - Date.now();
-      await condition(() => eventCount() !== lastEventCount, Math.max(1, Math.min(wait, closeAt - Date.now())));
+      await condition(() => eventCount() !== lastEventCount || queueClosedUnseen, Math.max(1, Math.min(wait, closeAt - Date.now())));
     }
     if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
     await deliverResults();

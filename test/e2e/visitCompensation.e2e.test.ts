@@ -119,7 +119,7 @@ describe('compensation (item 1)', () => {
     expect((await operator('POST', `/v1/operator/visits/${ref}/cancel`)).status).toBe(409);
   });
 
-  it('the sweeper refunds a terminated visit (terminate runs no compensation) and marks it failed', async () => {
+  it('the sweeper refunds a terminated visit (terminate runs no compensation), cancels its HIS booking and marks it failed', async () => {
     const ref = await bookAndPay(2);
     const outTradeNo = (await visit(ref)).registration.outTradeNo;
     await d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`).terminate('drill: operator terminated');
@@ -132,6 +132,8 @@ describe('compensation (item 1)', () => {
     expect(await slot(2)).toEqual({ status: 'free', booking_ref: null });
     const rows: Array<{ stage: string }> = await d.p.services.db.query('SELECT stage FROM visits WHERE booking_ref = $1', [ref]);
     expect(rows[0]?.stage).toBe('failed');
+    // The patient never arrived: the HIS booking is cancelled too (the sweep waited for its ACK).
+    expect(hisTypes(ref).filter((t) => t === 'SIU^S15')).toEqual(['SIU^S15']);
     if (process.env.CAUSEWAY_RECORD_HISTORIES === '1') {
       const sweep = await until('the sweep in visibility', async () => {
         for await (const w of d.p.services.temporal.workflow.list({ query: `WorkflowType = 'sweepAbandonedVisits'` })) return w;
@@ -143,6 +145,7 @@ describe('compensation (item 1)', () => {
     const again = await operator<{ visits: number }>('POST', '/v1/operator/sweeps/abandoned-visits/run', { staleSeconds: 0 });
     expect(again.body.visits).toBe(0);
     expect(platformRefunded(outTradeNo)).toBe(2500);
+    expect(hisTypes(ref).filter((t) => t === 'SIU^S15')).toEqual(['SIU^S15']);
   });
 });
 

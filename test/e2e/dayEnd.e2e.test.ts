@@ -1,5 +1,9 @@
-import { ensureDoctorQueue, doctorQueueId, type QueueKey } from '../../clients/hospital/doctorQueue';
-import { serviceDayOf } from '../../domain/hospital/serviceDay';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ensureDoctorQueue, doctorQueueId, joinDoctorQueue, type QueueKey } from '../../clients/hospital/doctorQueue';
+import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
+import { resolveTemporalCli } from '../../platform/temporal/cli';
+import { TEST_KEYS } from '../helpers/platform';
 import { Stage } from '../../workflows/searchAttributes';
 import { recordHistory } from '../helpers/histories';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
@@ -136,4 +140,48 @@ describe('the end of a service day', () => {
       expect.arrayContaining([`doctorQueue ${doctorQueueId(key)}`, `hospitalVisit hospital-visit/${d.hospital}/${seen}`]),
     );
   }, 120_000);
+
+  it("closes a queue started without a close time on the operator's one-off batch signal (docs/operations.md), payload encoded by the codec server", async () => {
+    const cli = resolveTemporalCli({ pathVar: process.env.PATH ?? '', install: false });
+    if (!cli) throw new Error('this drill runs the Temporal CLI: install it (scripts/install-temporal.sh)');
+    // A day far ahead: without closeAtMs it would close only at that day's end (or its next continue-as-new).
+    const key: QueueKey = {
+      institutionId: d.hospital,
+      doctorId: 'D-OLD',
+      serviceDay: addDays(serviceDayOf(Date.now(), 'Asia/Shanghai'), 30),
+    };
+    const taskQueue = d.p.services.config.TEMPORAL_TASK_QUEUE;
+    await ensureDoctorQueue(d.p.services.temporal, key, { taskQueue });
+    await joinDoctorQueue(d.p.services.temporal, key, { taskQueue }, { bookingRef: 'BKNOVISIT1', arrivedAtMs: Date.now() });
+    const id = doctorQueueId(key);
+    // The documented command, scoped to this queue's id so the drill touches nothing else on the server.
+    const query = `WorkflowType = "doctorQueue" AND ExecutionStatus = "Running" AND WorkflowId = "${id}"`;
+    await until('the queue in visibility', async () => (await running(query)).length === 1, { timeoutMs: 30_000, intervalMs: 500 });
+    const address = process.env.TEMPORAL_ADDRESS ?? '';
+    await promisify(execFile)(cli, [
+      'workflow',
+      'signal',
+      '--address',
+      address,
+      '--namespace',
+      'default',
+      '--query',
+      query,
+      '--name',
+      'closeQueue',
+      '--input',
+      '{"version":1}',
+      '--codec-endpoint',
+      `${d.p.api.url}/codec`,
+      '--codec-auth',
+      `Bearer ${TEST_KEYS.operatorToken}`,
+      '--reason',
+      'close queues started without a close time',
+      '--yes',
+    ]);
+    const queue = d.p.services.temporal.workflow.getHandle(id);
+    const outcome = (await queue.result()) as { summary: { waiting: string[] } };
+    expect(outcome.summary.waiting).toEqual(['BKNOVISIT1']); // the patient's (absent) visit was told; the queue went on
+    expect((await queue.describe()).typedSearchAttributes.get(Stage)).toBe('queue_closed');
+  }, 60_000);
 });

@@ -212,10 +212,10 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     return continueAsNew<typeof doctorQueue>({ ...input, state: queue.state });
   }
   const summary = queue.summary();
+  const closedAtMs = Date.now();
   // Patients still waiting (or skipped) will not be seen today: their visits end and refund now
   // rather than waiting in `queued` until their own clock runs out.
   if (patched(TELLS_UNSEEN)) {
-    const closedAtMs = Date.now();
     await Promise.all([
       ...summary.waiting.map((ref) => tellUnseen(ref, { version: 1, closedAtMs, skipped: false })),
       ...summary.skipped.map((ref) => tellUnseen(ref, { version: 1, closedAtMs, skipped: true })),
@@ -229,5 +229,5 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     stillWaiting: summary.waiting.length,
     skipped: summary.skipped.length,
   });
-  return { closedAtMs: Date.now(), summary };
+  return { closedAtMs, summary };
 }

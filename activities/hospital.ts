@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { joinDoctorQueue } from '../clients/hospital/doctorQueue';
 import { heldMoneyOfStaleVisits, hisBookingOfVisit } from '../db/repositories/abandonedVisits';
+import { writeAuditOnce } from '../db/repositories/audit';
 import { createSlotRepository } from '../db/repositories/slots';
 import type { HisArrival, HisBooking, HisCancellation, HisGateway, HisPayment } from '../integrations/hospital/gateway/types';
 import { DomainError, ErrorCode } from '../domain/errors';
@@ -13,12 +14,16 @@ import type { Notice, Notifier } from './notifications';
 /** A visit whose workflow ended without compensating (terminated), and the money it still holds for nothing. */
 export interface AbandonedVisit {
   bookingRef: string;
+  workflowId: string;
   slotId: string;
   workflowStatus: string;
   refunds: Array<{ outTradeNo: string; amountMinor: number }>;
   /** The HIS booking to cancel (SIU^S15), when the visit ended before the patient arrived; absent otherwise. */
   his?: HisCancellation;
 }
+
+/** The audit action of an undo step a journey gave up on; operators list them by it. */
+export const UNDO_GAVE_UP_ACTION = 'journey.undo.gave_up';
 
 /** Workflow states in which no workflow code will ever run again, and none ran to compensate. */
 const ENDED_WITHOUT_COMPENSATION = new Set(['TERMINATED', 'TIMED_OUT', 'FAILED']);
@@ -109,7 +114,13 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
         }
         const status = ended.get(h.workflowId);
         if (!status) continue;
-        const visit = byVisit.get(h.bookingRef) ?? { bookingRef: h.bookingRef, slotId: h.slotId, workflowStatus: status, refunds: [] };
+        const visit = byVisit.get(h.bookingRef) ?? {
+          bookingRef: h.bookingRef,
+          workflowId: h.workflowId,
+          slotId: h.slotId,
+          workflowStatus: status,
+          refunds: [],
+        };
         if (!h.delivered && h.unrefundedMinor > 0) visit.refunds.push({ outTradeNo: h.outTradeNo, amountMinor: h.unrefundedMinor });
         byVisit.set(h.bookingRef, visit);
       }
@@ -118,6 +129,20 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
         if (booking) visit.his = { ...booking, reasonCode: 'visit-abandoned' };
       }
       return [...byVisit.values()];
+    },
+    /**
+     * An undo step gave up (the HIS stayed down, or refused): the journey ended without it, so an
+     * operator has to finish it by hand. One audit entry per step, ids and codes only.
+     */
+    async recordUndoGaveUp(i: { journeyId: string; bookingRef: string; failed: Array<{ name: string; reason: string }> }): Promise<void> {
+      for (const f of i.failed) {
+        await writeAuditOnce(deps.db, {
+          actor: 'system:hospital-visit',
+          action: UNDO_GAVE_UP_ACTION,
+          subject: i.journeyId,
+          details: { bookingRef: i.bookingRef, step: f.name, reason: f.reason.slice(0, 64) },
+        });
+      }
     },
     async notifyUser(n: Notice): Promise<void> {
       await deps.notifier.notify(n);

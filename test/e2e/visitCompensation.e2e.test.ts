@@ -1,3 +1,5 @@
+import { UNDO_GAVE_UP_ACTION } from '../../activities/hospital';
+import { recentAudit } from '../../db/repositories/audit';
 import { TEST_KEYS } from '../helpers/platform';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { recordHistory } from '../helpers/histories';
@@ -160,6 +162,9 @@ describe('updates answer within a bound, refusals are typed (item 6)', () => {
     } finally {
       d.his.setBehaviour({ rejectMessageTypes: [] });
     }
+    // The refused cancel is left to operators, and the audit log says so.
+    const gaveUp = await recentAudit(d.p.services.db, { action: UNDO_GAVE_UP_ACTION, subject: `hospital-visit/${d.hospital}/${ref}` });
+    expect(gaveUp.map((a) => a.details)).toEqual([expect.objectContaining({ bookingRef: ref, step: 'his' })]);
     const again = await timedUpdate(ref, 'cancel');
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'invalid_state' });

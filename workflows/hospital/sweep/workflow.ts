@@ -2,8 +2,9 @@ import { log, patched, proxyActivities } from '@temporalio/workflow';
 import { refundRequestNoFor } from '../../../domain/ids';
 import type { HospitalActivities } from '../../../activities/hospital';
 import type { PaymentActivities } from '../../../activities/payment';
+import { failureReason } from '../../shared/compensation';
 
-const hospital = proxyActivities<Pick<HospitalActivities, 'findAbandonedVisits' | 'releaseSlot' | 'setVisitStage'>>({
+const hospital = proxyActivities<Pick<HospitalActivities, 'findAbandonedVisits' | 'releaseSlot' | 'setVisitStage' | 'recordUndoGaveUp'>>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
@@ -60,11 +61,10 @@ export async function sweepAbandonedVisits(input: SweepInput = { version: 1 }): 
       try {
         await his.hisCancel(visit.his);
       } catch (err) {
-        // Refused or the HIS stayed down: the money is back and the slot free; the HIS side is left to its operators.
-        log.warn('abandoned visit: HIS cancel gave up', {
-          bookingRef: visit.bookingRef,
-          error: err instanceof Error ? err.message : 'unknown',
-        });
+        // Refused or the HIS stayed down: the money is back and the slot free; the HIS side is left to operators.
+        const reason = failureReason(err);
+        log.warn('abandoned visit: HIS cancel gave up', { bookingRef: visit.bookingRef, reason });
+        await hospital.recordUndoGaveUp({ journeyId: visit.workflowId, bookingRef: visit.bookingRef, failed: [{ name: 'his', reason }] });
       }
     }
     await hospital.setVisitStage({ bookingRef: visit.bookingRef, stage: 'failed' });

@@ -26,7 +26,7 @@ import type { PaymentActivities } from '../../../activities/payment';
 import { collectPayment } from '../../payment/collect';
 import { cancelPaymentSignal } from '../../payment/definitions';
 import { AmountDue, Stage } from '../../searchAttributes';
-import { Compensations, failureReason, isCompensable } from '../../shared/compensation';
+import { Compensations, failureReason, isCompensable, type CompensationReport } from '../../shared/compensation';
 import { queueCalledSignal, queueClosedSignal, queueTurnNearSignal } from '../queue/definitions';
 import {
   cancelVisitUpdate,
@@ -44,6 +44,9 @@ import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } fro
 const BOUNDED_UPDATES = 'visit-bounded-updates';
 const HOLD_EXTENSION = 'visit-hold-extension';
 const NOT_SEEN = 'visit-not-seen-on-queue-close';
+const UNDO_GAVE_UP_RECORD = 'visit-undo-gave-up-record';
+/** Visits started before the policy had `hisUndoGiveUpSeconds` (its default). */
+const HIS_UNDO_GIVE_UP_SECONDS = 24 * 3600;
 
 const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>([
   'closed',
@@ -126,6 +129,18 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   const pendingResults: string[] = [];
   const registration: { child?: ChildWorkflowHandle<typeof collectPayment> } = {};
   const undo = new Compensations();
+  // HIS undo steps are bounded: an HIS down for good must not keep a visit from its end (the refund runs first).
+  const hisUndo = proxyActivities<Pick<HospitalActivities, 'hisCancel' | 'hisNoShow'>>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: (input.policy.hisUndoGiveUpSeconds ?? HIS_UNDO_GIVE_UP_SECONDS) * 1000,
+    retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
+  });
+  /** Undo steps that gave up are left to operators: logged, and written to the audit log. */
+  const leaveToOperators = async (report: CompensationReport, what: string): Promise<void> => {
+    if (report.failed.length === 0) return;
+    log.warn(what, { bookingRef: input.bookingRef, failed: report.failed });
+    if (patched(UNDO_GAVE_UP_RECORD)) await hospital.recordUndoGaveUp({ journeyId, bookingRef: input.bookingRef, failed: report.failed });
+  };
   // Chosen on purpose: a payment outlives no visit (request-cancel closes its order) and never runs twice.
   const paymentChildPolicies = {
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
@@ -291,11 +306,11 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   const endAs = async (stage: VisitStage, hisCall: 'cancel' | 'noShow' | null, reasonCode?: string): Promise<VisitOutcome> => {
     ending = true;
     undo.remove('refund-registration'); // what goes back was decided by the hospital's rule (or nothing was paid)
-    if (hisCall === 'cancel') undo.add('his', () => hospital.hisCancel({ ...booking, ...(reasonCode ? { reasonCode } : {}) }));
-    else if (hisCall === 'noShow') undo.add('his', () => hospital.hisNoShow(booking));
+    if (hisCall === 'cancel') undo.add('his', () => hisUndo.hisCancel({ ...booking, ...(reasonCode ? { reasonCode } : {}) }));
+    else if (hisCall === 'noShow') undo.add('his', () => hisUndo.hisNoShow(booking));
     else undo.remove('his');
     const report = await undo.run();
-    if (report.failed.length > 0) log.warn('visit ended with undo steps refused', { bookingRef: input.bookingRef, failed: report.failed });
+    await leaveToOperators(report, 'visit ended with undo steps refused');
     status.amountDueMinor = 0;
     await setStage(stage);
     return { stage, refundedMinor: status.registration.refundedMinor };
@@ -324,10 +339,10 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       ending = true;
       log.info('visit not seen: the queue closed', { bookingRef: input.bookingRef });
       undo.add('release-slot', releaseSlot);
-      undo.add('his', () => hospital.hisCancel({ ...booking, reasonCode: 'not-seen' }));
+      undo.add('his', () => hisUndo.hisCancel({ ...booking, reasonCode: 'not-seen' }));
       undo.add('refund-registration', refundRegistration);
       const report = await undo.run();
-      if (report.failed.length > 0) log.warn('visit not seen: undo steps refused', { bookingRef: input.bookingRef, failed: report.failed });
+      await leaveToOperators(report, 'visit not seen: undo steps refused');
       status.amountDueMinor = 0;
       await setStage('not_seen');
       await notify('not_seen', '', { refundMinor: status.registration.refundedMinor });
@@ -342,7 +357,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       status.failureReason = cancelRequestedByOperator ? 'operator_cancelled' : failureReason(err);
       log.warn('visit compensating', { bookingRef: input.bookingRef, reason: status.failureReason, steps: undo.names() });
       const report = await undo.run();
-      if (report.failed.length > 0) log.warn('visit undo steps refused', { bookingRef: input.bookingRef, failed: report.failed });
+      await leaveToOperators(report, 'visit undo steps refused');
       status.amountDueMinor = 0;
       const stage: VisitStage = cancelRequestedByOperator ? 'cancelled' : 'failed';
       await setStage(stage);
@@ -363,7 +378,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       await notify('slot_rejected');
       return endAs('rejected', null);
     }
-    undo.add('his', () => hospital.hisCancel({ ...booking, reasonCode: 'visit-failed' }));
+    undo.add('his', () => hisUndo.hisCancel({ ...booking, reasonCode: 'visit-failed' }));
 
     // 2. Registration fee before the hold expires.
     await setStage('awaiting_payment');

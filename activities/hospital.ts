@@ -163,7 +163,7 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
       serviceDay: string;
       bookingRef: string;
       arrivedAtMs: number;
-    }): Promise<{ position: number | null }> {
+    }): Promise<{ position: number | null; queueClosed?: boolean }> {
       const zones: Array<{ time_zone: string }> = await deps.db.query('SELECT time_zone FROM institutions WHERE id = $1', [
         i.institutionId,
       ]);
@@ -179,11 +179,10 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
         );
         return { position: joined.position.status === 'waiting' ? joined.position.position : null };
       } catch (err) {
-        // Checked in after the day's queue closed: no queue to wait in, but the visit goes on (the HIS
-        // may still call the patient, and the visit closes on its own clock).
+        // Checked in after the day's queue closed: nobody will call the patient; the visit ends `not_seen`.
         if (!(err instanceof DomainError && err.code === ErrorCode.QueueClosed)) throw err;
         log.warn('check-in after the doctor queue closed', { bookingRef: i.bookingRef, serviceDay: i.serviceDay });
-        return { position: null };
+        return { position: null, queueClosed: true };
       }
     },
   });

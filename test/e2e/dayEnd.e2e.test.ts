@@ -67,8 +67,10 @@ describe('the end of a service day', () => {
     const absent = await book(3, 8_000);
     // Paid and checked in after the HIS called the other patient, still waiting when the queue closes: not seen.
     const unseen = await book(4, slotStartsInMs);
-    for (const ref of [seen, cancelled, absent, unseen]) await d.payOpen(ref, user, 'registration');
-    for (const ref of [seen, cancelled, absent, unseen]) await d.waitStage(ref, user, 'booked');
+    // Paid, checks in only after the queue closed: nobody can call the patient any more, not seen either.
+    const late = await book(5, slotStartsInMs);
+    for (const ref of [seen, cancelled, absent, unseen, late]) await d.payOpen(ref, user, 'registration');
+    for (const ref of [seen, cancelled, absent, unseen, late]) await d.waitStage(ref, user, 'booked');
 
     expect((await d.api('POST', `/v1/visits/${seen}/check-in`, user, {})).status).toBe(200);
     expect((await d.api<{ stage: string }>('POST', `/v1/visits/${cancelled}/cancel`, user)).body).toMatchObject({ stage: 'cancelled' });
@@ -120,6 +122,9 @@ describe('the end of a service day', () => {
     const outcome = (await queue.result()) as { summary: { current: string | null; waiting: string[] } };
     expect(outcome.summary.current).toBe(seen); // the HIS's call reached the queue
     expect(outcome.summary.waiting).toEqual([unseen]);
+    expect((await d.api('POST', `/v1/visits/${late}/check-in`, user, {})).status).toBe(200);
+    await d.waitStage(late, user, 'not_seen');
+    expect((await d.stage(late, user)).registration.refundedMinor).toBe(2500);
     await recordHistory(queue, 'closed-with-patient-waiting');
     expect((await queue.describe()).typedSearchAttributes.get(Stage)).toBe('queue_closed');
 

@@ -484,6 +484,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       arrivedAtMs: checkInAt,
     });
     status.queue.position = joined.position;
+    if (joined.queueClosed) queueClosedUnseen = true; // checked in after the queue closed: never called either
     await setStage('queued');
     await deliverResults(); // results that arrived before the patient did
 

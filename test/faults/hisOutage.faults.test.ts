@@ -155,3 +155,34 @@ it('an HIS that stays down cannot keep a visit from its end: the operator-cancel
     await down.stop();
   }
 }, 120_000);
+
+it('the sweeper refunds a terminated visit while the HIS is down, gives its HIS cancel up after a few attempts, and leaves it to operators in the audit log', async () => {
+  const down = await openHospital(p, { doctors: 1 });
+  try {
+    const user = await verifiedUser(api, p);
+    const [slot] = down.slots;
+    if (!slot) throw new Error('one slot expected');
+    const d = new VisitDriver({ api, db: p.services.db, paymentSim: p.payment.sim, hospital: down, stepTimeoutMs: 60_000 }, user, slot);
+    await d.book();
+    await d.pay('registration');
+    await d.waitStage('booked');
+    await p.services.temporal.workflow.getHandle(d.workflowId).terminate('drill: operator terminated');
+    await down.his.outage({ mode: 'refuse' });
+    try {
+      const res = await fetch(`${p.api.url}/v1/operator/sweeps/abandoned-visits/run`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_KEYS.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ staleSeconds: 0 }),
+      });
+      expect(res.status).toBe(200);
+      expect(await d.stage()).toBe('failed');
+      expect(await d.paymentStatus('registration')).toBe('refunded');
+      const audit = await recentAudit(p.services.db, { action: UNDO_GAVE_UP_ACTION, subject: d.workflowId });
+      expect(audit.map((a) => a.details)).toEqual([expect.objectContaining({ bookingRef: d.bookingRef, step: 'his' })]);
+    } finally {
+      await down.his.restore();
+    }
+  } finally {
+    await down.stop();
+  }
+}, 120_000);

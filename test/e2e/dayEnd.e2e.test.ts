@@ -125,6 +125,10 @@ describe('the end of a service day', () => {
     expect((await d.api('POST', `/v1/visits/${late}/check-in`, user, {})).status).toBe(200);
     await d.waitStage(late, user, 'not_seen');
     expect((await d.stage(late, user)).registration.refundedMinor).toBe(2500);
+    await recordHistory(
+      d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${late}`),
+      'not-seen-checked-in-after-close',
+    );
     await recordHistory(queue, 'closed-with-patient-waiting');
     expect((await queue.describe()).typedSearchAttributes.get(Stage)).toBe('queue_closed');
 

@@ -165,6 +165,7 @@ describe('updates answer within a bound, refusals are typed (item 6)', () => {
     // The refused cancel is left to operators, and the audit log says so.
     const gaveUp = await recentAudit(d.p.services.db, { action: UNDO_GAVE_UP_ACTION, subject: `hospital-visit/${d.hospital}/${ref}` });
     expect(gaveUp.map((a) => a.details)).toEqual([expect.objectContaining({ bookingRef: ref, step: 'his' })]);
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'cancelled-his-cancel-refused');
     const again = await timedUpdate(ref, 'cancel');
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'invalid_state' });

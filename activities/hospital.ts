@@ -2,7 +2,8 @@ import { heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { joinDoctorQueue } from '../clients/hospital/doctorQueue';
-import { heldMoneyOfStaleVisits } from '../db/repositories/abandonedVisits';
+import { heldMoneyOfStaleVisits, hisBookingOfVisit } from '../db/repositories/abandonedVisits';
+import { writeAuditOnce } from '../db/repositories/audit';
 import { createSlotRepository } from '../db/repositories/slots';
 import type { HisArrival, HisBooking, HisCancellation, HisGateway, HisPayment } from '../integrations/hospital/gateway/types';
 import { DomainError, ErrorCode } from '../domain/errors';
@@ -13,10 +14,16 @@ import type { Notice, Notifier } from './notifications';
 /** A visit whose workflow ended without compensating (terminated), and the money it still holds for nothing. */
 export interface AbandonedVisit {
   bookingRef: string;
+  workflowId: string;
   slotId: string;
   workflowStatus: string;
   refunds: Array<{ outTradeNo: string; amountMinor: number }>;
+  /** The HIS booking to cancel (SIU^S15), when the visit ended before the patient arrived; absent otherwise. */
+  his?: HisCancellation;
 }
+
+/** The audit action of an undo step a journey gave up on; operators list them by it. */
+export const UNDO_GAVE_UP_ACTION = 'journey.undo.gave_up';
 
 /** Workflow states in which no workflow code will ever run again, and none ran to compensate. */
 const ENDED_WITHOUT_COMPENSATION = new Set(['TERMINATED', 'TIMED_OUT', 'FAILED']);
@@ -107,11 +114,35 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
         }
         const status = ended.get(h.workflowId);
         if (!status) continue;
-        const visit = byVisit.get(h.bookingRef) ?? { bookingRef: h.bookingRef, slotId: h.slotId, workflowStatus: status, refunds: [] };
+        const visit = byVisit.get(h.bookingRef) ?? {
+          bookingRef: h.bookingRef,
+          workflowId: h.workflowId,
+          slotId: h.slotId,
+          workflowStatus: status,
+          refunds: [],
+        };
         if (!h.delivered && h.unrefundedMinor > 0) visit.refunds.push({ outTradeNo: h.outTradeNo, amountMinor: h.unrefundedMinor });
         byVisit.set(h.bookingRef, visit);
       }
+      for (const visit of byVisit.values()) {
+        const booking = await hisBookingOfVisit(deps.db, visit.bookingRef);
+        if (booking) visit.his = { ...booking, reasonCode: 'visit-abandoned' };
+      }
       return [...byVisit.values()];
+    },
+    /**
+     * An undo step gave up (the HIS stayed down, or refused): the journey ended without it, so an
+     * operator has to finish it by hand. One audit entry per step, ids and codes only.
+     */
+    async recordUndoGaveUp(i: { journeyId: string; bookingRef: string; failed: Array<{ name: string; reason: string }> }): Promise<void> {
+      for (const f of i.failed) {
+        await writeAuditOnce(deps.db, {
+          actor: 'system:hospital-visit',
+          action: UNDO_GAVE_UP_ACTION,
+          subject: i.journeyId,
+          details: { bookingRef: i.bookingRef, step: f.name, reason: f.reason.slice(0, 64) },
+        });
+      }
     },
     async notifyUser(n: Notice): Promise<void> {
       await deps.notifier.notify(n);
@@ -132,7 +163,7 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
       serviceDay: string;
       bookingRef: string;
       arrivedAtMs: number;
-    }): Promise<{ position: number | null }> {
+    }): Promise<{ position: number | null; queueClosed?: boolean }> {
       const zones: Array<{ time_zone: string }> = await deps.db.query('SELECT time_zone FROM institutions WHERE id = $1', [
         i.institutionId,
       ]);
@@ -148,11 +179,10 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
         );
         return { position: joined.position.status === 'waiting' ? joined.position.position : null };
       } catch (err) {
-        // Checked in after the day's queue closed: no queue to wait in, but the visit goes on (the HIS
-        // may still call the patient, and the visit closes on its own clock).
+        // Checked in after the day's queue closed: nobody will call the patient; the visit ends `not_seen`.
         if (!(err instanceof DomainError && err.code === ErrorCode.QueueClosed)) throw err;
         log.warn('check-in after the doctor queue closed', { bookingRef: i.bookingRef, serviceDay: i.serviceDay });
-        return { position: null };
+        return { position: null, queueClosed: true };
       }
     },
   });

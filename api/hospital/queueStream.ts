@@ -9,7 +9,7 @@ export interface QueueSnapshot {
 }
 
 /** Stages after which the queue has nothing more to say. */
-const FINAL_STAGES = new Set(['called', 'closed', 'cancelled', 'expired', 'rejected', 'no_show']);
+const FINAL_STAGES = new Set(['called', 'closed', 'cancelled', 'expired', 'rejected', 'no_show', 'not_seen', 'failed']);
 
 export interface QueueStreamOptions {
   read: () => Promise<QueueSnapshot>;

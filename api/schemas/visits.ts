@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VisitStage } from '../../workflows/hospital/visit/types';
 
 export const InstitutionParam = z.object({ institutionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
 export const BookingParam = z.object({ bookingRef: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/) });
@@ -40,7 +41,7 @@ export const VisitStatusView = z
   .object({
     bookingRef: z.string(),
     institutionId: z.string(),
-    stage: z.string(),
+    stage: z.string().meta({ description: `one of ${VisitStage.options.join(', ')}` }),
     slotStart: z.string(),
     amountDueMinor: z.number().int(),
     currency: z.string(),

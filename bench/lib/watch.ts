@@ -16,7 +16,7 @@ interface Waiter {
 
 type Kind = 'stage' | 'payment' | 'notice';
 
-const FAILED_STAGES = new Set(['cancelled', 'expired', 'rejected', 'no_show']);
+const FAILED_STAGES = new Set(['cancelled', 'expired', 'rejected', 'no_show', 'not_seen']);
 
 export class Watcher {
   private readonly waiters: Record<Kind, Waiter[]> = { stage: [], payment: [], notice: [] };

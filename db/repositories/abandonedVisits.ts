@@ -50,6 +50,44 @@ export async function heldMoneyOfStaleVisits(db: SqlRunner, before: Date, limit:
   return z.array(HeldMoney).parse(rows);
 }
 
+/** Stages in which the visit holds a booking at the HIS that nothing used: the patient has not arrived. */
+export const HIS_BOOKED_STAGES = ['holding', 'awaiting_payment', 'booked'];
+
+export const VisitHisBooking = z
+  .object({
+    booking_ref: z.string(),
+    slot_id: z.string(),
+    doctor_id: z.string(),
+    department_id: z.string(),
+    starts_at: z.date(),
+    duration_min: z.number().int(),
+    user_ref: z.string(),
+  })
+  .transform((r) => ({
+    bookingRef: r.booking_ref,
+    slotId: r.slot_id,
+    doctorId: r.doctor_id,
+    departmentId: r.department_id,
+    slotStart: r.starts_at.toISOString(),
+    durationMinutes: r.duration_min,
+    patientRef: r.user_ref,
+  }));
+export type VisitHisBooking = z.infer<typeof VisitHisBooking>;
+
+/**
+ * The booking as the HIS knows it (what SIU^S15 names), rebuilt from PostgreSQL for a visit whose
+ * workflow input is gone (terminated); only while the visit is in a stage that holds one.
+ */
+export async function hisBookingOfVisit(db: SqlRunner, bookingRef: string): Promise<VisitHisBooking | undefined> {
+  const rows: unknown = await db.query(
+    `SELECT v.booking_ref, v.slot_id, v.doctor_id, s.department_id, s.starts_at, s.duration_min, u.user_ref
+       FROM visits v JOIN slots s ON s.id = v.slot_id JOIN users u ON u.id = v.user_id
+      WHERE v.booking_ref = $1 AND v.stage = ANY($2)`,
+    [bookingRef, HIS_BOOKED_STAGES],
+  );
+  return z.array(VisitHisBooking).parse(rows)[0];
+}
+
 /** The workflow of a visit, by its booking ref (operators act on any visit). */
 export async function visitOfBookingRef(db: SqlRunner, bookingRef: string): Promise<{ workflowId: string } | undefined> {
   const rows = z

@@ -24,6 +24,16 @@ export async function writeAudit(db: SqlRunner, entry: AuditEntry): Promise<void
   ]);
 }
 
+/** The same entry (actor, action, subject, details) once: for writers that may run again (a retried activity). */
+export async function writeAuditOnce(db: SqlRunner, entry: AuditEntry): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_log (actor, action, subject, details)
+     SELECT $1, $2, $3, $4::jsonb
+      WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE actor = $1 AND action = $2 AND subject = $3 AND details = $4::jsonb)`,
+    [entry.actor, entry.action, entry.subject, JSON.stringify(entry.details ?? {})],
+  );
+}
+
 export const AuditRecord = z.object({
   actor: z.string(),
   action: z.string(),

@@ -38,6 +38,15 @@ export const HospitalPolicy = z.object({
    * the visit closes after this long without a new order or result (or at the end of the day).
    */
   visitQuietCloseSeconds: z.number().int().nonnegative().default(3600),
+  /**
+   * An HIS cancel (SIU^S15) or no-show (SIU^S26) sent while a visit ends is retried this long while
+   * the HIS is down or silent; then the visit ends without it and the audit log says so.
+   */
+  hisUndoGiveUpSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3600),
 });
 export type HospitalPolicy = z.infer<typeof HospitalPolicy>;
 

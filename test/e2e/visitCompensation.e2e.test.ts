@@ -1,3 +1,5 @@
+import { UNDO_GAVE_UP_ACTION } from '../../activities/hospital';
+import { recentAudit } from '../../db/repositories/audit';
 import { TEST_KEYS } from '../helpers/platform';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { recordHistory } from '../helpers/histories';
@@ -119,7 +121,7 @@ describe('compensation (item 1)', () => {
     expect((await operator('POST', `/v1/operator/visits/${ref}/cancel`)).status).toBe(409);
   });
 
-  it('the sweeper refunds a terminated visit (terminate runs no compensation) and marks it failed', async () => {
+  it('the sweeper refunds a terminated visit (terminate runs no compensation), cancels its HIS booking and marks it failed', async () => {
     const ref = await bookAndPay(2);
     const outTradeNo = (await visit(ref)).registration.outTradeNo;
     await d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`).terminate('drill: operator terminated');
@@ -132,6 +134,8 @@ describe('compensation (item 1)', () => {
     expect(await slot(2)).toEqual({ status: 'free', booking_ref: null });
     const rows: Array<{ stage: string }> = await d.p.services.db.query('SELECT stage FROM visits WHERE booking_ref = $1', [ref]);
     expect(rows[0]?.stage).toBe('failed');
+    // The patient never arrived: the HIS booking is cancelled too (the sweep waited for its ACK).
+    expect(hisTypes(ref).filter((t) => t === 'SIU^S15')).toEqual(['SIU^S15']);
     if (process.env.CAUSEWAY_RECORD_HISTORIES === '1') {
       const sweep = await until('the sweep in visibility', async () => {
         for await (const w of d.p.services.temporal.workflow.list({ query: `WorkflowType = 'sweepAbandonedVisits'` })) return w;
@@ -143,6 +147,7 @@ describe('compensation (item 1)', () => {
     const again = await operator<{ visits: number }>('POST', '/v1/operator/sweeps/abandoned-visits/run', { staleSeconds: 0 });
     expect(again.body.visits).toBe(0);
     expect(platformRefunded(outTradeNo)).toBe(2500);
+    expect(hisTypes(ref).filter((t) => t === 'SIU^S15')).toEqual(['SIU^S15']);
   });
 });
 
@@ -157,6 +162,10 @@ describe('updates answer within a bound, refusals are typed (item 6)', () => {
     } finally {
       d.his.setBehaviour({ rejectMessageTypes: [] });
     }
+    // The refused cancel is left to operators, and the audit log says so.
+    const gaveUp = await recentAudit(d.p.services.db, { action: UNDO_GAVE_UP_ACTION, subject: `hospital-visit/${d.hospital}/${ref}` });
+    expect(gaveUp.map((a) => a.details)).toEqual([expect.objectContaining({ bookingRef: ref, step: 'his' })]);
+    await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'cancelled-his-cancel-refused');
     const again = await timedUpdate(ref, 'cancel');
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'invalid_state' });

@@ -1,5 +1,7 @@
+import { UNDO_GAVE_UP_ACTION } from '../../activities/hospital';
+import { recentAudit } from '../../db/repositories/audit';
 import { SCALED_OUT } from '../helpers/hospitalDriver';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, TEST_KEYS, type TestPlatform } from '../helpers/platform';
 import { PartnerApi } from './helpers/api';
 import { openHospital, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { settledInvariants } from './helpers/invariants';
@@ -120,3 +122,71 @@ it(`injects a HIS outage twice — connections refused while ${VISITS} patients 
     refunded: 1,
   });
 }, 200_000);
+
+it('an HIS that stays down cannot keep a visit from its end: the operator-cancelled visit refunds, gives the HIS cancel up after hisUndoGiveUpSeconds, releases the slot, ends cancelled, and the audit log tells operators', async () => {
+  const down = await openHospital(p, { doctors: 1, policy: { hisUndoGiveUpSeconds: 5 } });
+  try {
+    const user = await verifiedUser(api, p);
+    const [slot] = down.slots;
+    if (!slot) throw new Error('one slot expected');
+    const d = new VisitDriver({ api, db: p.services.db, paymentSim: p.payment.sim, hospital: down, stepTimeoutMs: 60_000 }, user, slot);
+    await d.book();
+    await d.pay('registration');
+    await d.waitStage('booked');
+    await down.his.outage({ mode: 'refuse' });
+    try {
+      const res = await fetch(`${p.api.url}/v1/operator/visits/${d.bookingRef}/cancel`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_KEYS.operatorToken}` },
+      });
+      expect(res.status).toBe(200);
+      await d.waitStage('cancelled');
+      expect(await d.waitPayment('registration', 'refunded')).toBe('refunded');
+      const [row] = await p.services.db.query('SELECT status, booking_ref FROM slots WHERE id = $1', [slot.slotId]);
+      expect(row).toEqual({ status: 'free', booking_ref: null });
+      const audit = await recentAudit(p.services.db, { action: UNDO_GAVE_UP_ACTION, subject: d.workflowId });
+      expect(audit).toEqual([
+        expect.objectContaining({
+          actor: 'system:hospital-visit',
+          details: expect.objectContaining({ bookingRef: d.bookingRef, step: 'his' }),
+        }),
+      ]);
+      expect(down.his.received.filter((m) => m.bookingRef === d.bookingRef && m.type === 'SIU^S15')).toEqual([]);
+    } finally {
+      await down.his.restore();
+    }
+  } finally {
+    await down.stop();
+  }
+}, 120_000);
+
+it('the sweeper refunds a terminated visit while the HIS is down, gives its HIS cancel up after a few attempts, and leaves it to operators in the audit log', async () => {
+  const down = await openHospital(p, { doctors: 1 });
+  try {
+    const user = await verifiedUser(api, p);
+    const [slot] = down.slots;
+    if (!slot) throw new Error('one slot expected');
+    const d = new VisitDriver({ api, db: p.services.db, paymentSim: p.payment.sim, hospital: down, stepTimeoutMs: 60_000 }, user, slot);
+    await d.book();
+    await d.pay('registration');
+    await d.waitStage('booked');
+    await p.services.temporal.workflow.getHandle(d.workflowId).terminate('drill: operator terminated');
+    await down.his.outage({ mode: 'refuse' });
+    try {
+      const res = await fetch(`${p.api.url}/v1/operator/sweeps/abandoned-visits/run`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_KEYS.operatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ staleSeconds: 0 }),
+      });
+      expect(res.status).toBe(200);
+      expect(await d.stage()).toBe('failed');
+      expect(await d.paymentStatus('registration')).toBe('refunded');
+      const audit = await recentAudit(p.services.db, { action: UNDO_GAVE_UP_ACTION, subject: d.workflowId });
+      expect(audit.map((a) => a.details)).toEqual([expect.objectContaining({ bookingRef: d.bookingRef, step: 'his' })]);
+    } finally {
+      await down.his.restore();
+    }
+  } finally {
+    await down.stop();
+  }
+}, 120_000);

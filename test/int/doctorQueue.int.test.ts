@@ -309,6 +309,28 @@ describe('doctor queue workflow', () => {
     await recordHistory(t.client.workflow.getHandle(doctorQueueId(key)), 'closed-on-request');
   });
 
+  it('on closing tells the visits of waiting and skipped patients they will not be seen, and not the patient being seen', async () => {
+    const key = newKey();
+    const [skipped, current, waiting] = [newRef(), newRef(), newRef()];
+    const [toSkipped, toCurrent, toWaiting] = await Promise.all([visitStandIn(skipped), visitStandIn(current), visitStandIn(waiting)]);
+    for (const ref of [skipped, current, waiting]) await join(key, ref);
+    expect((await callNextPatient(t.client, key)).bookingRef).toBe(skipped);
+    await skipPatient(t.client, key, skipped);
+    expect((await callNextPatient(t.client, key)).bookingRef).toBe(current);
+    await closeDoctorQueue(t.client, key);
+    const outcome: DoctorQueueOutcome = await t.client.workflow.getHandle(doctorQueueId(key)).result();
+    expect(outcome.summary).toMatchObject({ current, waiting: [waiting], skipped: [skipped] });
+    // The queue awaited its signals before completing: they are all in the visits' histories now.
+    const closedSignals = async (h: WorkflowHandle) => (await signalsReceived(h)).filter((s) => s.name === 'queueClosed');
+    expect(await closedSignals(toWaiting)).toEqual([
+      { name: 'queueClosed', payload: { version: 1, closedAtMs: outcome.closedAtMs, skipped: false } },
+    ]);
+    expect(await closedSignals(toSkipped)).toEqual([
+      { name: 'queueClosed', payload: { version: 1, closedAtMs: outcome.closedAtMs, skipped: true } },
+    ]);
+    expect(await closedSignals(toCurrent)).toEqual([]);
+  });
+
   it('closes by itself at closeAtMs, with the stage queue_closed for visibility lists', async () => {
     const key = newKey();
     const a = newRef();

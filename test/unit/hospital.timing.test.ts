@@ -65,10 +65,12 @@ describe('policy defaults', () => {
       holdMinutes: 15,
       noShowGraceMinutes: 15,
       visitQuietCloseSeconds: 3_600,
+      hisUndoGiveUpSeconds: 86_400,
     });
     expect(HospitalPolicy.safeParse({ visitQuietCloseSeconds: -1 }).success).toBe(false);
     expect(HospitalPolicy.safeParse({ lateCancellation: { kind: 'percentFee', feeBasisPoints: 10_001 } }).success).toBe(false);
     expect(HospitalPolicy.safeParse({ lateCancellation: { kind: 'fixedFee', feeMinor: -1 } }).success).toBe(false);
     expect(HospitalPolicy.safeParse({ holdMinutes: 0 }).success).toBe(false);
+    expect(HospitalPolicy.safeParse({ hisUndoGiveUpSeconds: 0 }).success).toBe(false);
   });
 });

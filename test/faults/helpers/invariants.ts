@@ -48,7 +48,7 @@ export interface InvariantReport {
   };
 }
 
-const TERMINAL = new Set(['closed', 'cancelled', 'expired', 'rejected', 'no_show', 'failed']);
+const TERMINAL = new Set(['closed', 'cancelled', 'expired', 'rejected', 'no_show', 'not_seen', 'failed']);
 const WAITING = new Set(['holding', 'awaiting_payment', 'booked', 'queued', 'called']);
 const SLOT_OWNING = new Set(['holding', 'awaiting_payment', 'booked', 'queued', 'called', 'closed']);
 const SLOT_BOOKED = new Set(['booked', 'queued', 'called', 'closed']);

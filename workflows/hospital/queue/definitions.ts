@@ -6,6 +6,7 @@ import type {
   JoinQueue,
   JoinResult,
   QueueCalled,
+  QueueClosed,
   QueuePatient,
   QueuePosition,
   QueueSummary,
@@ -30,3 +31,5 @@ export const queueSummaryQuery = defineQuery<QueueSummary>('queueSummary');
 // Sent BY the queue TO the hospital-visit workflow (`workflowIds.hospitalVisit`), which handles them.
 export const queueTurnNearSignal = defineSignal<[QueueTurnNear]>('queueTurnNear');
 export const queueCalledSignal = defineSignal<[QueueCalled]>('queueCalled');
+/** The queue closed with this patient still waiting or skipped: the visit ends `not_seen`. */
+export const queueClosedSignal = defineSignal<[QueueClosed]>('queueClosed');

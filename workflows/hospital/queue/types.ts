@@ -69,6 +69,17 @@ export interface QueueTurnNear {
   etaMinutes: number;
 }
 
+/**
+ * Sent to the visit workflow when the queue closes (day end or `closeQueue`) with its patient still
+ * waiting or skipped: the patient will not be seen today.
+ */
+export interface QueueClosed {
+  version: 1;
+  closedAtMs: number;
+  /** The patient had been called and skipped (not there), rather than never called. */
+  skipped: boolean;
+}
+
 /** Sent to the visit workflow: its patient was called in (ISO-8601 UTC). */
 export interface QueueCalled {
   version: 1;

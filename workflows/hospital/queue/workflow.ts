@@ -22,14 +22,18 @@ import {
   joinQueueUpdate,
   leaveQueueSignal,
   queueCalledSignal,
+  queueClosedSignal,
   queuePositionQuery,
   queueSummaryQuery,
   queueTurnNearSignal,
   returnPatientSignal,
   skipPatientSignal,
 } from './definitions';
-import type { DoctorQueueArgs, DoctorQueueOutcome } from './types';
+import type { DoctorQueueArgs, DoctorQueueOutcome, QueueClosed } from './types';
 import { callNext, doctorQueueInput, isCloseQueue, joinQueue, queuePatient } from './validate';
+
+/** patched() id: a closing queue tells the visits of patients it never saw (commands old closing runs did not send). */
+const TELLS_UNSEEN = 'queue-closed-tells-unseen-visits';
 
 /** A check-in stamped further ahead than this is a clock or client bug, not an arrival. */
 const MAX_ARRIVAL_SKEW_MS = 5 * 60_000;
@@ -176,6 +180,14 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
       });
     }
   };
+  const tellUnseen = async (bookingRef: string, closed: QueueClosed): Promise<void> => {
+    try {
+      await getExternalWorkflowHandle(workflowIds.hospitalVisit(input.institutionId, bookingRef)).signal(queueClosedSignal, closed);
+    } catch (err) {
+      // The visit ended meanwhile (cancelled, failed): nothing of it is waiting any more.
+      log.warn('visit workflow not told the queue closed', { bookingRef, error: err instanceof Error ? err.message : String(err) });
+    }
+  };
   const shouldContinueAsNew = (): boolean => handled >= input.maxEventsPerRun || workflowInfo().continueAsNewSuggested;
 
   outbox.push(...queue.dueNotices(Date.now()));
@@ -199,14 +211,23 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     log.info('doctor queue continuing as new', { handled, historyLength: workflowInfo().historyLength });
     return continueAsNew<typeof doctorQueue>({ ...input, state: queue.state });
   }
+  const summary = queue.summary();
+  const closedAtMs = Date.now();
+  // Patients still waiting (or skipped) will not be seen today: their visits end and refund now
+  // rather than waiting in `queued` until their own clock runs out.
+  if (patched(TELLS_UNSEEN)) {
+    await Promise.all([
+      ...summary.waiting.map((ref) => tellUnseen(ref, { version: 1, closedAtMs, skipped: false })),
+      ...summary.skipped.map((ref) => tellUnseen(ref, { version: 1, closedAtMs, skipped: true })),
+    ]);
+  }
   // The stage in the Web UI and visibility lists says the day is over, not just "completed".
   if (patched('queue-closed-stage')) upsertSearchAttributes([{ key: Stage, value: 'queue_closed' }]);
-  const summary = queue.summary();
   log.info('doctor queue closed', {
     served: summary.served,
     left: summary.left,
     stillWaiting: summary.waiting.length,
     skipped: summary.skipped.length,
   });
-  return { closedAtMs: Date.now(), summary };
+  return { closedAtMs, summary };
 }

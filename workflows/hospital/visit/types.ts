@@ -12,6 +12,8 @@ export const VisitStage = z.enum([
   'expired',
   'rejected',
   'no_show',
+  /** Checked in, but the doctor's queue closed before the patient was seen: fee refunded in full, slot and HIS booking released. */
+  'not_seen',
   /** Ended by a failure or an operator's cancel after compensation: slot, HIS hold and orders released, money refunded. */
   'failed',
 ]);

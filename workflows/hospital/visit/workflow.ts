@@ -26,8 +26,8 @@ import type { PaymentActivities } from '../../../activities/payment';
 import { collectPayment } from '../../payment/collect';
 import { cancelPaymentSignal } from '../../payment/definitions';
 import { AmountDue, Stage } from '../../searchAttributes';
-import { Compensations, failureReason, isCompensable } from '../../shared/compensation';
-import { queueCalledSignal, queueTurnNearSignal } from '../queue/definitions';
+import { Compensations, failureReason, isCompensable, type CompensationReport } from '../../shared/compensation';
+import { queueCalledSignal, queueClosedSignal, queueTurnNearSignal } from '../queue/definitions';
 import {
   cancelVisitUpdate,
   checkInUpdate,
@@ -43,8 +43,20 @@ import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } fro
 /** patched() ids: changes to running visits that add commands on paths old histories took. */
 const BOUNDED_UPDATES = 'visit-bounded-updates';
 const HOLD_EXTENSION = 'visit-hold-extension';
+const NOT_SEEN = 'visit-not-seen-on-queue-close';
+const UNDO_GAVE_UP_RECORD = 'visit-undo-gave-up-record';
+/** Visits started before the policy had `hisUndoGiveUpSeconds` (its default). */
+const HIS_UNDO_GIVE_UP_SECONDS = 24 * 3600;
 
-const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>(['closed', 'cancelled', 'expired', 'rejected', 'no_show', 'failed']);
+const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>([
+  'closed',
+  'cancelled',
+  'expired',
+  'rejected',
+  'no_show',
+  'not_seen',
+  'failed',
+]);
 
 /** A typed refusal for an update validator: the API maps it to 409 by its type, not its message. */
 function refuse(message: string): ApplicationFailure {
@@ -112,9 +124,23 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   let ending = false;
   /** Cancelled through Temporal (an operator): children are cancelled with the visit and close their own orders. */
   let cancelRequestedByOperator = false;
+  /** The doctor's queue closed with this patient still waiting or skipped (see `endNotSeen`). */
+  let queueClosedUnseen = false;
   const pendingResults: string[] = [];
   const registration: { child?: ChildWorkflowHandle<typeof collectPayment> } = {};
   const undo = new Compensations();
+  // HIS undo steps are bounded: an HIS down for good must not keep a visit from its end (the refund runs first).
+  const hisUndo = proxyActivities<Pick<HospitalActivities, 'hisCancel' | 'hisNoShow'>>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: (input.policy.hisUndoGiveUpSeconds ?? HIS_UNDO_GIVE_UP_SECONDS) * 1000,
+    retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
+  });
+  /** Undo steps that gave up are left to operators: logged, and written to the audit log. */
+  const leaveToOperators = async (report: CompensationReport, what: string): Promise<void> => {
+    if (report.failed.length === 0) return;
+    log.warn(what, { bookingRef: input.bookingRef, failed: report.failed });
+    if (patched(UNDO_GAVE_UP_RECORD)) await hospital.recordUndoGaveUp({ journeyId, bookingRef: input.bookingRef, failed: report.failed });
+  };
   // Chosen on purpose: a payment outlives no visit (request-cancel closes its order) and never runs twice.
   const paymentChildPolicies = {
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
@@ -233,6 +259,9 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   setHandler(queueCalledSignal, (c) => {
     status.queue.calledAt = c.calledAt;
   });
+  setHandler(queueClosedSignal, () => {
+    queueClosedUnseen = true;
+  });
   setHandler(
     checkInUpdate,
     async (req) => {
@@ -277,15 +306,48 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   const endAs = async (stage: VisitStage, hisCall: 'cancel' | 'noShow' | null, reasonCode?: string): Promise<VisitOutcome> => {
     ending = true;
     undo.remove('refund-registration'); // what goes back was decided by the hospital's rule (or nothing was paid)
-    if (hisCall === 'cancel') undo.add('his', () => hospital.hisCancel({ ...booking, ...(reasonCode ? { reasonCode } : {}) }));
-    else if (hisCall === 'noShow') undo.add('his', () => hospital.hisNoShow(booking));
+    if (hisCall === 'cancel') undo.add('his', () => hisUndo.hisCancel({ ...booking, ...(reasonCode ? { reasonCode } : {}) }));
+    else if (hisCall === 'noShow') undo.add('his', () => hisUndo.hisNoShow(booking));
     else undo.remove('his');
     const report = await undo.run();
-    if (report.failed.length > 0) log.warn('visit ended with undo steps refused', { bookingRef: input.bookingRef, failed: report.failed });
+    await leaveToOperators(report, 'visit ended with undo steps refused');
     status.amountDueMinor = 0;
     await setStage(stage);
     return { stage, refundedMinor: status.registration.refundedMinor };
   };
+
+  const releaseSlot = async (): Promise<void> => {
+    await hospital.releaseSlot({ slotId: input.slotId, bookingRef: input.bookingRef });
+  };
+  /** What is left of the fee goes back, keyed on the `comp` refund request number (repeat-safe). */
+  const refundRegistration = async (): Promise<void> => {
+    const left = input.feeMinor - status.registration.refundedMinor;
+    await refund(registrationNo, 'comp', left, 'visit could not go ahead');
+    status.registration.refundedMinor += Math.max(0, left);
+    status.registration.status = 'refunded';
+  };
+
+  /**
+   * The doctor's queue closed with the patient still waiting (or skipped): the consultation the fee
+   * paid for will not happen. Its own stage, not `failed`: nothing went wrong in Causeway and no
+   * operator needs to look, yet it is not a no-show either (the patient came, the fee goes back in
+   * full as for any session the hospital ends). Slot, HIS booking (SIU^S15) and open orders are
+   * undone through the same stack as a failure.
+   */
+  const endNotSeen = async (): Promise<VisitOutcome> =>
+    CancellationScope.nonCancellable(async () => {
+      ending = true;
+      log.info('visit not seen: the queue closed', { bookingRef: input.bookingRef });
+      undo.add('release-slot', releaseSlot);
+      undo.add('his', () => hisUndo.hisCancel({ ...booking, reasonCode: 'not-seen' }));
+      undo.add('refund-registration', refundRegistration);
+      const report = await undo.run();
+      await leaveToOperators(report, 'visit not seen: undo steps refused');
+      status.amountDueMinor = 0;
+      await setStage('not_seen');
+      await notify('not_seen', '', { refundMinor: status.registration.refundedMinor });
+      return { stage: 'not_seen', refundedMinor: status.registration.refundedMinor };
+    });
 
   /** A failure or an operator's cancel: undo everything (full refund, the patient got nothing) and end in a named stage. */
   const compensate = async (err: unknown): Promise<VisitOutcome> =>
@@ -295,7 +357,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       status.failureReason = cancelRequestedByOperator ? 'operator_cancelled' : failureReason(err);
       log.warn('visit compensating', { bookingRef: input.bookingRef, reason: status.failureReason, steps: undo.names() });
       const report = await undo.run();
-      if (report.failed.length > 0) log.warn('visit undo steps refused', { bookingRef: input.bookingRef, failed: report.failed });
+      await leaveToOperators(report, 'visit undo steps refused');
       status.amountDueMinor = 0;
       const stage: VisitStage = cancelRequestedByOperator ? 'cancelled' : 'failed';
       await setStage(stage);
@@ -305,9 +367,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
 
   const journey = async (): Promise<VisitOutcome> => {
     // The API took the PostgreSQL hold before starting the visit.
-    undo.add('release-slot', async () => {
-      await hospital.releaseSlot({ slotId: input.slotId, bookingRef: input.bookingRef });
-    });
+    undo.add('release-slot', releaseSlot);
 
     // 1. The HIS stays the authority on its slots.
     await setStage('holding');
@@ -318,7 +378,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       await notify('slot_rejected');
       return endAs('rejected', null);
     }
-    undo.add('his', () => hospital.hisCancel({ ...booking, reasonCode: 'visit-failed' }));
+    undo.add('his', () => hisUndo.hisCancel({ ...booking, reasonCode: 'visit-failed' }));
 
     // 2. Registration fee before the hold expires.
     await setStage('awaiting_payment');
@@ -358,12 +418,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     status.registration.status = 'paid';
     status.amountDueMinor = 0;
     // Until the patient is seen, the fee goes back in full if the visit cannot go on.
-    undo.add('refund-registration', async () => {
-      const left = input.feeMinor - status.registration.refundedMinor;
-      await refund(registrationNo, 'comp', left, 'visit could not go ahead');
-      status.registration.refundedMinor += Math.max(0, left);
-      status.registration.status = 'refunded';
-    });
+    undo.add('refund-registration', refundRegistration);
 
     // 3. Booked: confirm to PostgreSQL and the HIS, remind, wait for arrival.
     await hospital.confirmSlot({ slotId: input.slotId, bookingRef: input.bookingRef }); // SlotTaken (lost hold) → compensated
@@ -429,6 +484,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       arrivedAtMs: checkInAt,
     });
     status.queue.position = joined.position;
+    if (joined.queueClosed) queueClosedUnseen = true; // checked in after the queue closed: never called either
     await setStage('queued');
     await deliverResults(); // results that arrived before the patient did
 
@@ -447,12 +503,16 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       pendingResults.length +
       (status.queue.calledAt ? 1 : 0);
     while (Date.now() < closeAt) {
+      if (queueClosedUnseen) {
+        if (patched(NOT_SEEN)) return endNotSeen();
+        queueClosedUnseen = false; // replaying a run whose code ignored the signal: ignore it again
+      }
       if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
       await deliverResults();
       if (settled() && eventCount() === lastEventCount) break; // a whole quiet period passed with nothing new
       lastEventCount = eventCount();
       const wait = settled() ? quietMs : closeAt - Date.now();
-      await condition(() => eventCount() !== lastEventCount, Math.max(1, Math.min(wait, closeAt - Date.now())));
+      await condition(() => eventCount() !== lastEventCount || queueClosedUnseen, Math.max(1, Math.min(wait, closeAt - Date.now())));
     }
     if (status.queue.calledAt !== null && status.stage === 'queued') await setStage('called');
     await deliverResults();

@@ -91,14 +91,21 @@ describe('the end of a service day', () => {
       await d.waitStage(ref, user, stage);
 
     // Not seen: the fee went back in full through the payment platform, the slot and the HIS booking are released.
-    const unseenVisit = await d.api<{ registration: { outTradeNo: string; refundedMinor: number }; notices: Array<{ kind: string }> }>(
-      'GET',
-      `/v1/visits/${unseen}`,
-      user,
+    // The stage is set before the patient's notice goes out: read until the notice is recorded too.
+    const unseenVisit = await until(
+      'the not_seen notice',
+      async () => {
+        const r = await d.api<{ registration: { outTradeNo: string; refundedMinor: number }; notices: Array<{ kind: string }> }>(
+          'GET',
+          `/v1/visits/${unseen}`,
+          user,
+        );
+        return r.body.notices.some((n) => n.kind === 'not_seen') ? r : undefined;
+      },
+      { timeoutMs: 30_000 },
     );
     const { outTradeNo } = unseenVisit.body.registration;
     expect(unseenVisit.body.registration.refundedMinor).toBe(2500);
-    expect(unseenVisit.body.notices.map((n) => n.kind)).toContain('not_seen');
     const trade = d.p.payment.sim.trades.get(outTradeNo);
     expect(trade && d.p.payment.sim.trades.refunded(trade)).toBe(2500);
     const payments: Array<{ refunded_minor: string }> = await d.p.services.db.query(

@@ -122,6 +122,15 @@ export async function receivedFor(db: DataSource, correlation: string): Promise<
   return rows.map((r) => StoredRow.parse(r));
 }
 
+/** Whether a booking still has rows waiting: checked after a claim is released (no lost wake-up). */
+export async function hasReceived(db: DataSource, correlation: string): Promise<boolean> {
+  const rows: unknown[] = await db.query(
+    `SELECT EXISTS (SELECT 1 FROM inbox_messages WHERE channel = $1 AND correlation = $2 AND status = 'received') AS waiting`,
+    [CHANNEL, correlation],
+  );
+  return z.object({ waiting: z.boolean() }).parse(rows[0]).waiting;
+}
+
 /** Booking refs with rows still waiting (a crash between store and dispatch). */
 export async function pendingCorrelations(db: DataSource, limit: number): Promise<string[]> {
   const rows: unknown[] = await db.query(

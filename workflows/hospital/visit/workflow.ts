@@ -43,6 +43,10 @@ import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } fro
 /** patched() ids: changes to running visits that add commands on paths old histories took. */
 const BOUNDED_UPDATES = 'visit-bounded-updates';
 const HOLD_EXTENSION = 'visit-hold-extension';
+/** A redelivered HL7 message (same inbox id) is ignored; before, a repeated cancel or change was applied again. */
+const INBOX_DEDUPE = 'visit-inbox-dedupe';
+/** How many (inbox id, order) deliveries a visit remembers: far more than one visit's HL7 traffic. */
+const INBOX_MEMORY = 256;
 
 const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>(['closed', 'cancelled', 'expired', 'rejected', 'no_show', 'failed']);
 
@@ -220,8 +224,24 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   });
 
   setHandler(visitStatusQuery, () => status);
-  setHandler(ordersPlacedSignal, (o) => orderBook.onSignal(o));
+  // One HL7 message may carry several orders, each its own signal: a delivery is (inbox id, order id).
+  const deliveries = new Set<string>();
+  const redelivered = (inboxId: string | undefined, orderId: string): boolean => {
+    if (inboxId === undefined) return false;
+    const key = `${inboxId}/${orderId}`;
+    if (deliveries.has(key)) return true;
+    deliveries.add(key);
+    if (deliveries.size > INBOX_MEMORY) deliveries.delete(deliveries.values().next().value ?? key);
+    return false;
+  };
+  setHandler(ordersPlacedSignal, (o) => {
+    // Behind a patch: a worker without it recorded what a repeated cancel or change did, and must replay it.
+    if (redelivered(o.inboxId, o.orderId) && patched(INBOX_DEDUPE)) return;
+    orderBook.onSignal(o);
+  });
   setHandler(resultsReadySignal, (r) => {
+    // A repeated result was already a no-op (by order id), so this changes no commands.
+    if (redelivered(r.inboxId, r.orderId)) return;
     if (status.resultOrderIds.includes(r.orderId) || pendingResults.includes(r.orderId)) return;
     pendingResults.push(r.orderId);
   });

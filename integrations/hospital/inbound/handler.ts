@@ -187,8 +187,8 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     return acceptAck(peek, ackOpts);
   }
 
-  async function resumePending(limit = 1000): Promise<number> {
-    const keys = await pendingCorrelations(db, limit);
+  async function resumePending(limit = 1000, institutionId?: string): Promise<number> {
+    const keys = await pendingCorrelations(db, limit, institutionId);
     for (const key of keys) schedule(key);
     return keys.length;
   }

@@ -82,8 +82,10 @@ export interface InboundHl7Handler {
    * Dispatches rows left `received` (a crash between store and dispatch), oldest first, through the
    * same per-booking chains. Call at start-up, on every replica: rows are claimed per booking in
    * PostgreSQL, so replicas resuming the same rows apply each once. Returns how many booking refs it queued.
+   * `institutionId` limits it to one institution's rows (a hospital's backlog after its outage; tests
+   * sharing a database).
    */
-  resumePending(limit?: number): Promise<number>;
+  resumePending(limit?: number, institutionId?: string): Promise<number>;
 }
 
 /** One failed row as the operator endpoint shows it: no body, only what locates and explains it. */

@@ -37,6 +37,8 @@ export function inboundHl7(deps: ApiDeps): Inbound {
     visitInstitution: visitInstitution(deps.db),
     timeZoneOf: institutionTimeZone(deps.db),
     logger: deps.logger.child({ adapter: 'hl7-inbound' }),
+    // Each booking being drained pins a connection (its lock) and its dispatch uses another: half the pool.
+    maxConcurrentClaims: Math.max(1, Math.floor(deps.config.DATABASE_POOL_SIZE / 2)),
   });
   return { handle, dispatch };
 }

@@ -4,6 +4,8 @@ import type { DataSource } from 'typeorm';
 import { callNextPatient } from '../../clients/hospital/doctorQueue';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { orderActionOf, priceCharges } from '../../domain/hospital/orders';
+import { resultStageOf } from '../../domain/hospital/resultStatus';
+import { storeResultVersion } from '../../db/repositories/visitResults';
 import { workflowIds } from '../../domain/ids';
 import type { InboundDispatch } from '../../integrations/hospital/inbound';
 import type { PiiCipher } from '../../platform/pii';
@@ -45,6 +47,7 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
           if (!priced.ok) throw new DomainError(ErrorCode.Hl7Malformed, `${priced.field}: ${priced.reason}`, { field: priced.field });
           await visit.handle.signal(ordersPlacedSignal, {
             version: 1,
+            inboxId: meta.inboxId,
             orderId,
             action,
             currency: priced.currency ?? 'CNY',
@@ -66,12 +69,17 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
           const orderId = report.placerOrderId ?? report.fillerOrderId;
           if (!orderId) throw new Error('result without an order id');
           const abnormal = report.observations.some((o) => o.abnormalFlags.some((f) => f !== 'N' && f !== ''));
-          await deps.db.query(
-            `INSERT INTO visit_results (booking_ref, order_id, results_enc, abnormal) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (booking_ref, order_id) DO UPDATE SET results_enc = EXCLUDED.results_enc, abnormal = EXCLUDED.abnormal`,
-            [event.bookingRef, orderId, deps.pii.encrypt(JSON.stringify(report)), abnormal],
-          );
-          await visit.handle.signal(resultsReadySignal, { version: 1, orderId, abnormal });
+          // Only a newer version replaces the stored one (a late preliminary never hides the final report).
+          // The visit is told either way: it ignores results it already has.
+          await storeResultVersion(deps.db, {
+            bookingRef: event.bookingRef,
+            orderId,
+            resultsEnc: deps.pii.encrypt(JSON.stringify(report)),
+            abnormal,
+            stage: resultStageOf(report),
+            inboxId: meta.inboxId,
+          });
+          await visit.handle.signal(resultsReadySignal, { version: 1, inboxId: meta.inboxId, orderId, abnormal });
         }
         return;
       }

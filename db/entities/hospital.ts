@@ -65,5 +65,10 @@ export class VisitResultRow {
   @PrimaryColumn({ name: 'order_id', type: 'text' }) orderId!: string;
   @Column({ name: 'results_enc', type: 'text' }) resultsEnc!: string;
   @Column({ name: 'abnormal', type: 'boolean', default: false }) abnormal!: boolean;
+  /** preliminary | final | corrected (domain/hospital/resultStatus.ts); null on rows from before it was kept. */
+  @Column({ name: 'result_status', type: 'text', nullable: true }) resultStatus!: string | null;
+  @Column({ name: 'status_rank', type: 'smallint', default: 2 }) statusRank!: number;
+  /** The inbox message that carried this version; null on rows from before it was kept. */
+  @Column({ name: 'inbox_id', type: 'bigint', nullable: true }) inboxId!: string | null;
   @CreateDateColumn({ name: 'received_at', type: 'timestamptz' }) receivedAt!: Date;
 }

@@ -1,5 +1,6 @@
 import { buildOrderMessage, buildOru, parseAck, type Order } from '../../integrations/hospital/hl7';
 import { MllpClient } from '../../integrations/hospital/mllp';
+import { ordersPlacedSignal } from '../../workflows/hospital/visit/definitions';
 import { recordHistory } from '../helpers/histories';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
@@ -154,6 +155,41 @@ describe('hospital orders over MLLP', () => {
     const view = await orderOf(ref, 'ORD-CHANGE');
     expect(view?.status).toBe('awaiting_payment');
     await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'order-control-running');
+  }, 90_000);
+
+  it('applies a redelivered order message (same inbox id) once, and a new message with the same content again', async () => {
+    const ref = await bookAndPay(4);
+    expect((await sendOrders(ref, [order('NW', 'ORD-REDO', [charge('R', '12.00')])])).ack.ackCode).toBe('AA');
+    await waitOrder(ref, 'ORD-REDO', 'awaiting_payment');
+    // What a crash between dispatch and marking the row applied, or two processes, would deliver twice.
+    const visit = d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`);
+    const change = (inboxId: string, amountMinor: number) =>
+      visit.signal(ordersPlacedSignal, {
+        version: 1,
+        inboxId,
+        orderId: 'ORD-REDO',
+        action: 'change',
+        currency: 'CNY',
+        items: [{ code: 'R', text: 'R', amountMinor }],
+      });
+    await change('900000001', 1300);
+    await change('900000001', 1300);
+    await until('changed order rebilled', async () => (await orderOf(ref, 'ORD-REDO'))?.amountMinor === 1300, { timeoutMs: 30_000 });
+    // A change under another inbox id is a new message: it is applied.
+    await change('900000002', 1400);
+    await until('changed again', async () => (await orderOf(ref, 'ORD-REDO'))?.amountMinor === 1400, { timeoutMs: 30_000 });
+    const settled = async () => {
+      const rows = (await paymentsOf(ref)).filter((r) => r.step === 'order-ORD-REDO');
+      return (
+        rows.some((r) => Number(r.amount_minor) === 1400) &&
+        rows.every((r) => r.status === (Number(r.amount_minor) === 1400 ? 'created' : 'closed'))
+      );
+    };
+    await until('earlier revisions closed, the last one open', settled, { timeoutMs: 30_000 });
+    // The redelivery started no revision of its own: the NW, the first change and the second change.
+    const revisions = (await paymentsOf(ref)).filter((r) => r.step === 'order-ORD-REDO');
+    expect(revisions.map((r) => Number(r.amount_minor))).toEqual([1200, 1300, 1400]);
+    expect(revisions.map((r) => r.status)).toEqual(['closed', 'closed', 'created']);
   }, 90_000);
 
   it('bills unit-priced charges as quantity × unit price, keeps punctuation-different ids apart and bounds long ids', async () => {

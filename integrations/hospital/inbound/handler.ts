@@ -2,8 +2,18 @@ import { DomainError, ErrorCode } from '../../../domain/errors';
 import { Hl7ErrorCode, acceptAck, ackForError, peekHeader, type PeekedHeader } from '../hl7';
 import { malformed } from '../hl7/errors';
 import { applyRow, codeOf, messageTypeOf, parseInbound, parseOptionsFor, reasonOf, type ApplyContext } from './apply';
+import { Gate, tryBookingClaim } from './claim';
 import { KeyedSerializer } from './serializer';
-import { insertMessage, pendingCorrelations, receivedFor, replaceRejected, senderOf, syntheticMessageId, type NewRow } from './store';
+import {
+  hasReceived,
+  insertMessage,
+  pendingCorrelations,
+  receivedFor,
+  replaceRejected,
+  senderOf,
+  syntheticMessageId,
+  type NewRow,
+} from './store';
 import type { InboundHl7Event, InboundHl7Handler, InboundHl7Options, InboundMeta } from './types';
 
 /**
@@ -19,6 +29,13 @@ import type { InboundHl7Event, InboundHl7Handler, InboundHl7Options, InboundMeta
 
 /** After this many failed retries a booking's rows wait for its next message or resumePending(). */
 const MAX_CHAIN_RETRIES = 8;
+/**
+ * How long a drain that finds its booking claimed by another process keeps looking (tries, with
+ * pauses growing from 25 ms to 1 s). The holder applies what arrives while it holds the claim, so
+ * this only matters when the holder died mid-drain or a different booking shares the lock key.
+ */
+const BUSY_TRIES = 10;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 type Stored = { outcome: 'new'; id: string } | { outcome: 'duplicate'; id: string; status: string };
 
@@ -46,9 +63,28 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     logger?.error({ code: codeOf(err), attempt }, 'hl7 dispatch chain failed; rows kept and retried');
     if (attempt <= MAX_CHAIN_RETRIES) setTimeout(() => schedule(key), Math.min(30_000, 500 * 2 ** (attempt - 1))).unref();
   });
+  // Each claim pins a pooled connection while its dispatches use others: fewer claims than connections.
+  const claims = new Gate(Math.max(1, opts.maxConcurrentClaims ?? 4));
+  /** Applies the booking's rows while holding its claim; re-reads before letting go. */
+  const applyClaimed = (correlation: string) =>
+    claims.run(() =>
+      tryBookingClaim(db, correlation, async () => {
+        // Each row is parsed again from what was stored: what is dispatched is exactly what reprocessing would see.
+        for (let rows = await receivedFor(db, correlation); rows.length > 0; rows = await receivedFor(db, correlation)) {
+          for (const row of rows) await applyRow(ctx, row);
+        }
+      }),
+    );
   async function drain(correlation: string): Promise<void> {
-    // Each row is parsed again from what was stored: what is dispatched is exactly what reprocessing would see.
-    for (const row of await receivedFor(db, correlation)) await applyRow(ctx, row);
+    for (let busy = 0; ;) {
+      const claim = await applyClaimed(correlation);
+      // Checked after the claim is released: a row stored by a process whose own try failed while we held
+      // the claim is ours to apply, else nobody would (the lost wake-up).
+      if (!(await hasReceived(db, correlation))) break;
+      if (claim.acquired) continue;
+      if (++busy >= BUSY_TRIES) break; // still claimed: its holder will see them, or the next message / resumePending
+      await sleep(Math.min(1_000, 25 * 2 ** busy));
+    }
     retries.delete(correlation);
   }
 
@@ -151,8 +187,8 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     return acceptAck(peek, ackOpts);
   }
 
-  async function resumePending(limit = 1000): Promise<number> {
-    const keys = await pendingCorrelations(db, limit);
+  async function resumePending(limit = 1000, institutionId?: string): Promise<number> {
+    const keys = await pendingCorrelations(db, limit, institutionId);
     for (const key of keys) schedule(key);
     return keys.length;
   }

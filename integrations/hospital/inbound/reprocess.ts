@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import type { ParseOptions } from '../hl7';
+import { waitForBookingClaim } from './claim';
 import { applyRow, codeOf, messageTypeOf, parseInbound, parseOptionsFor, reasonOf } from './apply';
 import { loadRow, markFailed, setParsed } from './store';
 import type { InboundDispatch, InboundHl7Event, InboxSecrets, ReprocessResult } from './types';
@@ -11,8 +12,9 @@ import type { InboundDispatch, InboundHl7Event, InboxSecrets, ReprocessResult } 
  * dispatch it. A fixed parser, or a journey that now exists, turns the row `applied`.
  * Applied rows are refused (InvalidState): replaying them would signal the journey twice.
  *
- * Not routed through a handler's per-booking chain: an operator acts on one row at a time, after
- * the live messages around it have long been applied.
+ * Not routed through a handler's per-booking chain, but it waits for the booking's claim (a live
+ * drain of a stuck `received` row in any process) and re-reads the row under it, so a row is never
+ * dispatched by both.
  */
 export async function reprocessInboxMessage(
   db: DataSource,
@@ -41,18 +43,22 @@ export async function reprocessInboxMessage(
   // A row rejected at intake has no type or booking ref yet; record them so it sorts with its booking.
   const messageType = messageTypeOf(event.header) ?? event.header.messageType;
   await setParsed(db, row.id, messageType, event.bookingRef);
-  const result = await applyRow(
-    {
-      db,
-      secrets,
-      dispatch,
-      logger: opts.logger,
-      parseOptions: opts.parseOptions,
-      ...(opts.timeZoneOf ? { timeZoneOf: opts.timeZoneOf } : {}),
-    },
-    { ...row, correlation: event.bookingRef },
-    event,
-  );
+  const result = await waitForBookingClaim(db, event.bookingRef, async () => {
+    const current = await loadRow(db, id);
+    if (current?.status === 'applied') throw new DomainError(ErrorCode.InvalidState, `HL7 inbox message ${id} is already applied`);
+    return applyRow(
+      {
+        db,
+        secrets,
+        dispatch,
+        logger: opts.logger,
+        parseOptions: opts.parseOptions,
+        ...(opts.timeZoneOf ? { timeZoneOf: opts.timeZoneOf } : {}),
+      },
+      { ...(current ?? row), correlation: event.bookingRef },
+      event,
+    );
+  });
   opts.logger?.info(
     { inboxId: row.id, controlId: event.header.controlId, type: messageType, status: result.status },
     'hl7 inbox message reprocessed',

@@ -122,12 +122,25 @@ export async function receivedFor(db: DataSource, correlation: string): Promise<
   return rows.map((r) => StoredRow.parse(r));
 }
 
-/** Booking refs with rows still waiting (a crash between store and dispatch). */
-export async function pendingCorrelations(db: DataSource, limit: number): Promise<string[]> {
+/** Whether a booking still has rows waiting: checked after a claim is released (no lost wake-up). */
+export async function hasReceived(db: DataSource, correlation: string): Promise<boolean> {
+  const rows: unknown[] = await db.query(
+    `SELECT EXISTS (SELECT 1 FROM inbox_messages WHERE channel = $1 AND correlation = $2 AND status = 'received') AS waiting`,
+    [CHANNEL, correlation],
+  );
+  return z.object({ waiting: z.boolean() }).parse(rows[0]).waiting;
+}
+
+/**
+ * Booking refs with rows still waiting (a crash between store and dispatch), optionally of one
+ * institution (rows from before institution_id existed are filed under the MSH-4 in their sender).
+ */
+export async function pendingCorrelations(db: DataSource, limit: number, institutionId?: string): Promise<string[]> {
   const rows: unknown[] = await db.query(
     `SELECT correlation FROM inbox_messages WHERE channel = $1 AND status = 'received' AND correlation IS NOT NULL
+       AND ($3::text IS NULL OR COALESCE(institution_id, split_part(sender, '^', 2)) = $3)
      GROUP BY correlation ORDER BY min(id) LIMIT $2`,
-    [CHANNEL, limit],
+    [CHANNEL, limit, institutionId ?? null],
   );
   return rows.map((r) => z.object({ correlation: z.string() }).parse(r).correlation);
 }

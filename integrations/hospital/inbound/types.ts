@@ -46,6 +46,11 @@ export interface InboundHl7Options {
   visitInstitution?: (bookingRef: string) => Promise<string | undefined>;
   /** The institution's IANA time zone: timestamps it sends without an offset are read in it. */
   timeZoneOf?: (institutionId: string) => Promise<string | undefined>;
+  /**
+   * How many bookings this process drains at once. Each holds a claim (an advisory lock pinning one
+   * pooled connection) while its dispatches use others, so keep it below the pool size. Default 4.
+   */
+  maxConcurrentClaims?: number;
   /** Our identity in ACKs when the sender left MSH-5/MSH-6 empty. Default CAUSEWAY. */
   ackIdentity?: { application?: string; facility?: string };
 }
@@ -75,9 +80,12 @@ export interface InboundHl7Handler {
   idle(): Promise<void>;
   /**
    * Dispatches rows left `received` (a crash between store and dispatch), oldest first, through the
-   * same per-booking chains. Call at start-up. Returns how many booking refs it queued.
+   * same per-booking chains. Call at start-up, on every replica: rows are claimed per booking in
+   * PostgreSQL, so replicas resuming the same rows apply each once. Returns how many booking refs it queued.
+   * `institutionId` limits it to one institution's rows (a hospital's backlog after its outage; tests
+   * sharing a database).
    */
-  resumePending(limit?: number): Promise<number>;
+  resumePending(limit?: number, institutionId?: string): Promise<number>;
 }
 
 /** One failed row as the operator endpoint shows it: no body, only what locates and explains it. */

@@ -46,10 +46,18 @@ export const OrdersPlaced = z.object({
   action: z.enum(['new', 'cancel', 'change']).optional(),
   items: z.array(z.object({ code: z.string(), text: z.string(), amountMinor: z.number().int().nonnegative() })),
   currency: z.string().length(3),
+  /** inbox_messages.id of the HL7 message: a redelivery of the same message is ignored. Absent before it existed. */
+  inboxId: z.string().min(1).max(40).optional(),
 });
 export type OrdersPlaced = z.infer<typeof OrdersPlaced>;
 
-export const ResultsReady = z.object({ version: z.literal(1), orderId: z.string().min(1), abnormal: z.boolean() });
+export const ResultsReady = z.object({
+  version: z.literal(1),
+  orderId: z.string().min(1),
+  abnormal: z.boolean(),
+  /** inbox_messages.id of the HL7 message, as on OrdersPlaced. */
+  inboxId: z.string().min(1).max(40).optional(),
+});
 export type ResultsReady = z.infer<typeof ResultsReady>;
 
 export interface OrderView {

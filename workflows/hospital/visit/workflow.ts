@@ -49,6 +49,10 @@ const UNDO_GAVE_UP_RECORD = 'visit-undo-gave-up-record';
 const READ_MODEL = 'visit-read-model';
 /** Visits started before the policy had `hisUndoGiveUpSeconds` (its default). */
 const HIS_UNDO_GIVE_UP_SECONDS = 24 * 3600;
+/** A redelivered HL7 message (same inbox id) is ignored; before, a repeated cancel or change was applied again. */
+const INBOX_DEDUPE = 'visit-inbox-dedupe';
+/** How many (inbox id, order) deliveries a visit remembers: far more than one visit's HL7 traffic. */
+const INBOX_MEMORY = 256;
 
 const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>([
   'closed',
@@ -255,8 +259,24 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   });
 
   setHandler(visitStatusQuery, () => status);
-  setHandler(ordersPlacedSignal, (o) => orderBook.onSignal(o));
+  // One HL7 message may carry several orders, each its own signal: a delivery is (inbox id, order id).
+  const deliveries = new Set<string>();
+  const redelivered = (inboxId: string | undefined, orderId: string): boolean => {
+    if (inboxId === undefined) return false;
+    const key = `${inboxId}/${orderId}`;
+    if (deliveries.has(key)) return true;
+    deliveries.add(key);
+    if (deliveries.size > INBOX_MEMORY) deliveries.delete(deliveries.values().next().value ?? key);
+    return false;
+  };
+  setHandler(ordersPlacedSignal, (o) => {
+    // Behind a patch: a worker without it recorded what a repeated cancel or change did, and must replay it.
+    if (redelivered(o.inboxId, o.orderId) && patched(INBOX_DEDUPE)) return;
+    orderBook.onSignal(o);
+  });
   setHandler(resultsReadySignal, (r) => {
+    // A repeated result was already a no-op (by order id), so this changes no commands.
+    if (redelivered(r.inboxId, r.orderId)) return;
     if (status.resultOrderIds.includes(r.orderId) || pendingResults.includes(r.orderId)) return;
     pendingResults.push(r.orderId);
   });

@@ -60,7 +60,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: false, project: null },
       sourceType: 'commonjs',
-      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly', __filename: 'readonly', module: 'readonly' },
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },

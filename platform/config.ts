@@ -40,6 +40,8 @@ export const EnvSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   /** How often a queue event stream queries the workflow (one query per open stream per poll). */
   QUEUE_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** The worker's Prometheus endpoint (SDK runtime telemetry), beside the API's on 9465; port 0 turns it off. */
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/causeway'),

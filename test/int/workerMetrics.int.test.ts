@@ -1,10 +1,16 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { until } from '../helpers/poll';
 import { killed, spawnWorker } from '../helpers/workerProcess';
 
 /**
- * The worker process (dist/worker/main.js, as the image runs it) serves the SDK runtime's metrics for
+ * The worker process as the image runs it: dist/worker/main.js on the bundle the Dockerfile builds with
+ * dist/scripts/build-workflow-bundle.js (WORKFLOW_BUNDLE_PATH), serving the SDK runtime's metrics for
  * Prometheus on WORKER_METRICS_HOST:WORKER_METRICS_PORT, beside the API's /metrics.
  */
 let p: TestPlatform;
@@ -25,9 +31,18 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-it('exports the SDK worker metrics in the Prometheus text format', async () => {
+const BUILD_BUNDLE = path.join(__dirname, '..', '..', 'dist', 'scripts', 'build-workflow-bundle.js');
+
+it('runs on the prebuilt workflow bundle and exports the SDK worker metrics in the Prometheus text format', async () => {
+  const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'causeway-bundle-')), 'workflow-bundle.js');
+  await promisify(execFile)(process.execPath, [BUILD_BUNDLE, bundle]);
+  expect(statSync(bundle).size).toBeGreaterThan(0);
   const port = await freePort();
-  const worker = spawnWorker(p.services.config, { WORKER_METRICS_HOST: '127.0.0.1', WORKER_METRICS_PORT: String(port) });
+  const worker = spawnWorker(p.services.config, {
+    WORKFLOW_BUNDLE_PATH: bundle,
+    WORKER_METRICS_HOST: '127.0.0.1',
+    WORKER_METRICS_PORT: String(port),
+  });
   try {
     await worker.ready;
     // The exporter is bound when the runtime is installed, before the worker connects.

@@ -40,6 +40,8 @@ export const EnvSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   /** How often a queue event stream queries the workflow (one query per open stream per poll). */
   QUEUE_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** The worker's Prometheus endpoint (SDK runtime telemetry), beside the API's on 9465; port 0 turns it off. */
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/causeway'),
@@ -52,6 +54,9 @@ export const EnvSchema = z.object({
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
+  /** A self-hosted cluster's private CA (PEM) and the name on its certificate, when it differs from the address host. */
+  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
   /** A prebuilt workflow bundle (bundleWorkflowCode output); the worker bundles at start when absent. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
@@ -162,6 +167,9 @@ export type Env = z.infer<typeof EnvSchema>;
 /** Cross-field rules zod's object schema cannot say per field. */
 function crossFieldIssues(env: Env): string[] {
   const issues: string[] = [];
+  if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
+    issues.push('  TEMPORAL_TLS_CERT_PATH / TEMPORAL_TLS_KEY_PATH: set both (mTLS client certificate), or neither');
+  }
   const oidc = [env.CODEC_OIDC_ISSUER, env.CODEC_OIDC_AUDIENCE, env.CODEC_OIDC_JWKS_URL].filter((v) => v !== undefined).length;
   if (oidc !== 0 && oidc !== 3) issues.push('  CODEC_OIDC_*: set ISSUER, AUDIENCE and JWKS_URL together, or none of them');
   if (env.NODE_ENV === 'production' && env.CODEC_OIDC_JWKS_URL && !env.CODEC_OIDC_JWKS_URL.startsWith('https:')) {

@@ -7,14 +7,31 @@ import type { Env } from '../config';
 
 type TemporalEnv = Pick<
   Env,
-  'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TLS' | 'TEMPORAL_TLS_CERT_PATH' | 'TEMPORAL_TLS_KEY_PATH' | 'TEMPORAL_API_KEY'
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT_PATH'
+  | 'TEMPORAL_TLS_KEY_PATH'
+  | 'TEMPORAL_TLS_CA_PATH'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+  | 'TEMPORAL_API_KEY'
 >;
 
-/** TLS (mTLS with a client cert, or plain TLS for API-key auth) for Temporal Cloud or a secured cluster. */
-function tlsOptions(env: TemporalEnv): ConnectionOptions['tls'] {
-  if (env.TEMPORAL_TLS_CERT_PATH && env.TEMPORAL_TLS_KEY_PATH) {
-    return { clientCertPair: { crt: readFileSync(env.TEMPORAL_TLS_CERT_PATH), key: readFileSync(env.TEMPORAL_TLS_KEY_PATH) } };
-  }
+/**
+ * TLS for Temporal Cloud or a secured cluster: mTLS with a client certificate, or server-only TLS (API-key
+ * auth); a private CA and a server name for a self-hosted cluster. Any of them turns TLS on.
+ */
+export function tlsOptions(env: TemporalEnv): ConnectionOptions['tls'] {
+  const clientCertPair =
+    env.TEMPORAL_TLS_CERT_PATH && env.TEMPORAL_TLS_KEY_PATH
+      ? { crt: readFileSync(env.TEMPORAL_TLS_CERT_PATH), key: readFileSync(env.TEMPORAL_TLS_KEY_PATH) }
+      : undefined;
+  const tls = {
+    ...(clientCertPair ? { clientCertPair } : {}),
+    ...(env.TEMPORAL_TLS_CA_PATH ? { serverRootCACertificate: readFileSync(env.TEMPORAL_TLS_CA_PATH) } : {}),
+    ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+  if (Object.keys(tls).length > 0) return tls;
   return env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY);
 }
 

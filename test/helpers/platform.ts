@@ -28,6 +28,8 @@ export function testEnv(over: Record<string, string> = {}): Env {
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     API_PORT: '0',
     API_METRICS_PORT: '0',
+    // Many workers per run (spawned ones too): one fixed Prometheus port would clash; 0 turns it off.
+    WORKER_METRICS_PORT: '0',
     PII_KEYS: `t1:${TEST_KEYS.pii}`,
     PII_ACTIVE_KEY_ID: 't1',
     PII_HMAC_KEY: TEST_KEYS.piiHmac,

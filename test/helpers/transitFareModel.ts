@@ -29,7 +29,7 @@ export const metroville: FareModel = {
     { riderCategoryId: 'student', isDefault: false },
   ],
   stopAreas: { M1: ['zone1'], M2: ['zone1'], M3: ['zone2'], M4: ['zone2'] },
-  routeNetworks: { R10: 'bus', R20: 'bus' },
+  routeNetworks: { L1: 'metro', R10: 'bus', R20: 'bus' },
   stopNetworks: { M1: 'metro', M2: 'metro', M3: 'metro', M4: 'metro' },
   timeframes: [
     { timeframeGroupId: 'off_peak', startSeconds: 10 * 3600, endSeconds: 16 * 3600 },

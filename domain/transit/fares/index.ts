@@ -1,4 +1,6 @@
 export type {
+  DurationLimitType,
+  FareTransferType,
   FareModel,
   FareCap,
   FareLegRule,

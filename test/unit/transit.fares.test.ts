@@ -217,3 +217,31 @@ describe('weekly cap', () => {
     expect(weekStartOf('2026-12-12', 7)).toBe('2026-12-06');
   });
 });
+
+describe('a TfL-style week: daily caps each day, the weekly cap from the week-to-date of settled days', () => {
+  /** Four cross-zone trips a day (20.00 nominal), Monday to Sunday, with one forgotten tap-off on Wednesday. */
+  function dayTaps(day: number): Tap[] {
+    const base = Date.UTC(2026, 11, 7 + day, 0, 0); // 08:00 local
+    const trip = (n: number, hour: number): Tap[] => [
+      { tapId: `d${day}-${n}-on`, at: base + hour * 3600_000, stopId: 'M1', tapType: 'on' },
+      { tapId: `d${day}-${n}-off`, at: base + hour * 3600_000 + 20 * 60_000, stopId: 'M3', tapType: 'off' },
+    ];
+    const taps = [...trip(1, 0), ...trip(2, 2), ...trip(3, 8), ...trip(4, 10)];
+    if (day === 2) taps.push({ tapId: 'd2-forgot', at: base + 13 * 3600_000, stopId: 'M2', tapType: 'on' });
+    return taps;
+  }
+
+  it('charges 15.00 a day until the 60.00 week is reached, and still charges maximum fares', () => {
+    let weekly = 0;
+    const charges: number[] = [];
+    for (let day = 0; day < 7; day++) {
+      const trace = priceDay({ taps: dayTaps(day), model: metroville, riderCategoryId: 'adult', weekToDate: { weekly } });
+      charges.push(trace.charge);
+      const w = trace.caps.find((c) => c.capId === 'weekly')!;
+      weekly = w.countedBefore + w.countedToday;
+    }
+    // Mon, Tue, Wed (+ 9.00 maximum fare), Thu reach 60.00; the rest of the week is free.
+    expect(charges).toEqual([1500, 1500, 1500 + 900, 1500, 0, 0, 0]);
+    expect(weekly).toBe(6000);
+  });
+});

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { priceDay, type Tap } from '../../domain/transit/fares';
+import { priceDay, type FareModel, type Tap } from '../../domain/transit/fares';
 import { metroville } from '../helpers/transitFareModel';
 
 /**
@@ -33,16 +33,30 @@ const tapsArb = fc.array(tapFields, { maxLength: 24 }).map((rows) =>
   })),
 );
 const categoryArb = fc.constantFrom('adult', 'student');
+/** The sample operator and variants that exercise auto-completion and the other transfer types. */
+const variants: FareModel[] = [
+  metroville,
+  {
+    ...metroville,
+    networkRules: metroville.networkRules.map((r) => (r.networkId === 'metro' ? { ...r, autoCompleteWithinSeconds: 6 * 3600 } : r)),
+    transferRules: [{ ...metroville.transferRules[0]!, fareTransferType: 'ab' }],
+  },
+  {
+    ...metroville,
+    transferRules: [{ ...metroville.transferRules[0]!, fareTransferType: 'a_plus_ab_plus_b', toLegGroupId: undefined, transferCount: -1 }],
+  },
+];
+const modelArb = fc.constantFrom(...variants);
 
 describe('fare engine properties', () => {
   it('adding a duplicate of any tap changes nothing', () => {
     fc.assert(
-      fc.property(tapsArb, categoryArb, fc.nat(), (taps, riderCategoryId, pick) => {
+      fc.property(tapsArb, categoryArb, modelArb, fc.nat(), (taps, riderCategoryId, model, pick) => {
         fc.pre(taps.length > 0);
         const dup = { ...taps[pick % taps.length]! };
-        const base = priceDay({ taps, model: metroville, riderCategoryId });
-        expect(priceDay({ taps: [...taps, dup], model: metroville, riderCategoryId })).toEqual(base);
-        expect(priceDay({ taps: [dup, ...taps, dup], model: metroville, riderCategoryId })).toEqual(base);
+        const base = priceDay({ taps, model, riderCategoryId });
+        expect(priceDay({ taps: [...taps, dup], model, riderCategoryId })).toEqual(base);
+        expect(priceDay({ taps: [dup, ...taps, dup], model, riderCategoryId })).toEqual(base);
       }),
     );
   });
@@ -52,10 +66,9 @@ describe('fare engine properties', () => {
       fc.property(
         tapsArb.chain((taps) => fc.tuple(fc.constant(taps), fc.shuffledSubarray(taps, { minLength: taps.length, maxLength: taps.length }))),
         categoryArb,
-        ([taps, shuffled], riderCategoryId) => {
-          expect(priceDay({ taps: shuffled, model: metroville, riderCategoryId })).toEqual(
-            priceDay({ taps, model: metroville, riderCategoryId }),
-          );
+        modelArb,
+        ([taps, shuffled], riderCategoryId, model) => {
+          expect(priceDay({ taps: shuffled, model, riderCategoryId })).toEqual(priceDay({ taps, model, riderCategoryId }));
         },
       ),
     );
@@ -63,8 +76,8 @@ describe('fare engine properties', () => {
 
   it('a day never costs more than its daily cap plus the excluded maximum fares', () => {
     fc.assert(
-      fc.property(tapsArb, categoryArb, (taps, riderCategoryId) => {
-        const day = priceDay({ taps, model: metroville, riderCategoryId });
+      fc.property(tapsArb, categoryArb, modelArb, (taps, riderCategoryId, model) => {
+        const day = priceDay({ taps, model, riderCategoryId });
         const cap = riderCategoryId === 'student' ? 800 : 1500;
         expect(day.charge).toBeLessThanOrEqual(cap + day.maximumFaresTotal);
         expect(day.charge).toBe(day.journeys.reduce((s, j) => s + j.charged, 0));
@@ -78,8 +91,8 @@ describe('fare engine properties', () => {
 
   it('week-to-date plus the day never exceeds the weekly cap, maximum fares aside', () => {
     fc.assert(
-      fc.property(tapsArb, categoryArb, fc.integer({ min: 0, max: 6000 }), (taps, riderCategoryId, weekly) => {
-        const day = priceDay({ taps, model: metroville, riderCategoryId, weekToDate: { weekly } });
+      fc.property(tapsArb, categoryArb, modelArb, fc.integer({ min: 0, max: 6000 }), (taps, riderCategoryId, model, weekly) => {
+        const day = priceDay({ taps, model, riderCategoryId, weekToDate: { weekly } });
         expect(weekly + day.charge - day.maximumFaresTotal).toBeLessThanOrEqual(6000);
         expect(day.caps.find((c) => c.capId === 'weekly')!.countedToday).toBe(day.charge - day.maximumFaresTotal);
       }),
@@ -88,8 +101,8 @@ describe('fare engine properties', () => {
 
   it('every known tap is used by exactly one journey or named as ignored', () => {
     fc.assert(
-      fc.property(tapsArb, (taps) => {
-        const day = priceDay({ taps, model: metroville, riderCategoryId: 'adult' });
+      fc.property(tapsArb, modelArb, (taps, model) => {
+        const day = priceDay({ taps, model, riderCategoryId: 'adult' });
         const used = [
           ...day.journeys.flatMap((j) => [j.tapOnId, j.tapOffId].filter((id) => id !== undefined)),
           ...day.ignoredTaps.map((t) => t.tapId),

@@ -71,7 +71,7 @@ export function pairTaps(model: FareModel, taps: readonly Tap[]): PairedDay {
     }
   }
   for (const [networkId, list] of gated) journeys.push(...pairGated(networkId, networkRulesOf(model, networkId).maxJourneySeconds, list));
-  journeys.sort((a, b) => startOf(a) - startOf(b) || idOf(a).localeCompare(idOf(b)));
+  journeys.sort((a, b) => startOf(a) - startOf(b) || (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
   return { journeys, ignored };
 }
 

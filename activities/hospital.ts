@@ -10,7 +10,6 @@ import { DomainError, ErrorCode } from '../domain/errors';
 import { endOfServiceDay } from '../domain/hospital/serviceDay';
 import { withFailureMapping } from './failures';
 import type { Notice, Notifier } from './notifications';
-import { upsertVisitView, type VisitSnapshot } from '../db/readModels/visitView';
 
 /** A visit whose workflow ended without compensating (terminated), and the money it still holds for nothing. */
 export interface AbandonedVisit {
@@ -91,10 +90,6 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
     },
     async releaseSlot(i: { slotId: string; bookingRef: string }): Promise<void> {
       await slots.releaseSlot(i.slotId, i.bookingRef);
-    },
-    /** The visit read model: the workflow's status, stored unless a newer one is already there. */
-    async projectVisit(i: VisitSnapshot): Promise<void> {
-      await upsertVisitView(deps.db, i);
     },
     async setVisitStage(i: { bookingRef: string; stage: string }): Promise<void> {
       await deps.db.query('UPDATE visits SET stage = $2, updated_at = now() WHERE booking_ref = $1', [i.bookingRef, i.stage]);

@@ -5,7 +5,6 @@ import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } f
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { createSlotRepository } from '../../db/repositories/slots';
-import { readVisitView } from '../../db/readModels/visitView';
 import { countOpenBookings, insertVisitWithinLimit } from '../../db/repositories/visits';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { HospitalPolicy } from '../../domain/hospital/policy';
@@ -110,12 +109,6 @@ export function visitRoutes(deps: ApiDeps) {
     };
   };
   const handleOf = (v: VisitRow) => temporal.workflow.getHandle(workflowIds.hospitalVisit(v.institution_id, v.booking_ref));
-  /**
-   * The visit's status from its read model. Only a visit whose workflow has not published yet (booked a
-   * moment ago, or started before the read model and not yet backfilled) is asked directly.
-   */
-  const visitStatus = async (v: VisitRow): Promise<VisitStatus> =>
-    (await readVisitView(db, v.booking_ref))?.status ?? handleOf(v).query(visitStatusQuery);
   const statusView = (s: VisitStatus) => ({
     ...s,
     slotStart: new Date(s.slotStartMs).toISOString(),
@@ -293,7 +286,7 @@ export function visitRoutes(deps: ApiDeps) {
       params: BookingParam,
       response: VisitStatusView,
       middleware: [asUser],
-      handler: async ({ params }, req) => statusView(await visitStatus(await ownVisit(req, params.bookingRef))),
+      handler: async ({ params }, req) => statusView(await handleOf(await ownVisit(req, params.bookingRef)).query(visitStatusQuery)),
     });
     addRoute(router, registry, {
       method: 'get',
@@ -389,7 +382,7 @@ export function visitRoutes(deps: ApiDeps) {
           await streamQueue(req, res, {
             pollMs: config.QUEUE_STREAM_POLL_MS,
             heartbeatMs: 15_000,
-            read: async () => ({ stage: (await visitStatus(v)).stage, ...(await queueView(v)) }),
+            read: async () => ({ stage: (await handleOf(v).query(visitStatusQuery)).stage, ...(await queueView(v)) }),
           });
         } finally {
           release();

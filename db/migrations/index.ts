@@ -3,7 +3,6 @@ import { Notifications1764100000000 } from './1764100000000-Notifications';
 import { InboxInstitution1765100000000 } from './1765100000000-InboxInstitution';
 import { TrustBoundary1765200000000 } from './1765200000000-TrustBoundary';
 import { ResultVersions1765500000000 } from './1765500000000-ResultVersions';
-import { VisitViews1765700000000 } from './1765700000000-VisitViews';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -12,5 +11,4 @@ export const MIGRATIONS = [
   InboxInstitution1765100000000,
   TrustBoundary1765200000000,
   ResultVersions1765500000000,
-  VisitViews1765700000000,
 ];

@@ -37,7 +37,6 @@ import {
   visitStatusQuery,
 } from './definitions';
 import { keepHoldWhilePending } from './hold';
-import { publishVisitStatus } from './projection';
 import { createOrderBook, orderMerchantNo, registrationMerchantNo } from './orders';
 import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } from './types';
 
@@ -46,7 +45,6 @@ const BOUNDED_UPDATES = 'visit-bounded-updates';
 const HOLD_EXTENSION = 'visit-hold-extension';
 const NOT_SEEN = 'visit-not-seen-on-queue-close';
 const UNDO_GAVE_UP_RECORD = 'visit-undo-gave-up-record';
-const READ_MODEL = 'visit-read-model';
 /** Visits started before the policy had `hisUndoGiveUpSeconds` (its default). */
 const HIS_UNDO_GIVE_UP_SECONDS = 24 * 3600;
 /** A redelivered HL7 message (same inbox id) is ignored; before, a repeated cancel or change was applied again. */
@@ -124,13 +122,6 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     resultOrderIds: [],
     notices: [],
   };
-  // Partner reads come from PostgreSQL: every change of the status is published there (visits started
-  // before the read model existed publish nothing; they are backfilled, see docs/operations.md).
-  const readModel = patched(READ_MODEL)
-    ? publishVisitStatus(status, (seq, snapshot) =>
-        hospital.projectVisit({ bookingRef: input.bookingRef, institutionId: input.institutionId, seq, status: snapshot }),
-      )
-    : undefined;
   let checkInAt: number | null = null;
   let cancelRequested = false;
   /** The visit is ending: no new payment is started (an order arriving now is recorded, not charged). */
@@ -561,6 +552,5 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   }
   // An update still answering (e.g. a cancel waiting for this end) gets its answer before the visit returns.
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
-  await readModel?.flushed();
   return outcome;
 }

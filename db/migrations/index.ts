@@ -2,6 +2,13 @@ import { Foundation1764000000000 } from './1764000000000-Foundation';
 import { Notifications1764100000000 } from './1764100000000-Notifications';
 import { InboxInstitution1765100000000 } from './1765100000000-InboxInstitution';
 import { TrustBoundary1765200000000 } from './1765200000000-TrustBoundary';
+import { ReadModel1765400000000 } from './1765400000000-ReadModel';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
-export const MIGRATIONS = [Foundation1764000000000, Notifications1764100000000, InboxInstitution1765100000000, TrustBoundary1765200000000];
+export const MIGRATIONS = [
+  Foundation1764000000000,
+  Notifications1764100000000,
+  InboxInstitution1765100000000,
+  TrustBoundary1765200000000,
+  ReadModel1765400000000,
+];

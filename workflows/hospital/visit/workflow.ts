@@ -43,6 +43,7 @@ import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } fro
 /** patched() ids: changes to running visits that add commands on paths old histories took. */
 const BOUNDED_UPDATES = 'visit-bounded-updates';
 const HOLD_EXTENSION = 'visit-hold-extension';
+const READ_MODEL = 'visit-read-model';
 
 const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>(['closed', 'cancelled', 'expired', 'rejected', 'no_show', 'failed']);
 
@@ -218,6 +219,8 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     },
     refund: refundOrder,
   });
+
+  const projection = projectWhileRunning(status);
 
   setHandler(visitStatusQuery, () => status);
   setHandler(ordersPlacedSignal, (o) => orderBook.onSignal(o));
@@ -472,5 +475,38 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   }
   // An update still answering (e.g. a cancel waiting for this end) gets its answer before the visit returns.
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  await projection.flushed();
   return outcome;
+}
+
+/**
+ * The visit's read model (issue 10): whenever the status snapshot changed (stage, orders, results,
+ * notices, queue notices, from any handler or step) one `projectVisit` writes it with the next seq.
+ * One loop, not a call at every mutation, so every path is covered and writes leave in order; the
+ * API wrote seq 0 at booking. Behind a patch: histories recorded before it never projected.
+ */
+function projectWhileRunning(status: VisitStatus): { flushed: () => Promise<void> } {
+  if (!patched(READ_MODEL)) return { flushed: async () => undefined };
+  let seq = 0;
+  let written = '';
+  let busy = false;
+  const changed = (): boolean => JSON.stringify(status) !== written;
+  // Not cancellable: an operator's cancel must not drop the write of the stage it ends in.
+  void CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      await condition(changed);
+      busy = true;
+      const snapshot = JSON.stringify(status);
+      seq += 1;
+      try {
+        await hospital.projectVisit({ snapshot: JSON.parse(snapshot) as VisitStatus, seq });
+        written = snapshot;
+      } catch (err) {
+        log.warn('visit projection not written', { bookingRef: status.bookingRef, reason: failureReason(err) });
+        written = snapshot; // retried by the next change; the activity itself retries until it succeeds
+      }
+      busy = false;
+    }
+  });
+  return { flushed: () => CancellationScope.nonCancellable(() => condition(() => !busy && !changed())) };
 }

@@ -14,7 +14,7 @@ import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflow
 import { readDoctorQueueView } from '../../db/queries/doctorQueueView';
 import { findOwnVisit, journeyPayments, listDepartments, listDoctors, visitResults, type OwnVisit } from '../../db/queries/partnerVisits';
 import { readVisitView, upsertVisitView } from '../../db/queries/visitView';
-import { DoctorQueue } from '../../domain/hospital/queue';
+import { DoctorQueue, type QueuePosition } from '../../domain/hospital/queue';
 import { merchantOrderNo } from '../../domain/ids';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
 import type { VisitStatus } from '../../workflows/hospital/visit/types';
@@ -96,15 +96,19 @@ export function visitRoutes(deps: ApiDeps) {
     return handleOf(v).query(visitStatusQuery);
   };
   /** Position and ETA from the queue's snapshot, computed now by the same pure code the queue runs. */
-  const queueView = async (v: VisitRow) => {
+  const queueView = async (v: VisitRow, visit?: VisitStatus) => {
     const snapshot = await readDoctorQueueView(db, {
       institutionId: v.institution_id,
       doctorId: v.doctor_id,
       serviceDay: serviceDayOf(v.starts_at, v.time_zone),
     });
-    const pos = snapshot
+    const pos: QueuePosition = snapshot
       ? new DoctorQueue(snapshot.config, snapshot.state).positionOf(v.booking_ref, now())
-      : { status: 'unknown' as const };
+      : { status: 'unknown' };
+    // Just checked in, the queue's own snapshot may not be written yet: the visit kept the join's answer.
+    const joined = pos.status === 'unknown' ? (visit ?? (await readVisitView(db, v.booking_ref))?.status) : undefined;
+    if (joined?.stage === 'queued' && joined.queue.position !== null)
+      return { status: 'waiting', position: joined.queue.position, etaMinutes: joined.queue.etaMinutes };
     return {
       status: pos.status,
       position: pos.status === 'waiting' ? pos.position : null,
@@ -390,7 +394,10 @@ export function visitRoutes(deps: ApiDeps) {
           await streamQueue(req, res, {
             pollMs: config.QUEUE_STREAM_POLL_MS,
             heartbeatMs: 15_000,
-            read: async () => ({ stage: (await visitStatus(v)).stage, ...(await queueView(v)) }),
+            read: async () => {
+              const visit = await visitStatus(v);
+              return { stage: visit.stage, ...(await queueView(v, visit)) };
+            },
           });
         } finally {
           release();

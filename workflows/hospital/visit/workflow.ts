@@ -107,6 +107,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     resultOrderIds: [],
     notices: [],
   };
+  const projection = projectWhileRunning(status);
   let checkInAt: number | null = null;
   let cancelRequested = false;
   /** The visit is ending: no new payment is started (an order arriving now is recorded, not charged). */
@@ -131,6 +132,8 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     const why = status.failureReason ? ` (${status.failureReason})` : '';
     upsertMemo({ summary: `hospital visit ${input.bookingRef} at ${input.institutionId}: ${stage}${why}` });
     await hospital.setVisitStage({ bookingRef: input.bookingRef, stage });
+    // Read-your-writes: an update answering with this stage finds it in the read model too.
+    await projection.flushed();
   };
   const notify = async (kind: string, key = '', data: Record<string, unknown> = {}): Promise<void> => {
     await hospital.notifyUser({ userRef: input.userRef, journeyId, kind, key, data: { bookingRef: input.bookingRef, ...data } });
@@ -219,8 +222,6 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     },
     refund: refundOrder,
   });
-
-  const projection = projectWhileRunning(status);
 
   setHandler(visitStatusQuery, () => status);
   setHandler(ordersPlacedSignal, (o) => orderBook.onSignal(o));

@@ -209,9 +209,9 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
   outbox.push(...queue.dueNotices(Date.now()));
   for (;;) {
     await deliver();
+    if (closing || shouldContinueAsNew()) break;
     const beforeProjection = handled;
     await project();
-    if (closing || shouldContinueAsNew()) break;
     // A message handled while the snapshot was written wakes the loop at once, so it is written too.
     const seen = readModel ? beforeProjection : handled;
     const woken = (): boolean => handled !== seen || closing || outbox.length > 0;
@@ -226,7 +226,9 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     await condition(allHandlersFinished);
     await deliver();
   }
-  await project();
+  // A run handing over leaves the write to the next one (its seq carries on), so no message lands in
+  // this run while the write is in flight; the day's last snapshot is written here.
+  if (closing) await project();
   if (!closing) {
     log.info('doctor queue continuing as new', { handled, historyLength: workflowInfo().historyLength });
     return continueAsNew<typeof doctorQueue>({ ...input, state: queue.state, ...(readModel ? { projectionSeq } : {}) });

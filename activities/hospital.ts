@@ -8,6 +8,10 @@ import { createSlotRepository } from '../db/repositories/slots';
 import type { HisArrival, HisBooking, HisCancellation, HisGateway, HisPayment } from '../integrations/hospital/gateway/types';
 import { DomainError, ErrorCode } from '../domain/errors';
 import { endOfServiceDay } from '../domain/hospital/serviceDay';
+import { upsertVisitView } from '../db/queries/visitView';
+import { upsertDoctorQueueView } from '../db/queries/doctorQueueView';
+import type { QueueConfig, QueueState } from '../domain/hospital/queue';
+import type { VisitStatus } from '../workflows/hospital/visit/types';
 import { withFailureMapping } from './failures';
 import type { Notice, Notifier } from './notifications';
 
@@ -93,6 +97,22 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
     },
     async setVisitStage(i: { bookingRef: string; stage: string }): Promise<void> {
       await deps.db.query('UPDATE visits SET stage = $2, updated_at = now() WHERE booking_ref = $1', [i.bookingRef, i.stage]);
+    },
+    /** The visit's read model: a snapshot older than the stored one (a retry, a reordering) changes nothing. */
+    async projectVisit(i: { snapshot: VisitStatus; seq: number }): Promise<void> {
+      await upsertVisitView(deps.db, { status: i.snapshot, seq: i.seq });
+    },
+    /** The doctor queue's read model, written once per batch of its loop; guarded by its seq like the visit's. */
+    async projectDoctorQueue(i: {
+      institutionId: string;
+      doctorId: string;
+      serviceDay: string;
+      config: QueueConfig;
+      state: QueueState;
+      closing: boolean;
+      seq: number;
+    }): Promise<void> {
+      await upsertDoctorQueueView(deps.db, i);
     },
     /**
      * The sweeper's search: visits in a live stage that have not moved for `staleMs` and hold paid

@@ -11,7 +11,11 @@ import { HospitalPolicy } from '../../domain/hospital/policy';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
 import { bookingRefFor, workflowIds } from '../../domain/ids';
 import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflows/searchAttributes';
-import { queuePosition } from '../../clients/hospital/doctorQueue';
+import { readDoctorQueueView } from '../../db/queries/doctorQueueView';
+import { findOwnVisit, journeyPayments, listDepartments, listDoctors, visitResults, type OwnVisit } from '../../db/queries/partnerVisits';
+import { readVisitView, upsertVisitView } from '../../db/queries/visitView';
+import { DoctorQueue, type QueuePosition } from '../../domain/hospital/queue';
+import { merchantOrderNo } from '../../domain/ids';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
 import type { VisitStatus } from '../../workflows/hospital/visit/types';
 import { partnerAuth } from '../auth/middleware';
@@ -39,16 +43,7 @@ import {
 } from '../schemas/visits';
 import { streamQueue } from '../hospital/queueStream';
 
-interface VisitRow {
-  booking_ref: string;
-  institution_id: string;
-  user_id: string;
-  doctor_id: string;
-  slot_id: string;
-  time_zone: string;
-  starts_at: Date;
-  stage: string;
-}
+type VisitRow = OwnVisit;
 
 /**
  * A hospital's time zone and policy, read at most every few seconds: at the registration rush every
@@ -87,21 +82,33 @@ export function visitRoutes(deps: ApiDeps) {
 
   const ownVisit = async (req: Request, bookingRef: string): Promise<VisitRow> => {
     const { userId } = requirePartner(req);
-    const rows: VisitRow[] = await db.query(
-      `SELECT v.booking_ref, v.institution_id, v.user_id, v.doctor_id, v.slot_id, v.stage, i.time_zone, s.starts_at
-         FROM visits v JOIN institutions i ON i.id = v.institution_id JOIN slots s ON s.id = v.slot_id
-        WHERE v.booking_ref = $1 AND v.user_id = $2`,
-      [bookingRef, userId],
-    );
-    if (!rows[0]) throw new DomainError(ErrorCode.NotFound, `no visit ${bookingRef}`);
-    return rows[0];
+    const visit = await findOwnVisit(db, bookingRef, userId);
+    if (!visit) throw new DomainError(ErrorCode.NotFound, `no visit ${bookingRef}`);
+    return visit;
   };
-  const queueView = async (v: VisitRow) => {
-    const pos = await queuePosition(
-      temporal,
-      { institutionId: v.institution_id, doctorId: v.doctor_id, serviceDay: serviceDayOf(v.starts_at, v.time_zone) },
-      v.booking_ref,
-    ).catch(() => ({ status: 'unknown' as const }));
+  /**
+   * The visit's status from its read model. A visit booked before the read model existed and not yet
+   * backfilled (`npm run backfill:read-model`) has no row: only then is its workflow asked.
+   */
+  const visitStatus = async (v: VisitRow): Promise<VisitStatus> => {
+    const view = await readVisitView(db, v.booking_ref);
+    if (view) return view.status;
+    return handleOf(v).query(visitStatusQuery);
+  };
+  /** Position and ETA from the queue's snapshot, computed now by the same pure code the queue runs. */
+  const queueView = async (v: VisitRow, visit?: VisitStatus) => {
+    const snapshot = await readDoctorQueueView(db, {
+      institutionId: v.institution_id,
+      doctorId: v.doctor_id,
+      serviceDay: serviceDayOf(v.starts_at, v.time_zone),
+    });
+    const pos: QueuePosition = snapshot
+      ? new DoctorQueue(snapshot.config, snapshot.state).positionOf(v.booking_ref, now())
+      : { status: 'unknown' };
+    // Just checked in, the queue's own snapshot may not be written yet: the visit kept the join's answer.
+    const joined = pos.status === 'unknown' ? (visit ?? (await readVisitView(db, v.booking_ref))?.status) : undefined;
+    if (joined?.stage === 'queued' && joined.queue.position !== null)
+      return { status: 'waiting', position: joined.queue.position, etaMinutes: joined.queue.etaMinutes };
     return {
       status: pos.status,
       position: pos.status === 'waiting' ? pos.position : null,
@@ -140,8 +147,7 @@ export function visitRoutes(deps: ApiDeps) {
       params: InstitutionParam,
       response: z.array(Department),
       middleware: [partnerAuth(db, { userRequired: false, limits: deps.limits })],
-      handler: async ({ params }) =>
-        db.query('SELECT id, name FROM departments WHERE institution_id = $1 ORDER BY id', [params.institutionId]),
+      handler: async ({ params }) => listDepartments(db, params.institutionId),
     });
     addRoute(router, registry, {
       method: 'get',
@@ -153,12 +159,7 @@ export function visitRoutes(deps: ApiDeps) {
       query: z.object({ departmentId: z.string().optional() }),
       response: z.array(Doctor),
       middleware: [partnerAuth(db, { userRequired: false, limits: deps.limits })],
-      handler: async ({ params, query }) =>
-        db.query(
-          `SELECT id, department_id AS "departmentId", display_name AS "displayName", title FROM doctors
-          WHERE institution_id = $1 AND ($2::text IS NULL OR department_id = $2) ORDER BY id`,
-          [params.institutionId, query.departmentId ?? null],
-        ),
+      handler: async ({ params, query }) => listDoctors(db, params.institutionId, query.departmentId),
     });
     addRoute(router, registry, {
       method: 'get',
@@ -237,6 +238,27 @@ export function visitRoutes(deps: ApiDeps) {
           throw tooMany();
         }
         const { userRef } = user;
+        // The read model's first row (seq 0): the visit reads at once, before a worker picks it up.
+        await upsertVisitView(db, {
+          seq: 0,
+          status: {
+            bookingRef,
+            institutionId: body.institutionId,
+            stage: 'holding',
+            slotStartMs: slot.startsAt.getTime(),
+            amountDueMinor: slot.feeMinor,
+            currency: slot.currency,
+            registration: {
+              outTradeNo: merchantOrderNo(`${body.institutionId}_${bookingRef}`, 'reg'),
+              status: 'not_started',
+              refundedMinor: 0,
+            },
+            queue: { position: null, etaMinutes: null, calledAt: null },
+            orders: [],
+            resultOrderIds: [],
+            notices: [],
+          },
+        });
         await temporal.workflow
           .start('hospitalVisit', {
             taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -286,7 +308,7 @@ export function visitRoutes(deps: ApiDeps) {
       params: BookingParam,
       response: VisitStatusView,
       middleware: [asUser],
-      handler: async ({ params }, req) => statusView(await handleOf(await ownVisit(req, params.bookingRef)).query(visitStatusQuery)),
+      handler: async ({ params }, req) => statusView(await visitStatus(await ownVisit(req, params.bookingRef))),
     });
     addRoute(router, registry, {
       method: 'get',
@@ -299,22 +321,12 @@ export function visitRoutes(deps: ApiDeps) {
       middleware: [asUser],
       handler: async ({ params }, req) => {
         const visit = await ownVisit(req, params.bookingRef);
-        const rows: Array<{
-          out_trade_no: string;
-          step: string;
-          amount_minor: string;
-          currency: string;
-          status: string;
-          qr_code: string | null;
-        }> = await db.query(
-          'SELECT out_trade_no, step, amount_minor, currency, status, qr_code FROM payments WHERE journey_id = $1 ORDER BY created_at',
-          [workflowIds.hospitalVisit(visit.institution_id, visit.booking_ref)],
-        );
+        const rows = await journeyPayments(db, workflowIds.hospitalVisit(visit.institution_id, visit.booking_ref));
         return {
           payments: rows.map((r) => ({
             outTradeNo: r.out_trade_no,
             step: r.step,
-            amountMinor: Number(r.amount_minor),
+            amountMinor: r.amount_minor,
             currency: r.currency.trim(),
             status: r.status,
             qrCode: r.status === 'created' ? r.qr_code : null,
@@ -382,7 +394,10 @@ export function visitRoutes(deps: ApiDeps) {
           await streamQueue(req, res, {
             pollMs: config.QUEUE_STREAM_POLL_MS,
             heartbeatMs: 15_000,
-            read: async () => ({ stage: (await handleOf(v).query(visitStatusQuery)).stage, ...(await queueView(v)) }),
+            read: async () => {
+              const visit = await visitStatus(v);
+              return { stage: visit.stage, ...(await queueView(v, visit)) };
+            },
           });
         } finally {
           release();
@@ -401,10 +416,7 @@ export function visitRoutes(deps: ApiDeps) {
       middleware: [asUser],
       handler: async ({ params }, req) => {
         const v = await ownVisit(req, params.bookingRef);
-        const rows: Array<{ order_id: string; abnormal: boolean; received_at: Date; results_enc: string }> = await db.query(
-          'SELECT order_id, abnormal, received_at, results_enc FROM visit_results WHERE booking_ref = $1 ORDER BY order_id',
-          [v.booking_ref],
-        );
+        const rows = await visitResults(db, v.booking_ref);
         return {
           results: rows.map((r) => ({
             orderId: r.order_id,

@@ -2,6 +2,7 @@ import { Foundation1764000000000 } from './1764000000000-Foundation';
 import { Notifications1764100000000 } from './1764100000000-Notifications';
 import { InboxInstitution1765100000000 } from './1765100000000-InboxInstitution';
 import { TrustBoundary1765200000000 } from './1765200000000-TrustBoundary';
+import { ReadModel1765400000000 } from './1765400000000-ReadModel';
 import { ResultVersions1765500000000 } from './1765500000000-ResultVersions';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   Notifications1764100000000,
   InboxInstitution1765100000000,
   TrustBoundary1765200000000,
+  ReadModel1765400000000,
   ResultVersions1765500000000,
 ];

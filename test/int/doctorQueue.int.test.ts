@@ -21,22 +21,31 @@ import {
 } from '../../clients/hospital/doctorQueue';
 import type { DoctorQueueArgs, DoctorQueueOutcome } from '../../workflows/hospital/queue/types';
 import { createHospitalActivities } from '../../activities/hospital';
+import type { DataSource } from 'typeorm';
 import { openTestDb } from '../helpers/db';
+import { upsertDoctorQueueView } from '../../db/queries/doctorQueueView';
 import { recordHistory } from '../helpers/histories';
 import { createTestWorker, type TestTemporal } from '../helpers/temporal';
 
 /** The doctor-queue entity workflow on the run's real Temporal dev server. */
 let t: TestTemporal;
 let running: Promise<void>;
+let readModelDb: DataSource;
 
 beforeAll(async () => {
-  t = await createTestWorker({ activities: {} });
+  readModelDb = await openTestDb(2);
+  // The queue writes its read model through this activity once per batch of its loop.
+  const projectDoctorQueue = async (i: Parameters<typeof upsertDoctorQueueView>[1]): Promise<void> => {
+    await upsertDoctorQueueView(readModelDb, i);
+  };
+  t = await createTestWorker({ activities: { projectDoctorQueue } });
   running = t.worker.run();
 });
 afterAll(async () => {
   t?.worker.shutdown();
   await running;
   await t?.close();
+  await readModelDb?.destroy();
 });
 
 const INSTITUTION = 'test-hospital';

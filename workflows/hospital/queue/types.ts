@@ -23,6 +23,8 @@ export interface DoctorQueueInput {
    */
   closeAtMs?: number;
   state?: QueueState;
+  /** The last read-model seq written, carried over continue-as-new so the next run's writes stay newer. */
+  projectionSeq?: number;
 }
 /** What a starter passes: defaults not yet applied. */
 export type DoctorQueueArgs = Omit<DoctorQueueInput, 'config' | 'maxEventsPerRun'> & {

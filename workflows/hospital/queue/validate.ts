@@ -75,6 +75,7 @@ export function doctorQueueInput(raw: unknown): DoctorQueueInput {
     maxEventsPerRun: o.maxEventsPerRun === undefined ? 500 : integer(o, 'maxEventsPerRun', 1, 10_000),
     ...(o.closeAtMs === undefined ? {} : { closeAtMs: integer(o, 'closeAtMs', 0) }),
     // Only ever written by this workflow's own continue-as-new.
+    ...(o.projectionSeq === undefined ? {} : { projectionSeq: integer(o, 'projectionSeq', 0) }),
     ...(o.state === undefined ? {} : { state: object(o.state, 'state') as unknown as NonNullable<DoctorQueueInput['state']> }),
   };
 }

@@ -6,6 +6,7 @@ import {
   getExternalWorkflowHandle,
   log,
   patched,
+  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -15,6 +16,7 @@ import { DomainError, ErrorCode } from '../../../domain/errors';
 import { DoctorQueue, type QueueNotice } from '../../../domain/hospital/queue';
 import { latestEndOfDay } from '../../../domain/hospital/serviceDay';
 import { workflowIds } from '../../../domain/ids';
+import type { HospitalActivities } from '../../../activities/hospital';
 import { Stage } from '../../searchAttributes';
 import {
   callNextUpdate,
@@ -34,6 +36,10 @@ import { callNext, doctorQueueInput, isCloseQueue, joinQueue, queuePatient } fro
 
 /** patched() id: a closing queue tells the visits of patients it never saw (commands old closing runs did not send). */
 const TELLS_UNSEEN = 'queue-closed-tells-unseen-visits';
+const projections = proxyActivities<Pick<HospitalActivities, 'projectDoctorQueue'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
+});
 
 /** A check-in stamped further ahead than this is a clock or client bug, not an arrival. */
 const MAX_ARRIVAL_SKEW_MS = 5 * 60_000;
@@ -188,13 +194,37 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
       log.warn('visit workflow not told the queue closed', { bookingRef, error: err instanceof Error ? err.message : String(err) });
     }
   };
+  // The queue's read model (issue 10): one snapshot write per batch of the loop, not per message,
+  // ordered by a seq that continue-as-new carries on. Behind a patch: older histories never wrote it.
+  const readModel = patched('queue-read-model');
+  let projectionSeq = input.projectionSeq ?? 0;
+  let projected = '';
+  const project = async (): Promise<void> => {
+    if (!readModel) return;
+    const snapshot = JSON.stringify({ state: queue.state, closing });
+    if (snapshot === projected) return;
+    projectionSeq += 1;
+    await projections.projectDoctorQueue({
+      institutionId: input.institutionId,
+      doctorId: input.doctorId,
+      serviceDay: input.serviceDay,
+      config: input.config,
+      state: queue.state,
+      closing,
+      seq: projectionSeq,
+    });
+    projected = snapshot;
+  };
   const shouldContinueAsNew = (): boolean => handled >= input.maxEventsPerRun || workflowInfo().continueAsNewSuggested;
 
   outbox.push(...queue.dueNotices(Date.now()));
   for (;;) {
     await deliver();
     if (closing || shouldContinueAsNew()) break;
-    const seen = handled;
+    const beforeProjection = handled;
+    await project();
+    // A message handled while the snapshot was written wakes the loop at once, so it is written too.
+    const seen = readModel ? beforeProjection : handled;
     const woken = (): boolean => handled !== seen || closing || outbox.length > 0;
     // Without messages, a "near" notice can still fall due as the consultation in progress runs on.
     const dueInMs = queue.msUntilNextNotice(Date.now());
@@ -207,9 +237,12 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     await condition(allHandlersFinished);
     await deliver();
   }
+  // A run handing over leaves the write to the next one (its seq carries on), so no message lands in
+  // this run while the write is in flight; the day's last snapshot is written here.
+  if (closing) await project();
   if (!closing) {
     log.info('doctor queue continuing as new', { handled, historyLength: workflowInfo().historyLength });
-    return continueAsNew<typeof doctorQueue>({ ...input, state: queue.state });
+    return continueAsNew<typeof doctorQueue>({ ...input, state: queue.state, ...(readModel ? { projectionSeq } : {}) });
   }
   const summary = queue.summary();
   const closedAtMs = Date.now();

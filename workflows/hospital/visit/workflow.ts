@@ -51,6 +51,7 @@ const HIS_UNDO_GIVE_UP_SECONDS = 24 * 3600;
 const INBOX_DEDUPE = 'visit-inbox-dedupe';
 /** How many (inbox id, order) deliveries a visit remembers: far more than one visit's HL7 traffic. */
 const INBOX_MEMORY = 256;
+const READ_MODEL = 'visit-read-model';
 
 const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>([
   'closed',
@@ -122,6 +123,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     resultOrderIds: [],
     notices: [],
   };
+  const projection = projectWhileRunning(status);
   let checkInAt: number | null = null;
   let cancelRequested = false;
   /** The visit is ending: no new payment is started (an order arriving now is recorded, not charged). */
@@ -160,6 +162,8 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
     const why = status.failureReason ? ` (${status.failureReason})` : '';
     upsertMemo({ summary: `hospital visit ${input.bookingRef} at ${input.institutionId}: ${stage}${why}` });
     await hospital.setVisitStage({ bookingRef: input.bookingRef, stage });
+    // Read-your-writes: an update answering with this stage finds it in the read model too.
+    await projection.flushed();
   };
   const notify = async (kind: string, key = '', data: Record<string, unknown> = {}): Promise<void> => {
     await hospital.notifyUser({ userRef: input.userRef, journeyId, kind, key, data: { bookingRef: input.bookingRef, ...data } });
@@ -552,5 +556,38 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
   }
   // An update still answering (e.g. a cancel waiting for this end) gets its answer before the visit returns.
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  await projection.flushed();
   return outcome;
+}
+
+/**
+ * The visit's read model (issue 10): whenever the status snapshot changed (stage, orders, results,
+ * notices, queue notices, from any handler or step) one `projectVisit` writes it with the next seq.
+ * One loop, not a call at every mutation, so every path is covered and writes leave in order; the
+ * API wrote seq 0 at booking. Behind a patch: histories recorded before it never projected.
+ */
+function projectWhileRunning(status: VisitStatus): { flushed: () => Promise<void> } {
+  if (!patched(READ_MODEL)) return { flushed: async () => undefined };
+  let seq = 0;
+  let written = '';
+  let busy = false;
+  const changed = (): boolean => JSON.stringify(status) !== written;
+  // Not cancellable: an operator's cancel must not drop the write of the stage it ends in.
+  void CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      await condition(changed);
+      busy = true;
+      const snapshot = JSON.stringify(status);
+      seq += 1;
+      try {
+        await hospital.projectVisit({ snapshot: JSON.parse(snapshot) as VisitStatus, seq });
+        written = snapshot;
+      } catch (err) {
+        log.warn('visit projection not written', { bookingRef: status.bookingRef, reason: failureReason(err) });
+        written = snapshot; // retried by the next change; the activity itself retries until it succeeds
+      }
+      busy = false;
+    }
+  });
+  return { flushed: () => CancellationScope.nonCancellable(() => condition(() => !busy && !changed())) };
 }

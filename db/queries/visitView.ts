@@ -1,0 +1,66 @@
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import type { VisitStatus } from '../../workflows/hospital/visit/types';
+
+/** The NOTIFY channel of visit projection changes; the payload is the booking ref (no personal data). */
+export const VISIT_VIEW_CHANNEL = 'visit_views';
+
+/**
+ * The visit projection, parsed at the boundary. Only the fields a partner read needs are checked
+ * strictly; the snapshot was written by the workflow through `projectVisit`.
+ */
+const VisitStatusRow = z.object({
+  bookingRef: z.string(),
+  institutionId: z.string(),
+  stage: z.string(),
+  slotStartMs: z.number().int(),
+  amountDueMinor: z.number().int(),
+  currency: z.string(),
+  registration: z.object({ outTradeNo: z.string(), status: z.string(), refundedMinor: z.number().int() }),
+  queue: z.object({ position: z.number().int().nullable(), etaMinutes: z.number().nullable(), calledAt: z.string().nullable() }),
+  orders: z.array(
+    z.object({
+      orderId: z.string(),
+      amountMinor: z.number().int(),
+      currency: z.string(),
+      status: z.string(),
+      outTradeNo: z.string().nullable(),
+      resultsDelivered: z.boolean(),
+    }),
+  ),
+  resultOrderIds: z.array(z.string()),
+  notices: z.array(z.object({ kind: z.string(), atMs: z.number() })),
+  failureReason: z.string().optional(),
+});
+
+const Row = z.object({ status: VisitStatusRow, seq: z.coerce.number().int() });
+export type VisitView = { status: VisitStatus; seq: number };
+
+/**
+ * Writes a visit's snapshot unless a newer one (higher seq) is stored, and notifies listeners in the
+ * same statement, so a listener that hears the ref always reads at least this write. Returns whether
+ * the row changed.
+ */
+export async function upsertVisitView(db: DataSource, v: { status: VisitStatus; seq: number }): Promise<boolean> {
+  const rows: unknown[] = await db.query(
+    `WITH up AS (
+       INSERT INTO visit_views (booking_ref, institution_id, stage, status, seq, updated_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5, now())
+       ON CONFLICT (booking_ref) DO UPDATE
+         SET institution_id = EXCLUDED.institution_id, stage = EXCLUDED.stage, status = EXCLUDED.status,
+             seq = EXCLUDED.seq, updated_at = now()
+         WHERE visit_views.seq < EXCLUDED.seq
+       RETURNING booking_ref)
+     SELECT pg_notify('${VISIT_VIEW_CHANNEL}', booking_ref) FROM up`,
+    [v.status.bookingRef, v.status.institutionId, v.status.stage, JSON.stringify(v.status), v.seq],
+  );
+  return rows.length > 0;
+}
+
+/** The projection of one visit, or null when none was written yet. Ownership is checked by the caller. */
+export async function readVisitView(db: DataSource, bookingRef: string): Promise<VisitView | null> {
+  const rows: unknown[] = await db.query('SELECT status, seq FROM visit_views WHERE booking_ref = $1', [bookingRef]);
+  if (!rows[0]) return null;
+  const row = Row.parse(rows[0]);
+  return { status: row.status as VisitStatus, seq: row.seq };
+}

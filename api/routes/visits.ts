@@ -13,7 +13,7 @@ import { bookingRefFor, workflowIds } from '../../domain/ids';
 import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflows/searchAttributes';
 import { readDoctorQueueView } from '../../db/queries/doctorQueueView';
 import { findOwnVisit, journeyPayments, listDepartments, listDoctors, visitResults, type OwnVisit } from '../../db/queries/partnerVisits';
-import { readVisitView, upsertVisitView } from '../../db/queries/visitView';
+import { BACKFILLED_SEQ, readVisitView, upsertVisitView } from '../../db/queries/visitView';
 import { DoctorQueue, type QueuePosition } from '../../domain/hospital/queue';
 import { merchantOrderNo } from '../../domain/ids';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
@@ -87,13 +87,15 @@ export function visitRoutes(deps: ApiDeps) {
     return visit;
   };
   /**
-   * The visit's status from its read model. A visit booked before the read model existed and not yet
-   * backfilled (`npm run backfill:read-model`) has no row: only then is its workflow asked.
+   * The visit's status from its read model. Only a visit started before the read model existed is asked
+   * directly: it never publishes, so its backfilled copy (`npm run backfill:visit-views`) is what it was
+   * when copied, and answers only once the workflow is gone.
    */
   const visitStatus = async (v: VisitRow): Promise<VisitStatus> => {
     const view = await readVisitView(db, v.booking_ref);
-    if (view) return view.status;
-    return handleOf(v).query(visitStatusQuery);
+    if (view && view.seq !== BACKFILLED_SEQ) return view.status;
+    const live = handleOf(v).query(visitStatusQuery);
+    return view ? live.catch(() => view.status) : live;
   };
   /** Position and ETA from the queue's snapshot, computed now by the same pure code the queue runs. */
   const queueView = async (v: VisitRow, visit?: VisitStatus) => {

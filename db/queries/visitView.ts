@@ -2,6 +2,12 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { VisitStatus } from '../../workflows/hospital/visit/types';
 
+/**
+ * The seq of a row copied by the backfill from a workflow that never publishes (started before the read
+ * model): below the API's 0 at booking and every seq a workflow writes, so anything published wins.
+ */
+export const BACKFILLED_SEQ = -1;
+
 /** The NOTIFY channel of visit projection changes; the payload is the booking ref (no personal data). */
 export const VISIT_VIEW_CHANNEL = 'visit_views';
 
@@ -41,7 +47,7 @@ export type VisitView = { status: VisitStatus; seq: number };
  * same statement, so a listener that hears the ref always reads at least this write. Returns whether
  * the row changed.
  */
-export async function upsertVisitView(db: DataSource, v: { status: VisitStatus; seq: number }): Promise<boolean> {
+export async function upsertVisitView(db: Pick<DataSource, 'query'>, v: { status: VisitStatus; seq: number }): Promise<boolean> {
   const rows: unknown[] = await db.query(
     `WITH up AS (
        INSERT INTO visit_views (booking_ref, institution_id, stage, status, seq, updated_at)

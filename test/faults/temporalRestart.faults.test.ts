@@ -105,6 +105,15 @@ it(`injects a Temporal server stop (persisted to its SQLite file) while ${VISITS
     },
     { timeoutMs: 30_000 },
   );
+  // Partner reads come from PostgreSQL: every visit reads, with its stage, while Temporal is down.
+  for (const [d, stage] of [
+    [paidBefore, 'booked'],
+    [waiting, 'awaiting_payment'],
+    [paidDuring, 'awaiting_payment'],
+  ] as const) {
+    const read = await api.call<{ stage: string }>('GET', `/v1/visits/${d.bookingRef}`, { user });
+    expect({ ref: d.bookingRef, status: read.status, stage: read.body.stage }).toEqual({ ref: d.bookingRef, status: 200, stage });
+  }
   // A patient pays while Temporal is down: the notification is stored in the inbox first (the signal
   // to the payment journey cannot be delivered until the server is back).
   const duringNo = await paidDuring.pay('registration');

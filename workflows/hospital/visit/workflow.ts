@@ -292,7 +292,8 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
       checkInAt = req.arrivedAtMs;
       if (patched(BOUNDED_UPDATES)) {
         // The HIS may be slow or down: answer within the bound, the visit carries on.
-        const done = await condition(() => status.stage !== 'booked', UPDATE_ANSWER_MS);
+        // Answered once the read model shows it too, so the app's next read agrees with this answer.
+        const done = await condition(() => status.stage !== 'booked' && projection.idle(), UPDATE_ANSWER_MS);
         return { stage: status.stage, pending: !done };
       }
       await condition(() => status.stage !== 'booked');
@@ -312,7 +313,7 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
         await registration.child.signal(cancelPaymentSignal).catch(() => undefined); // it finished meanwhile: the journey sees it
       if (patched(BOUNDED_UPDATES)) {
         // Any end counts (an HIS refusal or a failure ends the visit too), and a slow HIS answers `pending`.
-        const done = await condition(() => TERMINAL.has(status.stage), UPDATE_ANSWER_MS);
+        const done = await condition(() => TERMINAL.has(status.stage) && projection.idle(), UPDATE_ANSWER_MS);
         return { stage: status.stage, pending: !done, refundMinor: status.registration.refundedMinor };
       }
       await condition(() => status.stage === 'cancelled');
@@ -566,8 +567,8 @@ export async function hospitalVisit(input: VisitInput): Promise<VisitOutcome> {
  * One loop, not a call at every mutation, so every path is covered and writes leave in order; the
  * API wrote seq 0 at booking. Behind a patch: histories recorded before it never projected.
  */
-function projectWhileRunning(status: VisitStatus): { flushed: () => Promise<void> } {
-  if (!patched(READ_MODEL)) return { flushed: async () => undefined };
+function projectWhileRunning(status: VisitStatus): { flushed: () => Promise<void>; idle: () => boolean } {
+  if (!patched(READ_MODEL)) return { flushed: async () => undefined, idle: () => true };
   let seq = 0;
   let written = '';
   let busy = false;
@@ -589,5 +590,6 @@ function projectWhileRunning(status: VisitStatus): { flushed: () => Promise<void
       busy = false;
     }
   });
-  return { flushed: () => CancellationScope.nonCancellable(() => condition(() => !busy && !changed())) };
+  const idle = (): boolean => !busy && !changed();
+  return { flushed: () => CancellationScope.nonCancellable(() => condition(idle)), idle };
 }

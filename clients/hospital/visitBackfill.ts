@@ -15,13 +15,14 @@ const Candidate = z.object({ booking_ref: z.string(), workflow_id: z.string() })
 export async function backfillVisitViews(
   db: DataSource,
   temporal: Client,
-  opts: { limit?: number } = {},
+  opts: { limit?: number; institutionId?: string } = {},
 ): Promise<{ copied: number; gone: number; candidates: number }> {
   const rows = z.array(Candidate).parse(
     await db.query(
       `SELECT v.booking_ref, v.workflow_id FROM visits v LEFT JOIN visit_views w ON w.booking_ref = v.booking_ref
-        WHERE w.booking_ref IS NULL OR w.seq = $2 ORDER BY v.created_at LIMIT $1`,
-      [opts.limit ?? 10_000, BACKFILLED_SEQ],
+        WHERE (w.booking_ref IS NULL OR w.seq = $2) AND ($3::text IS NULL OR v.institution_id = $3)
+        ORDER BY v.created_at LIMIT $1`,
+      [opts.limit ?? 10_000, BACKFILLED_SEQ, opts.institutionId ?? null],
     ),
   );
   let copied = 0;

@@ -37,36 +37,43 @@ async function book(slot: number): Promise<string> {
 
 it('backfills a visit that never published (started before the read model), and its own next publish replaces the copy', async () => {
   const ref = await book(3);
-  await d.waitStage(ref, user, 'awaiting_payment');
+  await d.payOpen(ref, user, 'registration');
+  await d.waitStage(ref, user, 'booked');
   const { db, temporal } = d.p.services;
   const handle = temporal.workflow.getHandle(workflowIds.hospitalVisit(d.hospital, ref));
-  await until('first publish', async () => ((await readVisitView(db, ref))?.seq ?? 0) > 0, { timeoutMs: 30_000 });
+  // Booked, its booking notice and reminder sent: nothing changes now until check-in or the slot's day, so
+  // the visit publishes nothing more.
+  await until(
+    'the read model caught up',
+    async () => {
+      const live = await handle.query(visitStatusQuery);
+      const kinds = live.notices.map((n) => n.kind);
+      return kinds.includes('booked') && kinds.includes('reminder') && isDeepStrictEqual((await readVisitView(db, ref))?.status, live);
+    },
+    { timeoutMs: 30_000 },
+  );
   // As if the visit had started before the read model: no row at all.
   await db.query('DELETE FROM visit_views WHERE booking_ref = $1', [ref]);
 
-  const first = await backfillVisitViews(db, temporal);
-  expect(first.copied).toBeGreaterThanOrEqual(1);
+  const first = await backfillVisitViews(db, temporal, { institutionId: d.hospital });
+  expect(first).toMatchObject({ candidates: 1, copied: 1, gone: 0 });
   const copied = await readVisitView(db, ref);
   expect(copied?.seq).toBe(BACKFILLED_SEQ);
   expect(isDeepStrictEqual(copied?.status, await handle.query(visitStatusQuery))).toBe(true);
+  expect((await d.stage(ref, user)).stage).toBe('booked');
 
   // The workflow's own publish wins over the copy, and a second backfill leaves it alone.
-  await d.payOpen(ref, user, 'registration');
-  await d.waitStage(ref, user, 'booked');
-  await until(
-    'the workflow publishes over the copy',
-    async () => ((await readVisitView(db, ref))?.seq ?? BACKFILLED_SEQ) > BACKFILLED_SEQ,
-    {
-      timeoutMs: 30_000,
-    },
-  );
-  await backfillVisitViews(db, temporal);
+  expect((await d.api('POST', `/v1/visits/${ref}/cancel`, user)).status).toBe(200);
+  await until('the workflow publishes over the copy', async () => (await readVisitView(db, ref))?.status.stage === 'cancelled', {
+    timeoutMs: 30_000,
+  });
+  expect(await backfillVisitViews(db, temporal, { institutionId: d.hospital })).toMatchObject({ candidates: 0 });
   const after = await readVisitView(db, ref);
   expect(after?.seq).toBeGreaterThan(0);
-  expect(after?.status.stage).toBe('booked');
+  expect(after?.status.stage).toBe('cancelled');
 }, 120_000);
 
-it('reads every visit with all workers stopped and its workflow execution deleted', async () => {
+it('reads every visit with all workers stopped and its workflow execution being deleted', async () => {
   const booked = await book(0);
   await d.payOpen(booked, user, 'registration');
   await d.waitStage(booked, user, 'booked');
@@ -92,26 +99,14 @@ it('reads every visit with all workers stopped and its workflow execution delete
     before.set(ref, view);
   }
 
-  // No worker runs any more, and the executions are gone from Temporal.
+  // No worker runs any more, so no workflow can answer a query (running or closed), and the executions are
+  // deleted as retention would. The server removes them asynchronously, so whether each is gone yet when the
+  // reads below run depends on load: the stopped workers already make any read that asks a workflow fail.
   for (const w of d.p.workers.splice(0)) await w.shutdown();
   const { temporal } = d.p.services;
   for (const ref of [booked, cancelled, unpaid]) {
     const workflowId = workflowIds.hospitalVisit(d.hospital, ref);
     await temporal.workflowService.deleteWorkflowExecution({ namespace: temporal.options.namespace, workflowExecution: { workflowId } });
-    await until(
-      `${workflowId} deleted`,
-      async () =>
-        temporal.workflow
-          .getHandle(workflowId)
-          .describe()
-          .then(
-            () => false,
-            () => true,
-          ),
-      {
-        timeoutMs: 30_000,
-      },
-    );
   }
 
   for (const ref of [booked, cancelled, unpaid]) {

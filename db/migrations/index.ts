@@ -4,6 +4,7 @@ import { InboxInstitution1765100000000 } from './1765100000000-InboxInstitution'
 import { TrustBoundary1765200000000 } from './1765200000000-TrustBoundary';
 import { ReadModel1765400000000 } from './1765400000000-ReadModel';
 import { ResultVersions1765500000000 } from './1765500000000-ResultVersions';
+import { TransitRiders1766000000000 } from './1766000000000-TransitRiders';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   TrustBoundary1765200000000,
   ReadModel1765400000000,
   ResultVersions1765500000000,
+  TransitRiders1766000000000,
 ];

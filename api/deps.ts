@@ -3,6 +3,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import type { ChangeFeed } from '../db/changeFeed';
 import type { IdentityProvider } from '../integrations/identity/provider';
 import type { PaymentProvider } from '../integrations/payment/provider';
 import type { Env } from '../platform/config';
@@ -21,5 +22,7 @@ export interface ApiDeps {
   codec: PayloadCodec;
   identity: IdentityProvider;
   limits: PartnerLimits;
+  /** Read-model change notifications, fanned out to this process's event streams. */
+  changes: ChangeFeed;
   now?: () => number;
 }

@@ -5,6 +5,9 @@ import { createSenderCheck, createSourceAllowList } from './hospital/senderCheck
 import type { InboundHl7Handler } from '../integrations/hospital/inbound/types';
 import { MllpServer, type MllpServerTls } from '../integrations/hospital/mllp';
 import type { Services } from '../platform/services';
+import { ChangeFeed } from '../db/changeFeed';
+import { QUEUE_VIEW_CHANNEL } from '../db/queries/doctorQueueView';
+import { VISIT_VIEW_CHANNEL } from '../db/queries/visitView';
 import { createApp, type RouteModule } from './app';
 import type { ApiDeps } from './deps';
 import { hospitalDispatch, institutionTimeZone, visitInstitution } from './hospital/dispatch';
@@ -19,7 +22,13 @@ import { visitRoutes } from './routes/visits';
 
 export function apiDeps(services: Services): ApiDeps {
   const { config, logger, db, temporal, metrics, pii, payments, codec, identity } = services;
-  return { config, logger, db, temporal, metrics, pii, payments, codec, identity, limits: partnerLimits(config) };
+  const changes = new ChangeFeed({
+    url: config.DATABASE_URL,
+    channels: [VISIT_VIEW_CHANNEL, QUEUE_VIEW_CHANNEL],
+    applicationName: 'causeway-api-listen',
+    onError: (err) => logger.warn({ err }, 'read-model change feed lost its connection; streams poll until it is back'),
+  });
+  return { config, logger, db, temporal, metrics, pii, payments, codec, identity, limits: partnerLimits(config), changes };
 }
 
 export interface Inbound {
@@ -136,6 +145,7 @@ export async function startApi(
         // an open event stream) are cut rather than holding the shutdown forever.
         setTimeout(() => server.closeAllConnections(), drainMs).unref();
       });
+      await deps.changes.close();
     },
   };
 }

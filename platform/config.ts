@@ -38,7 +38,7 @@ export const EnvSchema = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Base URL the payment platform calls back (notifications). */
   PUBLIC_BASE_URL: z.string().url().optional(),
-  /** How often a queue event stream queries the workflow (one query per open stream per poll). */
+  /** Queue event streams are pushed by LISTEN/NOTIFY; only while that connection is down do they re-read this often. */
   QUEUE_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** The worker's Prometheus endpoint (SDK runtime telemetry), beside the API's on 9465; port 0 turns it off. */
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),

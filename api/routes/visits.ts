@@ -11,9 +11,15 @@ import { HospitalPolicy } from '../../domain/hospital/policy';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
 import { bookingRefFor, workflowIds } from '../../domain/ids';
 import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflows/searchAttributes';
-import { readDoctorQueueView } from '../../db/queries/doctorQueueView';
+import {
+  QUEUE_VIEW_CHANNEL,
+  queueViewKey,
+  readDoctorQueueView,
+  type DoctorQueueKey,
+  type DoctorQueueView,
+} from '../../db/queries/doctorQueueView';
 import { findOwnVisit, journeyPayments, listDepartments, listDoctors, visitResults, type OwnVisit } from '../../db/queries/partnerVisits';
-import { BACKFILLED_SEQ, readVisitView, upsertVisitView } from '../../db/queries/visitView';
+import { BACKFILLED_SEQ, readVisitView, upsertVisitView, VISIT_VIEW_CHANNEL } from '../../db/queries/visitView';
 import { DoctorQueue, type QueuePosition } from '../../domain/hospital/queue';
 import { merchantOrderNo } from '../../domain/ids';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
@@ -97,25 +103,31 @@ export function visitRoutes(deps: ApiDeps) {
     const live = handleOf(v).query(visitStatusQuery);
     return view ? live.catch(() => view.status) : live;
   };
-  /** Position and ETA from the queue's snapshot, computed now by the same pure code the queue runs. */
-  const queueView = async (v: VisitRow, visit?: VisitStatus) => {
-    const snapshot = await readDoctorQueueView(db, {
-      institutionId: v.institution_id,
-      doctorId: v.doctor_id,
-      serviceDay: serviceDayOf(v.starts_at, v.time_zone),
-    });
+  const queueKey = (v: VisitRow): DoctorQueueKey => ({
+    institutionId: v.institution_id,
+    doctorId: v.doctor_id,
+    serviceDay: serviceDayOf(v.starts_at, v.time_zone),
+  });
+  /** Position and ETA from the queue's snapshot, computed at `nowMs` by the same pure code the queue runs. */
+  const positionView = (v: VisitRow, snapshot: DoctorQueueView | null, visit: VisitStatus | undefined, nowMs: number) => {
     const pos: QueuePosition = snapshot
-      ? new DoctorQueue(snapshot.config, snapshot.state).positionOf(v.booking_ref, now())
+      ? new DoctorQueue(snapshot.config, snapshot.state).positionOf(v.booking_ref, nowMs)
       : { status: 'unknown' };
     // Just checked in, the queue's own snapshot may not be written yet: the visit kept the join's answer.
-    const joined = pos.status === 'unknown' ? (visit ?? (await readVisitView(db, v.booking_ref))?.status) : undefined;
-    if (joined?.stage === 'queued' && joined.queue.position !== null)
-      return { status: 'waiting', position: joined.queue.position, etaMinutes: joined.queue.etaMinutes };
+    if (pos.status === 'unknown' && visit?.stage === 'queued' && visit.queue.position !== null)
+      return { status: 'waiting', position: visit.queue.position, etaMinutes: visit.queue.etaMinutes };
     return {
       status: pos.status,
       position: pos.status === 'waiting' ? pos.position : null,
       etaMinutes: pos.status === 'waiting' ? pos.etaMinutes : null,
     };
+  };
+  const queueView = async (v: VisitRow) => {
+    const snapshot = await readDoctorQueueView(db, queueKey(v));
+    const nowMs = now();
+    const view = positionView(v, snapshot, undefined, nowMs);
+    // Only when the queue does not know the patient yet is the visit's own copy of the join read.
+    return view.status !== 'unknown' ? view : positionView(v, snapshot, (await readVisitView(db, v.booking_ref))?.status, nowMs);
   };
   const handleOf = (v: VisitRow) => temporal.workflow.getHandle(workflowIds.hospitalVisit(v.institution_id, v.booking_ref));
   const statusView = (s: VisitStatus) => ({
@@ -394,12 +406,16 @@ export function visitRoutes(deps: ApiDeps) {
           throw rateLimited(`at most ${deps.limits.queueStreams.max} open queue streams per user`, config.QUEUE_STREAM_POLL_MS / 1000);
         try {
           await streamQueue(req, res, {
+            changes: deps.changes,
+            sources: [
+              { channel: VISIT_VIEW_CHANNEL, key: v.booking_ref, load: () => visitStatus(v) },
+              { channel: QUEUE_VIEW_CHANNEL, key: queueViewKey(queueKey(v)), load: () => readDoctorQueueView(db, queueKey(v)) },
+            ],
+            render: (visit, queue, nowMs) => ({ stage: visit.stage, ...positionView(v, queue, visit, nowMs) }),
+            now,
+            refreshMs: 30_000,
             pollMs: config.QUEUE_STREAM_POLL_MS,
             heartbeatMs: 15_000,
-            read: async () => {
-              const visit = await visitStatus(v);
-              return { stage: visit.stage, ...(await queueView(v, visit)) };
-            },
           });
         } finally {
           release();

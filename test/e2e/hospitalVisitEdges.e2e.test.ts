@@ -1,9 +1,9 @@
-import http from 'node:http';
 import { buildOru, parseAck } from '../../integrations/hospital/hl7';
 import { MllpClient } from '../../integrations/hospital/mllp';
 import { recordHistory } from '../helpers/histories';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
+import { readQueueStream, type QueueEvent } from '../helpers/queueStream';
 
 /**
  * The visit's unhappy and unusual paths through the real API, MLLP listener, HIS simulator and
@@ -23,6 +23,9 @@ beforeAll(async () => {
       reminderLeadMinutes: 4 * 24 * 60,
       visitQuietCloseSeconds: 3,
     },
+    // Streams re-read only when PostgreSQL announces a change: with a minute between polls, any event
+    // this file's stream test sees after the first one was pushed.
+    env: { QUEUE_STREAM_POLL_MS: '60000' },
   });
   user = await d.verifiedUser();
   mllp = new MllpClient({ host: '127.0.0.1', port: d.p.api.mllpPort ?? 0, timeoutMs: 5_000 });
@@ -190,31 +193,8 @@ describe('hospital visit: unusual paths', () => {
   it('streams queue position as server-sent events until the patient is called', async () => {
     const ref = await bookAndPay(6);
     expect((await d.api('POST', `/v1/visits/${ref}/check-in`, user, {})).status).toBe(200);
-    const events: Array<{ stage: string; status: string; position: number | null }> = [];
-    const ended = new Promise<string>((resolve, reject) => {
-      const req = http.get(
-        `${d.p.api.url}/v1/visits/${ref}/queue/stream`,
-        { headers: { authorization: `Bearer ${d.p.partner.apiKey}`, 'x-causeway-user': user } },
-        (res) => {
-          expect(res.headers['content-type']).toContain('text/event-stream');
-          let buf = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            buf += chunk;
-            for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
-              const data = buf
-                .slice(0, cut)
-                .split('\n')
-                .find((l) => l.startsWith('data: '));
-              buf = buf.slice(cut + 2);
-              if (data) events.push(JSON.parse(data.slice(6)));
-            }
-          });
-          res.on('end', () => resolve('ended'));
-        },
-      );
-      req.on('error', reject);
-    });
+    const events: QueueEvent[] = [];
+    const ended = readQueueStream(`${d.p.api.url}/v1/visits/${ref}/queue/stream`, d.partnerHeaders(user), events);
     await until('first queue event', async () => events.length > 0, { timeoutMs: 30_000 });
     expect(events[0]).toMatchObject({ stage: 'queued', status: 'waiting' });
     // Earlier tests left patients in this doctor's queue: the doctor calls until it is this one's turn.

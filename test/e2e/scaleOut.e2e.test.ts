@@ -1,6 +1,6 @@
-import http from 'node:http';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
+import { readQueueStream, type QueueEvent } from '../helpers/queueStream';
 
 /**
  * Causeway as it is deployed: two API replicas and two workers against one Temporal and one
@@ -27,36 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await d?.stop();
 });
-
-interface QueueEvent {
-  stage: string;
-  status: string;
-}
-
-/** Reads one SSE connection until it ends or breaks; events are appended to `into`. */
-function readStream(url: string, user: string, into: QueueEvent[]): Promise<'ended' | 'broken'> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { headers: { authorization: `Bearer ${d.p.partner.apiKey}`, 'x-causeway-user': user } }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
-          const data = buf
-            .slice(0, cut)
-            .split('\n')
-            .find((l) => l.startsWith('data: '));
-          buf = buf.slice(cut + 2);
-          if (data) into.push(JSON.parse(data.slice(6)) as QueueEvent);
-        }
-      });
-      res.on('end', () => resolve('ended'));
-      res.on('error', () => resolve('broken'));
-      res.on('aborted', () => resolve('broken'));
-    });
-    req.on('error', () => resolve('broken'));
-  });
-}
 
 describe('two API replicas and two workers', () => {
   it('takes a booking rush spread over both replicas: one winner per slot, a 409 for everyone else', async () => {
@@ -119,7 +89,7 @@ describe('two API replicas and two workers', () => {
 
     const [survivor, doomed] = d.p.apis as [HospitalDriver['p']['api'], HospitalDriver['p']['api']];
     const events: QueueEvent[] = [];
-    const first = readStream(`${doomed.url}/v1/visits/${booked}/queue/stream`, user, events);
+    const first = readQueueStream(`${doomed.url}/v1/visits/${booked}/queue/stream`, d.partnerHeaders(user), events);
     await until('a queue event from the doomed replica', async () => events.length > 0, { timeoutMs: 30_000 });
     expect(events[0]).toMatchObject({ stage: 'queued', status: 'waiting' });
 
@@ -131,7 +101,7 @@ describe('two API replicas and two workers', () => {
     expect(events.every((e) => e.stage === 'queued')).toBe(true);
     const seenBefore = events.length;
 
-    const second = readStream(`${survivor.url}/v1/visits/${booked}/queue/stream`, user, events);
+    const second = readQueueStream(`${survivor.url}/v1/visits/${booked}/queue/stream`, d.partnerHeaders(user), events);
     await until('a queue event from the surviving replica', async () => events.length > seenBefore, { timeoutMs: 30_000 });
     // Earlier bookings of this doctor were never checked in, so this patient is the only one waiting.
     await until('the HIS calls this patient', async () => (await d.his.callNext(d.doctor))?.bookingRef === booked, { timeoutMs: 30_000 });

@@ -18,6 +18,8 @@ export interface HospitalDriver {
   doctor: string;
   slotIds: string[];
   api<T = unknown>(method: string, path: string, user: string | null, body?: object): Promise<{ status: number; body: T }>;
+  /** The partner app's headers acting for `user`. */
+  partnerHeaders(user: string): Record<string, string>;
   verifiedUser(): Promise<string>;
   stage(ref: string, user: string): Promise<VisitStatusView>;
   waitStage(ref: string, user: string, stage: string): Promise<void>;
@@ -108,6 +110,7 @@ export async function startHospitalDriver(opts: {
     hospital,
     doctor,
     slotIds,
+    partnerHeaders: (user) => ({ authorization: `Bearer ${p.partner.apiKey}`, 'x-causeway-user': user }),
     api,
     stage,
     async verifiedUser() {

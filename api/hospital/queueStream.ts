@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { ChangeFeed } from '../../db/changeFeed';
+import { TERMINAL_VISIT_STAGES } from '../../workflows/hospital/visit/stages';
 
 /** What one server-sent event carries: the patient's place in the queue and the visit's stage. */
 export interface QueueSnapshot {
@@ -9,8 +10,8 @@ export interface QueueSnapshot {
   etaMinutes: number | null;
 }
 
-/** Stages after which the queue has nothing more to say. */
-const FINAL_STAGES = new Set(['called', 'closed', 'cancelled', 'expired', 'rejected', 'no_show', 'not_seen', 'failed']);
+/** Stages after which the queue has nothing more to say: the patient was called, or the visit is over. */
+const FINAL_STAGES: ReadonlySet<string> = new Set<string>(['called', ...TERMINAL_VISIT_STAGES]);
 
 /** One read-model row the stream depends on, and the NOTIFY channel and key that announce its changes. */
 export interface StreamSource<T> {

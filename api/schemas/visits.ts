@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { VisitStage } from '../../workflows/hospital/visit/types';
+import { OrderShape, RegistrationShape, VisitStage } from '../../workflows/hospital/visit/types';
 
 export const InstitutionParam = z.object({ institutionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
 export const BookingParam = z.object({ bookingRef: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/) });
@@ -45,18 +45,9 @@ export const VisitStatusView = z
     slotStart: z.string(),
     amountDueMinor: z.number().int(),
     currency: z.string(),
-    registration: z.object({ outTradeNo: z.string(), status: z.string(), refundedMinor: z.number().int() }),
+    registration: RegistrationShape,
     queue: z.object({ position: z.number().int().nullable(), etaMinutes: z.number().int().nullable(), calledAt: z.string().nullable() }),
-    orders: z.array(
-      z.object({
-        orderId: z.string(),
-        amountMinor: z.number().int(),
-        currency: z.string(),
-        status: z.string(),
-        outTradeNo: z.string().nullable(),
-        resultsDelivered: z.boolean(),
-      }),
-    ),
+    orders: z.array(OrderShape),
     resultOrderIds: z.array(z.string()),
     notices: z.array(z.object({ kind: z.string(), at: z.string() })),
     /** Why the visit ended `failed` (or was cancelled by an operator): a code such as `slot_taken`. */

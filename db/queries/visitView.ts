@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import type { VisitStatus } from '../../workflows/hospital/visit/types';
+import { OrderShape, RegistrationShape, type VisitStatus } from '../../workflows/hospital/visit/types';
 
 /**
  * The seq of a row copied by the backfill from a workflow that never publishes (started before the read
@@ -22,18 +22,9 @@ const VisitStatusRow = z.object({
   slotStartMs: z.number().int(),
   amountDueMinor: z.number().int(),
   currency: z.string(),
-  registration: z.object({ outTradeNo: z.string(), status: z.string(), refundedMinor: z.number().int() }),
+  registration: RegistrationShape,
   queue: z.object({ position: z.number().int().nullable(), etaMinutes: z.number().nullable(), calledAt: z.string().nullable() }),
-  orders: z.array(
-    z.object({
-      orderId: z.string(),
-      amountMinor: z.number().int(),
-      currency: z.string(),
-      status: z.string(),
-      outTradeNo: z.string().nullable(),
-      resultsDelivered: z.boolean(),
-    }),
-  ),
+  orders: z.array(OrderShape),
   resultOrderIds: z.array(z.string()),
   notices: z.array(z.object({ kind: z.string(), atMs: z.number() })),
   failureReason: z.string().optional(),

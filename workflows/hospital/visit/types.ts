@@ -1,22 +1,10 @@
 import { z } from 'zod';
 import { HospitalPolicy } from '../../../domain/hospital/policy';
+import { VISIT_STAGES } from './stages';
 
-export const VisitStage = z.enum([
-  'holding',
-  'awaiting_payment',
-  'booked',
-  'queued',
-  'called',
-  'closed',
-  'cancelled',
-  'expired',
-  'rejected',
-  'no_show',
-  /** Checked in, but the doctor's queue closed before the patient was seen: fee refunded in full, slot and HIS booking released. */
-  'not_seen',
-  /** Ended by a failure or an operator's cancel after compensation: slot, HIS hold and orders released, money refunded. */
-  'failed',
-]);
+export { TERMINAL_VISIT_STAGES } from './stages';
+
+export const VisitStage = z.enum(VISIT_STAGES);
 export type VisitStage = z.infer<typeof VisitStage>;
 
 /** Everything the journey needs, and nothing personal: the patient is a booking ref and a hashed user ref. */
@@ -69,6 +57,17 @@ export interface OrderView {
   outTradeNo: string | null;
   resultsDelivered: boolean;
 }
+
+/** The parts of a visit's status that the read model stores and the partner API shows unchanged. */
+export const RegistrationShape = z.object({ outTradeNo: z.string(), status: z.string(), refundedMinor: z.number().int() });
+export const OrderShape = z.object({
+  orderId: z.string(),
+  amountMinor: z.number().int(),
+  currency: z.string(),
+  status: z.string(),
+  outTradeNo: z.string().nullable(),
+  resultsDelivered: z.boolean(),
+});
 
 export interface VisitStatus {
   bookingRef: string;

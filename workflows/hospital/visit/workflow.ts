@@ -38,6 +38,7 @@ import {
 } from './definitions';
 import { keepHoldWhilePending } from './hold';
 import { createOrderBook, orderMerchantNo, registrationMerchantNo } from './orders';
+import { TERMINAL_VISIT_STAGES } from './stages';
 import type { OrderView, VisitInput, VisitOutcome, VisitStage, VisitStatus } from './types';
 
 /** patched() ids: changes to running visits that add commands on paths old histories took. */
@@ -53,15 +54,7 @@ const INBOX_DEDUPE = 'visit-inbox-dedupe';
 const INBOX_MEMORY = 256;
 const READ_MODEL = 'visit-read-model';
 
-const TERMINAL: ReadonlySet<VisitStage> = new Set<VisitStage>([
-  'closed',
-  'cancelled',
-  'expired',
-  'rejected',
-  'no_show',
-  'not_seen',
-  'failed',
-]);
+const TERMINAL = TERMINAL_VISIT_STAGES;
 
 /** A typed refusal for an update validator: the API maps it to 409 by its type, not its message. */
 function refuse(message: string): ApplicationFailure {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { issueCredential, makeCode, signKeySet, toQrText } from '../../domain/transit/rideCode';
+import { issueCredential, makeCode, signDenyListDelta, signKeySet, toQrText } from '../../domain/transit/rideCode';
 import { GateSimulator } from '../../integrations/transit/simulator';
 
 /** The gate simulator: offline decisions with the pure verifier, key sets and deny lists by version. */
@@ -8,6 +8,8 @@ const root = generateKeyPairSync('ed25519');
 const issuer = generateKeyPairSync('ed25519');
 const device = generateKeyPairSync('ed25519');
 
+const deny = (fromVersion: number, version: number, add: string[], remove: string[]) =>
+  signDenyListDelta({ operatorId: 'metroville', fromVersion, version, add, remove }, root.privateKey);
 const keySet = (version: number, operatorId = 'metroville') =>
   signKeySet({ operatorId, version, keys: [{ keyId: 'k1', publicKey: issuer.publicKey }] }, root.privateKey);
 
@@ -62,10 +64,14 @@ describe('gate simulator', () => {
 
   it('applies deny-list deltas in version order: denied, then cleared; an old delta changes nothing', () => {
     const g = gate();
-    expect(g.applyDenyList({ version: 1, add: ['p-1'], remove: [] })).toBe(true);
+    const v1 = deny(0, 1, ['p-1'], []);
+    expect(g.applyDenyList(v1)).toEqual({ ok: true, version: 1 });
     expect(g.present(qr(3))).toMatchObject({ allow: false, reason: 'denied', tap: { gateDecision: 'deny', pseudonym: 'p-1' } });
-    expect(g.applyDenyList({ version: 2, add: [], remove: ['p-1'] })).toBe(true);
-    expect(g.applyDenyList({ version: 1, add: ['p-1'], remove: [] })).toBe(false);
+    expect(g.applyDenyList(deny(3, 4, [], ['p-1']))).toMatchObject({ ok: false, reason: 'gap', version: 1 });
+    expect(g.applyDenyList(deny(1, 2, [], ['p-1']))).toEqual({ ok: true, version: 2 });
+    expect(g.applyDenyList(v1)).toMatchObject({ ok: false, reason: 'not_newer' });
+    const forged = signDenyListDelta({ operatorId: 'metroville', fromVersion: 2, version: 3, add: ['p-1'], remove: [] }, issuer.privateKey);
+    expect(g.applyDenyList(forged)).toMatchObject({ ok: false, reason: 'bad_signature', version: 2 });
     expect(g.present(qr(4)).allow).toBe(true);
     expect(g.versions).toEqual({ keySet: 1, denyList: 2 });
   });

@@ -13,3 +13,4 @@ export { MemoryReplayCache } from './memoryReplayCache';
 export { toQrText, fromQrText, decodeCredential, decodeCode, MAX_CREDENTIAL_SECONDS } from './format';
 export { rawPublicKey, publicKeyFromRaw } from './keys';
 export { signKeySet, verifyKeySet, type KeySet, type KeySetEntry, type KeySetResult } from './keySet';
+export { signDenyListDelta, verifyDenyListDelta, netDenyListChanges, type DenyListDelta, type DenyListResult } from './denyList';

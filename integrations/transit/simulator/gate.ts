@@ -1,5 +1,12 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { MemoryReplayCache, verifyCode, verifyKeySet, type GateDecision, type TrustedIssuerKey } from '../../../domain/transit/rideCode';
+import {
+  MemoryReplayCache,
+  verifyCode,
+  verifyDenyListDelta,
+  verifyKeySet,
+  type GateDecision,
+  type TrustedIssuerKey,
+} from '../../../domain/transit/rideCode';
 
 /** A tap as the operator's fare collection system reports it to Causeway (the AFC tap batch). */
 export interface GateTap {
@@ -56,13 +63,17 @@ export class GateSimulator {
     return { ok: true, version: r.version };
   }
 
-  /** Applies a deny-list delta; deltas older than the list held are ignored. */
-  applyDenyList(delta: { version: number; add: readonly string[]; remove: readonly string[] }): boolean {
-    if (delta.version <= this.denyListVersion) return false;
-    for (const p of delta.add) this.denied.add(p);
-    for (const p of delta.remove) this.denied.delete(p);
-    this.denyListVersion = delta.version;
-    return true;
+  /** Applies a signed deny-list delta when it is genuine and continues the list held (see denyList.ts). */
+  applyDenyList(text: string): { ok: boolean; reason?: string; version: number } {
+    const r = verifyDenyListDelta(text, this.opts.rootPublicKey, {
+      operatorId: this.opts.operatorId,
+      currentVersion: this.denyListVersion,
+    });
+    if (!r.ok) return { ok: false, reason: r.reason, version: this.denyListVersion };
+    for (const p of r.delta.add) this.denied.add(p);
+    for (const p of r.delta.remove) this.denied.delete(p);
+    this.denyListVersion = r.delta.version;
+    return { ok: true, version: r.delta.version };
   }
 
   get versions(): { keySet: number; denyList: number } {

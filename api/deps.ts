@@ -22,4 +22,6 @@ export interface ApiDeps {
   identity: IdentityProvider;
   limits: PartnerLimits;
   now?: () => number;
+  /** Where the payment platform reaches this API (notify URLs); set once the server listens. */
+  publicBaseUrl?: string;
 }

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createTransitEnrolmentActivities } from '../../activities/transitEnrolment';
-import { operatorRootPublicKey } from '../../db/repositories/transitIssuerKeys';
+import { addOperatorKey, operatorRootPublicKey, retireOperatorKey } from '../../db/repositories/transitIssuerKeys';
 import { signRequest } from '../../domain/requestSignature';
 import {
   MemoryReplayCache,
@@ -335,6 +335,77 @@ describe('credentials and the key set', () => {
     const inDebt = await credential(user, deviceKey().raw);
     expect(inDebt.status).toBe(409);
     expect(inDebt.body).toMatchObject({ detail: expect.stringContaining('in debt') });
+  });
+});
+
+describe('issuer key rotation', () => {
+  it('a new issuer key signs from now on, the key set grows a version, and credentials of the old key still pass until it retires', async () => {
+    const { user } = await activeRider();
+    const device = deviceKey();
+    const before = await keySet();
+    const old = (await credential(user, device.raw)).body;
+
+    const rotated = await addOperatorKey(p.services.db, p.services.pii, { operatorId: operator.id, role: 'issuer' });
+    const after = await keySet();
+    expect(after.body.version).toBeGreaterThan(before.body.version);
+    const fresh = (await credential(user, device.raw)).body;
+    expect(fresh.keyId).toBe(rotated);
+    expect(old.keyId).not.toBe(rotated);
+
+    const root = publicKeyFromRaw(Buffer.from((await operatorRootPublicKey(p.services.db, operator.id)) ?? '', 'base64url'));
+    const gateAt = (set: string, version: number) => {
+      const learnt = verifyKeySet(set, root, { operatorId: operator.id, currentVersion: version });
+      if (!learnt.ok) throw new Error(learnt.reason);
+      return learnt;
+    };
+    const learnt = gateAt(after.body.keySet, before.body.version);
+    expect([...learnt.issuerKeys.keys()].sort()).toEqual([old.keyId, rotated].sort());
+    // A gate holding the newer set refuses the older one (a replayed set cannot bring a key back).
+    expect(verifyKeySet(before.body.keySet, root, { operatorId: operator.id, currentVersion: after.body.version })).toEqual({
+      ok: false,
+      reason: 'not_newer',
+    });
+    const now = Date.now();
+    const gate = {
+      operatorId: operator.id,
+      issuerKeys: learnt.issuerKeys,
+      denyList: new Set<string>(),
+      replayCache: new MemoryReplayCache(() => now),
+      now,
+    };
+    for (const [i, c] of [old, fresh].entries()) {
+      const code = makeCode({
+        credential: Buffer.from(c.credential, 'base64url'),
+        devicePrivateKey: device.privateKey,
+        now,
+        counter: i + 1,
+      });
+      expect(verifyCode({ ...gate, code })).toMatchObject({ allow: true, keyId: c.keyId });
+    }
+
+    // Retiring the old key takes it out of the next set.
+    await retireOperatorKey(p.services.db, operator.id, old.keyId, new Date(now - 1_000));
+    const retired = await keySet();
+    expect(retired.body.version).toBeGreaterThan(after.body.version);
+    expect([...gateAt(retired.body.keySet, after.body.version).issuerKeys.keys()]).toEqual([rotated]);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('lists the transit routes', async () => {
+    const doc = (await (await fetch(`${p.api.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented).toEqual(
+      expect.arrayContaining([
+        'POST /v1/transit/{operatorId}/enrolment',
+        'GET /v1/transit/{operatorId}/enrolment',
+        'DELETE /v1/transit/{operatorId}/enrolment',
+        'POST /v1/transit/{operatorId}/enrolment/confirm',
+        'POST /v1/transit/{operatorId}/credential',
+        'GET /v1/transit/{operatorId}/key-set',
+        'POST /v1/payments/agreement-notifications',
+      ]),
+    );
   });
 });
 

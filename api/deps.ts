@@ -25,4 +25,6 @@ export interface ApiDeps {
   /** Read-model change notifications, fanned out to this process's event streams. */
   changes: ChangeFeed;
   now?: () => number;
+  /** Where the payment platform reaches this API (notify URLs); set once the server listens. */
+  publicBaseUrl?: string;
 }

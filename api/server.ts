@@ -16,7 +16,9 @@ import { startSweeper } from './http/sweep';
 import { codecRoutes } from './routes/codec';
 import { hospitalInstitutionRoutes } from './routes/hospitalInstitution';
 import { operatorRoutes } from './routes/operator';
+import { agreementNotificationRoutes } from './routes/agreementNotifications';
 import { paymentRoutes } from './routes/payments';
+import { transitEnrolmentRoutes } from './routes/transitEnrolment';
 import { userRoutes } from './routes/users';
 import { visitRoutes } from './routes/visits';
 
@@ -57,6 +59,8 @@ export function routeModules(deps: ApiDeps, inbound: Inbound): RouteModule[] {
     userRoutes(deps),
     visitRoutes(deps),
     paymentRoutes(deps),
+    agreementNotificationRoutes(deps),
+    transitEnrolmentRoutes(deps),
     hospitalInstitutionRoutes(deps, inbound),
     operatorRoutes(deps),
     codecRoutes(deps),
@@ -99,6 +103,8 @@ export async function startApi(
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${services.config.API_HOST}:${actualPort}`;
+  // Notify URLs handed to the payment platform name this listener unless a public address is configured.
+  deps.publicBaseUrl = services.config.PUBLIC_BASE_URL ?? url;
   const { config } = services;
   const mllpPort = opts.mllpPort === undefined ? config.MLLP_PORT : opts.mllpPort;
   let mllp: MllpServer | null = null;

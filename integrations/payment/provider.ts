@@ -175,6 +175,103 @@ export const PaymentNotification = z.object({
 });
 export type PaymentNotification = z.infer<typeof PaymentNotification>;
 
+/**
+ * Withholding agreements ("ride now, pay later"): the user signs once on the platform's page; the
+ * merchant then charges with `agreement_no` and no action from the user. `externalAgreementNo` is
+ * ours (the platform allows 32 letters and digits); `agreementNo` is the platform's.
+ */
+export const ExternalAgreementNo = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[A-Za-z0-9]+$/, 'letters and digits only');
+export type ExternalAgreementNo = z.infer<typeof ExternalAgreementNo>;
+
+export const AgreementNo = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9]+$/, 'letters and digits only');
+export type AgreementNo = z.infer<typeof AgreementNo>;
+
+export const AgreementSignInput = z.object({
+  externalAgreementNo: ExternalAgreementNo,
+  /** Shown (masked) on the sign page so the user sees which account signs; never PII here. */
+  externalLogonId: z.string().min(1).max(100),
+  /** Where the platform posts the signed / unsigned agreement notifications. */
+  notifyUrl: z.url(),
+  /** Where the user's browser returns after signing (optional). */
+  returnUrl: z.url().optional(),
+});
+export type AgreementSignInput = z.infer<typeof AgreementSignInput>;
+
+export const AgreementSignPage = z.object({
+  externalAgreementNo: ExternalAgreementNo,
+  /** The signed page link the partner app opens for the user (GET). */
+  signUrl: z.url(),
+});
+export type AgreementSignPage = z.infer<typeof AgreementSignPage>;
+
+export const AgreementRef = z.union([z.object({ agreementNo: AgreementNo }), z.object({ externalAgreementNo: ExternalAgreementNo })]);
+export type AgreementRef = z.infer<typeof AgreementRef>;
+
+/** NORMAL: usable; TEMP: signed but not yet effective; STOP: paused; UNSIGN: ended (our name for "gone"). */
+export const AgreementStatus = z.enum(['NORMAL', 'TEMP', 'STOP', 'UNSIGN']);
+export type AgreementStatus = z.infer<typeof AgreementStatus>;
+
+export const AgreementQueryResult = z.discriminatedUnion('status', [
+  /** Never signed (or the page never confirmed): nothing exists at the platform. */
+  z.object({ status: z.literal('NOT_FOUND') }),
+  z.object({
+    status: AgreementStatus,
+    agreementNo: AgreementNo,
+    externalAgreementNo: z.string().optional(),
+    signedAt: IsoInstant.optional(),
+    validUntil: IsoInstant.optional(),
+  }),
+]);
+export type AgreementQueryResult = z.infer<typeof AgreementQueryResult>;
+
+export const AgreementUnsignResult = z.object({
+  /** false: it was already unsigned (or never existed); nothing changed this time. */
+  changed: z.boolean(),
+});
+export type AgreementUnsignResult = z.infer<typeof AgreementUnsignResult>;
+
+export const PayByAgreementInput = z.object({
+  outTradeNo: MerchantRef,
+  agreementNo: AgreementNo,
+  amountMinor: PositiveMinor,
+  currency: CurrencyCode,
+  subject: z.string().min(1).max(256),
+  notifyUrl: z.url().optional(),
+});
+export type PayByAgreementInput = z.infer<typeof PayByAgreementInput>;
+
+export const AgreementPayResult = z.object({
+  outTradeNo: MerchantRef,
+  tradeNo: z.string().min(1),
+  status: z.literal('TRADE_SUCCESS'),
+  amountMinor: AmountMinor,
+  currency: CurrencyCode,
+  paidAt: IsoInstant.optional(),
+});
+export type AgreementPayResult = z.infer<typeof AgreementPayResult>;
+
+/** dut_user_sign / dut_user_unsign: the platform tells the merchant an agreement began or ended. */
+export const AgreementNotification = z.object({
+  notifyId: z.string().min(1),
+  notifyType: z.enum(['dut_user_sign', 'dut_user_unsign']),
+  notifyTime: IsoInstant,
+  appId: z.string().min(1).optional(),
+  agreementNo: AgreementNo,
+  externalAgreementNo: z.string().optional(),
+  status: AgreementStatus,
+  signedAt: IsoInstant.optional(),
+  unsignedAt: IsoInstant.optional(),
+});
+export type AgreementNotification = z.infer<typeof AgreementNotification>;
+
 export interface PaymentProvider {
   createQrOrder(input: CreateQrOrderInput): Promise<QrOrder>;
   payByBarcode(input: PayByBarcodeInput): Promise<BarcodePayResult>;
@@ -185,4 +282,13 @@ export interface PaymentProvider {
   downloadBill(date: BillDate): Promise<BillRow[]>;
   /** Verifies the platform's signature, then parses. Throws DomainError(InvalidSignature). */
   verifyNotification(params: Record<string, string>): PaymentNotification;
+  /** The signed page link where the user signs a withholding agreement (alipay.user.agreement.page.sign). */
+  agreementSignPage(input: AgreementSignInput): Promise<AgreementSignPage>;
+  queryAgreement(ref: AgreementRef): Promise<AgreementQueryResult>;
+  /** Idempotent: unsigning an unsigned agreement answers `changed: false`. */
+  unsignAgreement(ref: AgreementRef): Promise<AgreementUnsignResult>;
+  /** Charges under a signed agreement, no user action; a refusal (no balance, unsigned) is PaymentDeclined. */
+  payByAgreement(input: PayByAgreementInput): Promise<AgreementPayResult>;
+  /** Verifies the platform's signature, then parses an agreement notification. */
+  verifyAgreementNotification(params: Record<string, string>): AgreementNotification;
 }

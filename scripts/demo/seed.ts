@@ -3,6 +3,7 @@ import { seedSchedule } from '../../db/repositories/slots';
 import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
 import type { SqlRunner } from '../../db/repositories/slots';
 import type { PiiCipher } from '../../platform/pii';
+import { DEMO_TRANSIT_OPERATOR_ID, seedTransitOperator } from './transitSeed';
 
 export const DEMO_PARTNER_ID = 'demo-app';
 export const DEMO_HOSPITAL_ID = 'demo-hospital';
@@ -39,6 +40,13 @@ export async function seedDemo({ db, pii }: { db: SqlRunner; pii: PiiCipher }, k
      ON CONFLICT (id) DO UPDATE SET mllp_host = EXCLUDED.mllp_host, mllp_port = EXCLUDED.mllp_port, settings = EXCLUDED.settings`,
     [DEMO_HOSPITAL_ID, pii.encrypt(keys.hospitalSecret), keys.hisHost, DEMO_HIS_MLLP_PORT, JSON.stringify({ policy: DEMO_POLICY })],
   );
+  // The operator's secret is the hospital's in the demo: one less key to hand around; never in production.
+  await seedTransitOperator(db, pii, {
+    id: DEMO_TRANSIT_OPERATOR_ID,
+    name: 'Metroville Transit',
+    timeZone: 'Asia/Shanghai',
+    secret: keys.hospitalSecret,
+  });
   const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
   await seedSchedule(db, {
     institutionId: DEMO_HOSPITAL_ID,

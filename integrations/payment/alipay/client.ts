@@ -4,8 +4,11 @@ import { z } from 'zod';
 import { DomainError, ErrorCode, isDomainError } from '../../../domain/errors';
 import { CurrencyCode, formatMinor } from '../../../domain/money';
 import {
+  AgreementRef,
+  AgreementSignInput,
   BillDate,
   CloseResult,
+  PayByAgreementInput,
   CreateQrOrderInput,
   MerchantRef,
   PayByBarcodeInput,
@@ -14,6 +17,11 @@ import {
   RefundQueryInput,
 } from '../provider';
 import type {
+  AgreementNotification,
+  AgreementPayResult,
+  AgreementQueryResult,
+  AgreementSignPage,
+  AgreementUnsignResult,
   BarcodePayResult,
   BillRow,
   PaymentNotification,
@@ -22,10 +30,12 @@ import type {
   RefundResult,
   TradeQueryResult,
 } from '../provider';
+import { AlipayAgreements, DEFAULT_WITHHOLDING } from './agreements';
 import { decodeBill, parseBillCsv } from './bill';
 import { fromSdkError, platformError } from './errors';
 import { toBarcodePayResult, toPaymentNotification, toRefundQueryResult, toRefundResult, toTradeQueryResult } from './mapping';
 import {
+  AgreementNotificationForm,
   BillUrlAnswer,
   CloseAnswer,
   CommonAnswer,
@@ -49,6 +59,10 @@ export const AlipayProviderOptions = z.object({
   timeoutMs: z.number().int().positive().default(5000),
   /** The domestic platform settles in CNY only. */
   currency: CurrencyCode.default('CNY'),
+  /** Withholding product codes the platform assigned to this merchant (agreement sign and pay). */
+  withholding: z
+    .object({ productCode: z.string().min(1), personalProductCode: z.string().min(1), signScene: z.string().min(1) })
+    .default(DEFAULT_WITHHOLDING),
 });
 export type AlipayProviderOptions = z.input<typeof AlipayProviderOptions>;
 
@@ -74,6 +88,7 @@ function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
 export class AlipayPaymentProvider implements PaymentProvider {
   private readonly sdk: AlipaySdk;
   private readonly opts: z.output<typeof AlipayProviderOptions>;
+  private readonly agreements: AlipayAgreements;
 
   constructor(
     options: AlipayProviderOptions,
@@ -91,6 +106,51 @@ export class AlipayPaymentProvider implements PaymentProvider {
       // Keep the documented snake_case field names so the zod schemas read like the docs.
       camelcase: false,
     });
+    this.agreements = new AlipayAgreements(
+      {
+        call: (method, biz, answer, opts) => this.call(method, biz, answer, opts),
+        // The SDK signs the page request; the link carries everything (GET), so the app can open it.
+        pageUrl: (method, bizContent, opts) =>
+          this.sdk.pageExecute(method, 'GET', {
+            bizContent,
+            ...(opts.notifyUrl ? { notifyUrl: opts.notifyUrl } : {}),
+            ...(opts.returnUrl ? { returnUrl: opts.returnUrl } : {}),
+          }),
+      },
+      this.opts.withholding,
+    );
+  }
+
+  agreementSignPage(raw: AgreementSignInput): Promise<AgreementSignPage> {
+    return Promise.resolve(this.agreements.signPage(parseInput(AgreementSignInput, raw)));
+  }
+
+  queryAgreement(ref: AgreementRef): Promise<AgreementQueryResult> {
+    return this.agreements.query(parseInput(AgreementRef, ref));
+  }
+
+  unsignAgreement(ref: AgreementRef): Promise<AgreementUnsignResult> {
+    return this.agreements.unsign(parseInput(AgreementRef, ref));
+  }
+
+  payByAgreement(raw: PayByAgreementInput): Promise<AgreementPayResult> {
+    const input = parseInput(PayByAgreementInput, raw);
+    return this.agreements.pay(input, this.currency(input.currency));
+  }
+
+  verifyAgreementNotification(params: Record<string, string>): AgreementNotification {
+    const form = this.verifiedForm(params);
+    const parsed = AgreementNotificationForm.safeParse(form);
+    if (!parsed.success) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'agreement notification malformed', {
+        fields: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+      });
+    }
+    // Agreement notifications may omit app_id; when present it must be ours.
+    if (parsed.data.app_id !== undefined && parsed.data.app_id !== this.opts.appId) {
+      throw new DomainError(ErrorCode.InvalidSignature, 'agreement notification addressed to another app');
+    }
+    return AlipayAgreements.toNotification(parsed.data);
   }
 
   async createQrOrder(raw: CreateQrOrderInput): Promise<QrOrder> {
@@ -217,6 +277,21 @@ export class AlipayPaymentProvider implements PaymentProvider {
   }
 
   verifyNotification(params: Record<string, string>): PaymentNotification {
+    const form = this.verifiedForm(params);
+    if (form.app_id !== this.opts.appId) {
+      throw new DomainError(ErrorCode.InvalidSignature, 'payment notification addressed to another app');
+    }
+    const parsed = NotificationForm.safeParse(form);
+    if (!parsed.success) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'payment notification malformed', {
+        fields: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+      });
+    }
+    return toPaymentNotification(parsed.data, this.opts.currency);
+  }
+
+  /** The platform's signature over a notification form, checked by the SDK; throws InvalidSignature. */
+  private verifiedForm(params: Record<string, string>): Record<string, string> {
     const form = parseInput(NotificationParams, params);
     // V2 verifies the values as received (already form-decoded); V1 would URL-decode them again
     // and break on any literal '%'.
@@ -231,16 +306,7 @@ export class AlipayPaymentProvider implements PaymentProvider {
       this.logger?.warn({ notifyId: form.notify_id }, 'payment notification with bad signature rejected');
       throw new DomainError(ErrorCode.InvalidSignature, 'payment notification signature invalid');
     }
-    if (form.app_id !== this.opts.appId) {
-      throw new DomainError(ErrorCode.InvalidSignature, 'payment notification addressed to another app');
-    }
-    const parsed = NotificationForm.safeParse(form);
-    if (!parsed.success) {
-      throw new DomainError(ErrorCode.ValidationFailed, 'payment notification malformed', {
-        fields: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-      });
-    }
-    return toPaymentNotification(parsed.data, this.opts.currency);
+    return form;
   }
 
   private currency(currency: string): string {

@@ -7,7 +7,8 @@ import { DomainError, ErrorCode } from '../../../domain/errors';
  * sub_msg is deliberately not copied: for signature errors it echoes the signed content.
  */
 const UNAVAILABLE = new Set(['ACQ.SYSTEM_ERROR', 'aop.ACQ.SYSTEM_ERROR', 'isp.unknow-error', 'isp.unknown-error']);
-const NOT_FOUND = new Set(['ACQ.TRADE_NOT_EXIST', 'isp.bill_not_exist']);
+/** USER_AGREEMENT_NOT_EXIST: query/unsign of an agreement that was never signed or is already gone. */
+const NOT_FOUND = new Set(['ACQ.TRADE_NOT_EXIST', 'isp.bill_not_exist', 'USER_AGREEMENT_NOT_EXIST']);
 const BAD_SIGNATURE = new Set(['isv.invalid-signature', 'isv.missing-signature', 'isv.invalid-signature-type']);
 const FORBIDDEN = new Set(['isv.invalid-app-id', 'isv.app-unbind-partner', 'ACQ.ACCESS_FORBIDDEN', 'isv.insufficient-isv-permissions']);
 const WRONG_STATE = new Set([

@@ -86,3 +86,36 @@ export const NotificationForm = z.object({
   gmt_close: WallClock.optional(),
 });
 export type NotificationForm = z.infer<typeof NotificationForm>;
+
+/** alipay.user.agreement.query: the agreement as the platform holds it. */
+export const AgreementQueryAnswer = z.object({
+  agreement_no: z.string().min(1),
+  external_agreement_no: z.string().optional(),
+  status: z.enum(['NORMAL', 'TEMP', 'STOP', 'UNSIGN']),
+  sign_time: WallClock.optional(),
+  invalid_time: WallClock.optional(),
+});
+export type AgreementQueryAnswer = z.infer<typeof AgreementQueryAnswer>;
+
+/** alipay.trade.pay under an agreement: settled at once or refused, never waiting for the user. */
+export const AgreementPayAnswer = z.object({
+  trade_no: z.string().min(1),
+  out_trade_no: z.string(),
+  total_amount: Decimal,
+  gmt_payment: WallClock.optional(),
+});
+export type AgreementPayAnswer = z.infer<typeof AgreementPayAnswer>;
+
+/** dut_user_sign / dut_user_unsign notification form (after signature verification). */
+export const AgreementNotificationForm = z.object({
+  notify_id: z.string().min(1),
+  notify_type: z.enum(['dut_user_sign', 'dut_user_unsign']),
+  notify_time: WallClock,
+  app_id: z.string().min(1).optional(),
+  agreement_no: z.string().min(1),
+  external_agreement_no: z.string().optional(),
+  status: z.enum(['NORMAL', 'TEMP', 'STOP', 'UNSIGN']),
+  sign_time: WallClock.optional(),
+  unsign_time: WallClock.optional(),
+});
+export type AgreementNotificationForm = z.infer<typeof AgreementNotificationForm>;

@@ -31,6 +31,8 @@ export const Fault = z.discriminatedUnion('kind', [
    * reaches the platform: the trade is paid first, so the close is refused with ACQ.TRADE_STATUS_ERROR.
    */
   z.object({ kind: z.literal('payBeforeClose'), times: Times }),
+  /** The buyer (platform user id 2088…) has no money: their next charges by agreement are refused. */
+  z.object({ kind: z.literal('insufficientBalance'), buyerId: z.string().min(1).max(32), times: Times }),
   /** Sign the next notification with a key that is not the platform's (a forgery). */
   z.object({ kind: z.literal('notifyForged'), times: Times }),
 ]);
@@ -59,6 +61,15 @@ export class FaultBook {
   /** Consumes one use of the first armed fault of this kind (matching the method, if scoped). */
   take<K extends FaultKind>(kind: K, method?: string): FaultOf<K> | undefined {
     return this.takeFirst([kind], method);
+  }
+
+  /** Consumes one use of the first `insufficientBalance` fault armed for this buyer. */
+  takeForBuyer(buyerId: string): FaultOf<'insufficientBalance'> | undefined {
+    const entry = this.armed.find((a) => a.fault.kind === 'insufficientBalance' && a.fault.buyerId === buyerId);
+    if (!entry || entry.fault.kind !== 'insufficientBalance') return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) this.armed = this.armed.filter((a) => a !== entry);
+    return entry.fault;
   }
 
   /** The first armed gateway fault for this method, in injection order, consumed. */

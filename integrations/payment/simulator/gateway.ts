@@ -12,12 +12,15 @@ import type { Answer } from './trades';
  * request signature — then dispatches on `method` and signs the answer.
  */
 export type MethodHandler = (biz: unknown, common: Record<string, string>) => Answer;
+/** Page methods (GET links the user opens, such as the agreement sign page): what the page shows. */
+export type PageHandler = (biz: unknown, common: Record<string, string>) => { status: number; page: object };
 
 export interface GatewayDeps {
   appId: string;
   appPublicKeyPem: string;
   platformPrivateKeyPem: string;
   handlers: Readonly<Record<string, MethodHandler>>;
+  pages?: Readonly<Record<string, PageHandler>>;
   faults: FaultBook;
   /** Requests held open by the `timeout` fault, answered never; destroyed on stop. */
   held: Set<Response>;
@@ -101,7 +104,20 @@ export function gatewayHandler(deps: GatewayDeps) {
       send(key, gatewayError('40002', 'Invalid Arguments', 'isv.invalid-signature', 'signature verification failed'));
       return;
     }
-    const handler = deps.handlers[method];
+    const page = req.method === 'GET' ? deps.pages?.[method] : undefined;
+    const handler = req.method === 'GET' ? undefined : deps.handlers[method];
+    if (page) {
+      let biz: unknown;
+      try {
+        biz = params.biz_content ? JSON.parse(params.biz_content) : {};
+      } catch {
+        res.status(400).json({ error: 'biz_content is not JSON' });
+        return;
+      }
+      const shown = page(biz, params);
+      res.status(shown.status).json(shown.page);
+      return;
+    }
     if (!handler) {
       send(key, gatewayError('40002', 'Invalid Arguments', 'isv.invalid-method', `unknown method ${method}`));
       return;

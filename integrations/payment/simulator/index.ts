@@ -11,3 +11,4 @@ export { PLATFORM_RETRY_SCHEDULE_MS } from './notifier';
 export type { DeliveryAttempt } from './notifier';
 export { startPaymentHarness, startNotificationReceiver } from './harness';
 export type { PaymentHarness, NotificationReceiver, ReceivedNotification } from './harness';
+export type { SimAgreement } from './agreements';

@@ -73,6 +73,13 @@ const PayBiz = z.object({
   scene: z.enum(['bar_code', 'security_code']),
   auth_code: z.string().min(1),
 });
+const AgreementPayBiz = z.object({
+  out_trade_no: Ref,
+  total_amount: Amount,
+  subject: z.string().min(1).max(256),
+  product_code: z.string().min(1),
+  agreement_params: z.object({ agreement_no: Ref }),
+});
 const RefundBiz = TradeRef.extend({ refund_amount: Amount, out_request_no: Ref.optional(), refund_reason: z.string().max(256).optional() });
 const RefundQueryBiz = TradeRef.extend({ out_request_no: Ref, query_options: z.array(z.string()).optional() });
 
@@ -169,6 +176,49 @@ export class TradeBook {
     if (b.auth_code.endsWith('0000')) return { code: '10003', msg: 'order success pay inprocess', ...fields };
     this.markPaid(trade);
     return ok({ ...fields, receipt_amount: fields.total_amount, gmt_payment: toPlatformTime(trade.paidAt ?? this.deps.now()) });
+  }
+
+  /**
+   * A charge under a withholding agreement: no user on the line, so it settles at once or is
+   * refused (`refusal` says why: unsigned agreement, no balance). A refused charge leaves no trade,
+   * so the same order number can be charged again later.
+   */
+  payByAgreement(
+    raw: unknown,
+    notifyUrl: string | undefined,
+    refusal: (agreementNo: string, productCode: string) => Answer | undefined,
+  ): Answer {
+    const biz = AgreementPayBiz.safeParse(raw);
+    if (!biz.success) return badParam(`invalid biz_content: ${biz.error.issues[0]?.path.join('.') ?? ''}`);
+    const b = biz.data;
+    const amount = this.amount(b.total_amount);
+    if (amount === undefined) return badParam('total_amount out of range');
+    const existing = this.get(b.out_trade_no);
+    if (existing?.state === 'TRADE_SUCCESS' || existing?.state === 'TRADE_FINISHED')
+      return refused('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
+    if (existing) return refused('ACQ.CONTEXT_INCONSISTENT', 'trade details differ');
+    const refusedBecause = refusal(b.agreement_params.agreement_no, b.product_code);
+    if (refusedBecause) return refusedBecause;
+    const trade: SimTrade = {
+      outTradeNo: b.out_trade_no,
+      tradeNo: this.newTradeNo(),
+      totalMinor: amount,
+      subject: b.subject,
+      notifyUrl,
+      state: 'WAIT_BUYER_PAY',
+      createdAt: this.deps.now(),
+      refunds: [],
+    };
+    this.trades.set(trade.outTradeNo, trade);
+    this.markPaid(trade);
+    const total = formatMinor(amount, CURRENCY);
+    return ok({
+      trade_no: trade.tradeNo,
+      out_trade_no: trade.outTradeNo,
+      total_amount: total,
+      receipt_amount: total,
+      gmt_payment: toPlatformTime(trade.paidAt ?? this.deps.now()),
+    });
   }
 
   query(raw: unknown): Answer {

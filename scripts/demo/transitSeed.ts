@@ -1,0 +1,38 @@
+import type { SqlRunner } from '../../db/repositories/slots';
+import { ensureOperatorKeys, type SecretCipher } from '../../db/repositories/transitIssuerKeys';
+
+export const DEMO_TRANSIT_OPERATOR_ID = 'metroville';
+/** The operator's published fares (GTFS + GTFS-Fares v2 and our capping extension), relative to the repository. */
+export const DEMO_TRANSIT_FEED_DIR = 'test/fixtures/gtfs/metroville';
+
+export interface TransitOperatorSeed {
+  id: string;
+  name: string;
+  timeZone: string;
+  /** The institution's HMAC secret for signed requests (AFC tap batches, key-set fetches). */
+  secret: string;
+  /** Local time the service day starts (TfL and most metros: 04:30). */
+  serviceDayStartsAt?: string;
+  feedDir?: string;
+}
+
+/**
+ * A transit operator: an institution of kind `transit` with its time zone, service-day boundary and
+ * fare feed in settings, and its signing keys (a root for its gates, an issuer for credentials),
+ * generated once and stored encrypted. Idempotent: keys already there are kept.
+ */
+export async function seedTransitOperator(db: SqlRunner, cipher: SecretCipher, op: TransitOperatorSeed): Promise<void> {
+  await db.query(
+    `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, settings)
+     VALUES ($1, 'transit', $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone, settings = EXCLUDED.settings`,
+    [
+      op.id,
+      op.name,
+      op.timeZone,
+      cipher.encrypt(op.secret),
+      JSON.stringify({ serviceDayStartsAt: op.serviceDayStartsAt ?? '04:30', fareFeedDir: op.feedDir ?? DEMO_TRANSIT_FEED_DIR }),
+    ],
+  );
+  await ensureOperatorKeys(db, cipher, op.id);
+}

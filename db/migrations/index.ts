@@ -5,6 +5,7 @@ import { TrustBoundary1765200000000 } from './1765200000000-TrustBoundary';
 import { ReadModel1765400000000 } from './1765400000000-ReadModel';
 import { ResultVersions1765500000000 } from './1765500000000-ResultVersions';
 import { TransitRiders1766000000000 } from './1766000000000-TransitRiders';
+import { TransitTaps1766200000000 } from './1766200000000-TransitTaps';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ReadModel1765400000000,
   ResultVersions1765500000000,
   TransitRiders1766000000000,
+  TransitTaps1766200000000,
 ];

@@ -23,8 +23,9 @@ export function tripsViewOf(operatorId: string, serviceDay: string, view: RiderD
       kind: j.kind,
       incomplete: j.incomplete ?? null,
       networkId: j.networkId,
-      fromStopId: j.fromStopId ?? null,
-      toStopId: j.toStopId ?? null,
+      // A route-only validator (a bus) names no stop: the engine keeps an empty one.
+      fromStopId: j.fromStopId || null,
+      toStopId: j.toStopId || null,
       startedAt: j.startedAt,
       endedAt: j.endedAt ?? null,
       fareProductId: j.fareProductId ?? null,

@@ -71,8 +71,8 @@ export async function createTestTransitRider(
   return { riderId, userId, riderRef, pseudonym };
 }
 
-export async function addTestCredential(db: DataSource, k: { operatorId: string; riderId: string }): Promise<string> {
-  const pseudonym = `ps_${randomUUID().replace(/-/g, '')}`;
+export async function addTestCredential(db: DataSource, k: { operatorId: string; riderId: string; pseudonym?: string }): Promise<string> {
+  const pseudonym = k.pseudonym ?? `ps_${randomUUID().replace(/-/g, '')}`;
   await db.query(
     `INSERT INTO transit_credentials (pseudonym, operator_id, rider_id, key_id, device_public_key, valid_from, valid_until)
      VALUES ($1, $2, $3, 'k1', 'test-device-key', now() - interval '1 day', now() + interval '1 day')`,

@@ -3,7 +3,7 @@ import { createDataSource } from '../db/dataSource';
 import { storeFeedVersion } from '../db/repositories/transitFeeds';
 import { DomainError } from '../domain/errors';
 import { readFeedFiles } from '../integrations/transit/gtfs';
-import { loadConfig } from '../platform/config';
+import { EnvSchema } from '../platform/config';
 
 /**
  * `npm run transit:feed -- <operator-id> <feed-dir> <effective-from YYYY-MM-DD>`: stores an operator's
@@ -16,7 +16,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('usage: transit-feed <operator-id> <feed-dir> <effective-from YYYY-MM-DD>\n');
     return 2;
   }
-  const config = loadConfig(process.env);
+  // Only the database: an operator's feed upload needs no keys or Temporal.
+  const config = EnvSchema.pick({ DATABASE_URL: true }).parse(process.env);
   const db = createDataSource(config.DATABASE_URL, { poolSize: 1, applicationName: 'causeway-transit-feed' });
   await db.initialize();
   try {

@@ -166,8 +166,8 @@ export const EnvSchema = z.object({
     .default(3_600),
   /** How often each API process forwards stored taps that were not forwarded at once (Temporal down, a crash). */
   TRANSIT_FORWARD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
-  /** Taps claimed per forwarding pass. */
-  TRANSIT_FORWARD_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** Taps claimed per forwarding pass: while signals lag behind a burst, a large claim sends each rider-day more taps per signal. */
+  TRANSIT_FORWARD_BATCH: z.coerce.number().int().min(1).max(20_000).default(5_000),
 });
 
 /** Settings that are fine on a laptop but must never reach production. */

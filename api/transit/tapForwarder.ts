@@ -27,7 +27,7 @@ export interface TapForwarder {
 }
 
 /** Rider-days signalled at once per pass: each is one Temporal call while the pass holds its rows. */
-const PARALLEL_SIGNALS = 16;
+const PARALLEL_SIGNALS = 32;
 
 /**
  * Moves stored taps to their rider-day workflows, a batch per rider-day, in every API process: rows

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import { createTransitActivities } from '../../activities/transit';
@@ -39,10 +40,10 @@ const TODAY = transitServiceDayOf(Date.now(), METROVILLE_ZONE);
 const PAST = addDays(TODAY, -3);
 const logger = createLogger({ level: 'silent', name: 'test' });
 
-function forwarderOn(conn: DataSource): TapForwarder {
+function forwarderOn(conn: DataSource, temporal: Client = t.client): TapForwarder {
   return startTapForwarder({
     db: conn,
-    temporal: t.client,
+    temporal,
     taskQueue: t.taskQueue,
     logger,
     operatorOf: transitOperatorCache(conn),
@@ -251,5 +252,43 @@ describe('rider-day workflow', () => {
       await other.stop();
       await second.destroy();
     }
+  });
+
+  it('keeps taps pending while Temporal refuses signals, and forwards them once it answers again', async () => {
+    await forwarder.stop();
+    let down = true;
+    let refused = 0;
+    // The real client behind a switch: while `down`, every signal fails as an unreachable server would.
+    const flaky = {
+      workflow: {
+        signalWithStart: (...args: Parameters<Client['workflow']['signalWithStart']>) => {
+          if (down) {
+            refused += 1;
+            return Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
+          }
+          return t.client.workflow.signalWithStart(...args);
+        },
+      },
+    } as unknown as Client;
+    forwarder = forwarderOn(db, flaky);
+    const rider = await createTestTransitRider(db, { operatorId: op.id });
+    const id = randomUUID().slice(0, 6);
+    await post(
+      taps(rider, [
+        [`${id}-1`, PAST, '08:00', 'M1', 'on'],
+        [`${id}-2`, PAST, '08:30', 'M3', 'off'],
+      ]),
+    );
+    await until('signals refused on a few passes', async () => refused >= 3);
+    const pending: Array<{ status: string }> = await db.query('SELECT status FROM transit_taps WHERE operator_id = $1 AND tap_id LIKE $2', [
+      op.id,
+      `${id}-%`,
+    ]);
+    expect(pending.map((r) => r.status)).toEqual(['pending', 'pending']);
+    expect(await viewOf(rider, PAST)).toBeNull();
+
+    down = false;
+    const view = await until('priced after the outage', async () => (await viewOf(rider, PAST))?.view);
+    expect(view.trace?.charge).toBe(500);
   });
 });

@@ -9,6 +9,7 @@ import { createIdentityActivities } from './identity';
 import { createNotifier } from './notifications';
 import { createPaymentActivities } from './payment';
 import { createReconciliationActivities } from './reconciliation';
+import { createTransitActivities } from './transit';
 
 export interface ActivityDeps {
   db: DataSource;
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIdentityActivities({ db: deps.db, identity: deps.identity, secrets: deps.secrets }),
     ...createReconciliationActivities({ db: deps.db, payments: deps.payments }),
     ...createBookingReaperActivities({ db: deps.db, temporal: deps.temporal }),
+    ...createTransitActivities({ db: deps.db }),
     ...createHospitalActivities({
       db: deps.db,
       his: deps.his,

@@ -21,6 +21,9 @@ import { paymentRoutes } from './routes/payments';
 import { transitEnrolmentRoutes } from './routes/transitEnrolment';
 import { userRoutes } from './routes/users';
 import { visitRoutes } from './routes/visits';
+import { transitRoutes } from './routes/transit';
+import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
+import { transitOperatorCache } from '../db/repositories/transitOperators';
 
 export function apiDeps(services: Services): ApiDeps {
   const { config, logger, db, temporal, metrics, pii, payments, codec, identity } = services;
@@ -54,7 +57,21 @@ export function inboundHl7(deps: ApiDeps): Inbound {
   return { handle, dispatch };
 }
 
-export function routeModules(deps: ApiDeps, inbound: Inbound): RouteModule[] {
+/** Moves stored AFC taps to their rider-day workflows (started with the API; see docs/transit-taps.md). */
+export function tapForwarder(deps: ApiDeps): TapForwarder {
+  return startTapForwarder({
+    db: deps.db,
+    temporal: deps.temporal,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    logger: deps.logger.child({ component: 'tap-forwarder' }),
+    operatorOf: transitOperatorCache(deps.db),
+    intervalMs: deps.config.TRANSIT_FORWARD_INTERVAL_MS,
+    batch: deps.config.TRANSIT_FORWARD_BATCH,
+    settlementDelaySeconds: deps.config.TRANSIT_SETTLEMENT_DELAY_SECONDS,
+  });
+}
+
+export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForwarder): RouteModule[] {
   return [
     userRoutes(deps),
     visitRoutes(deps),
@@ -64,6 +81,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound): RouteModule[] {
     hospitalInstitutionRoutes(deps, inbound),
     operatorRoutes(deps),
     codecRoutes(deps),
+    transitRoutes(deps, forwarder),
   ];
 }
 
@@ -96,7 +114,9 @@ export async function startApi(
   const drainMs = opts.drainMs ?? 10_000;
   const deps = apiDeps(services);
   const inbound = inboundHl7(deps);
-  const { app } = createApp(deps, routeModules(deps, inbound));
+  // Also forwards, at boot, taps a crash left stored but not forwarded.
+  const forwarder = tapForwarder(deps);
+  const { app } = createApp(deps, routeModules(deps, inbound, forwarder));
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, services.config.API_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -152,6 +172,8 @@ export async function startApi(
         setTimeout(() => server.closeAllConnections(), drainMs).unref();
       });
       await deps.changes.close();
+      // After the last request: what it stored is forwarded by this pass or, if cut short, by the next process.
+      await forwarder.stop();
     },
   };
 }

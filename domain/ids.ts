@@ -52,6 +52,7 @@ export const workflowIds = {
   latePaymentRefund: (outTradeNo: string) => `late-payment-refund/${outTradeNo}`,
   identity: (userId: string) => `identity/${userId}`,
   reconciliation: (date: string) => `reconciliation/${date}`,
+  transitDay: (operatorId: string, riderRef: string, serviceDay: string) => `transit-day/${operatorId}/${riderRef}/${serviceDay}`,
 };
 
 /**

@@ -150,6 +150,24 @@ export const EnvSchema = z.object({
   STORE_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(300),
   /** A booking still `holding` without a running workflow after this long is released by the orphan reaper. */
   BOOKING_ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+
+  /** Taps one AFC request may carry (the JSON body limit, 256 kB, holds about 800 of the largest). */
+  TRANSIT_TAP_BATCH_MAX: z.coerce.number().int().min(1).max(500).default(500),
+  /** A tap older than this is refused as absurd (TfL re-prices up to 3 days; this leaves room for an offline gate). */
+  TRANSIT_TAP_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** A tap dated further ahead than this (device clock skew) is refused. */
+  TRANSIT_TAP_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
+  /** Rider-days wait this long after the service day ends before they await settlement (late tap-offs). */
+  TRANSIT_SETTLEMENT_DELAY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .default(3_600),
+  /** How often each API process forwards stored taps that were not forwarded at once (Temporal down, a crash). */
+  TRANSIT_FORWARD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** Taps claimed per forwarding pass: while signals lag behind a burst, a large claim sends each rider-day more taps per signal. */
+  TRANSIT_FORWARD_BATCH: z.coerce.number().int().min(1).max(20_000).default(5_000),
 });
 
 /** Settings that are fine on a laptop but must never reach production. */

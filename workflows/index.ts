@@ -7,3 +7,4 @@ export { doctorQueue } from './hospital/queue/workflow';
 export { hospitalVisit } from './hospital/visit/workflow';
 export { reapOrphanBookingsWorkflow } from './hospital/reaper';
 export { sweepAbandonedVisits } from './hospital/sweep/workflow';
+export { transitRiderDay } from './transit/riderDay/workflow';

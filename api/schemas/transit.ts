@@ -67,3 +67,112 @@ export const IssuerKeySetView = z
   .meta({ id: 'TransitIssuerKeySet' });
 
 export const AgreementNotificationForm = z.record(z.string(), z.string()).meta({ id: 'AgreementNotificationForm' });
+
+// AFC taps and the rider's trips.
+
+/** Ids as AFC systems and GTFS feeds write them: short printable tokens. */
+const Token = (max: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')
+    .min(1)
+    .max(max);
+
+export const AfcTap = z
+  .object({
+    tapId: Token(64),
+    /** The rotating pseudonym from the rider's credential, as the gate read it. */
+    pseudonym: Token(128),
+    stopId: Token(64).optional(),
+    routeId: Token(64).optional(),
+    deviceId: Token(64),
+    tapType: z.enum(['on', 'off', 'unknown']),
+    gateDecision: z.enum(['allow', 'deny']),
+    /** When the gate saw the code, with its UTC offset. */
+    transactionAt: z.iso.datetime({ offset: true }),
+  })
+  .refine((t) => t.stopId !== undefined || t.routeId !== undefined, { message: 'a tap names its stopId or its routeId', path: ['stopId'] })
+  .meta({ id: 'AfcTap' });
+export type AfcTap = z.infer<typeof AfcTap>;
+
+/** The batch schema for a configured size limit (the OpenAPI document shows the process's limit). */
+export function afcTapBatch(maxTaps: number) {
+  return z.object({ taps: z.array(AfcTap).min(1).max(maxTaps) }).meta({ id: 'AfcTapBatch' });
+}
+
+export const TapResult = z
+  .object({
+    tapId: z.string(),
+    /**
+     * `accepted`: stored and on its way to the rider's day. `duplicate`: this tap id was stored before;
+     * nothing changed. `unknown_rider`: stored, but no credential of this operator names the pseudonym
+     * yet (priced once one does). `rejected`: not stored; `reason` says why.
+     */
+    status: z.enum(['accepted', 'duplicate', 'unknown_rider', 'rejected']),
+    reason: z.enum(['foreign_pseudonym', 'time_in_future', 'time_too_old']).optional(),
+    serviceDay: z.string().optional(),
+  })
+  .meta({ id: 'TapResult' });
+export type TapResult = z.infer<typeof TapResult>;
+
+export const TapBatchResult = z
+  .object({
+    results: z.array(TapResult),
+    counts: z.object({
+      accepted: z.number().int(),
+      duplicate: z.number().int(),
+      unknownRider: z.number().int(),
+      rejected: z.number().int(),
+    }),
+  })
+  .meta({ id: 'TapBatchResult' });
+
+export const TripsQuery = z.object({ day: z.iso.date().optional() });
+
+const Adjustment = z.object({ type: z.enum(['transfer', 'daily_cap', 'weekly_cap']), ruleId: z.string(), amount: z.number().int() });
+export const TripView = z
+  .object({
+    journeyId: z.string(),
+    kind: z.enum(['complete', 'auto_completed', 'maximum_fare', 'unpriced']),
+    incomplete: z.enum(['missing_tap_off', 'missing_tap_on']).nullable(),
+    networkId: z.string(),
+    fromStopId: z.string().nullable(),
+    toStopId: z.string().nullable(),
+    startedAt: z.string(),
+    endedAt: z.string().nullable(),
+    fareProductId: z.string().nullable(),
+    /** The journey's trace: nominal fare, each adjustment with its rule, what it was charged. */
+    nominal: z.number().int(),
+    adjustments: z.array(Adjustment),
+    charged: z.number().int(),
+    countsTowardCaps: z.boolean(),
+  })
+  .meta({ id: 'TripView' });
+
+export const CapProgressView = z
+  .object({
+    capId: z.string(),
+    period: z.enum(['day', 'week']),
+    /** Counted toward the cap so far (for a weekly cap, earlier ended days of the week included). */
+    counted: z.number().int(),
+    cap: z.number().int(),
+    reached: z.boolean(),
+  })
+  .meta({ id: 'CapProgress' });
+
+export const TripsView = z
+  .object({
+    operatorId: z.string(),
+    serviceDay: z.string(),
+    /** `open`: no tap seen for the day. `priced`: running fare. `awaiting_settlement`: the day is over. */
+    stage: z.enum(['open', 'priced', 'awaiting_settlement']),
+    currency: z.string().nullable(),
+    /** The running fare: what the day costs with the taps seen so far, minor units. Null when no fare rules apply yet. */
+    fare: z.number().int().nullable(),
+    maximumFares: z.number().int(),
+    caps: z.array(CapProgressView),
+    trips: z.array(TripView),
+    taps: z.object({ total: z.number().int(), denied: z.number().int() }),
+  })
+  .meta({ id: 'TransitTrips' });
+export type TripsView = z.infer<typeof TripsView>;

@@ -6,6 +6,7 @@ import { ReadModel1765400000000 } from './1765400000000-ReadModel';
 import { ResultVersions1765500000000 } from './1765500000000-ResultVersions';
 import { TransitRiders1766000000000 } from './1766000000000-TransitRiders';
 import { TransitEnrolment1766100000000 } from './1766100000000-TransitEnrolment';
+import { TransitTaps1766200000000 } from './1766200000000-TransitTaps';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ResultVersions1765500000000,
   TransitRiders1766000000000,
   TransitEnrolment1766100000000,
+  TransitTaps1766200000000,
 ];

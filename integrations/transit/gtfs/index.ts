@@ -1,3 +1,3 @@
 export { buildFareModel, type FeedFiles } from './buildFareModel';
-export { loadFeed } from './loadFeed';
+export { loadFeed, readFeedFiles } from './loadFeed';
 export type { FeedProblem } from './problems';

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import { hashApiKey } from '../../api/auth/middleware';
+import { storeFeedVersion } from '../../db/repositories/transitFeeds';
+import { instantOfLocalTime } from '../../domain/hospital/serviceDay';
+import { readFeedFiles } from '../../integrations/transit/gtfs';
+
+/**
+ * Transit test data, typed. Enrolment is another slice's work: riders and their credentials are
+ * inserted directly, as enrolment leaves them (an active rider, one live credential).
+ */
+
+export const METROVILLE_FEED = path.join(__dirname, '..', 'fixtures', 'gtfs', 'metroville');
+export const METROVILLE_ZONE = 'Asia/Shanghai';
+
+export interface TestOperator {
+  id: string;
+  secret: string;
+  timeZone: string;
+}
+
+export async function createTestTransitOperator(
+  db: DataSource,
+  encrypt: (plain: string) => string,
+  opts: { timeZone?: string; serviceDayStart?: string } = {},
+): Promise<TestOperator> {
+  const op = { id: `op${randomUUID().slice(0, 8)}`, secret: `secret-${randomUUID()}`, timeZone: opts.timeZone ?? METROVILLE_ZONE };
+  await db.query(
+    `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, settings) VALUES ($1, 'transit', 'Test Metro', $2, $3, $4)`,
+    [op.id, op.timeZone, encrypt(op.secret), JSON.stringify(opts.serviceDayStart ? { serviceDayStart: opts.serviceDayStart } : {})],
+  );
+  return op;
+}
+
+export interface TestRider {
+  riderId: string;
+  userId: string;
+  riderRef: string;
+  pseudonym: string;
+}
+
+/** A user of `partnerId` (a new partner when none is given) enrolled with the operator, with one credential. */
+export async function createTestTransitRider(
+  db: DataSource,
+  opts: { operatorId: string; partnerId?: string; riderCategoryId?: string },
+): Promise<TestRider> {
+  let partnerId = opts.partnerId;
+  if (!partnerId) {
+    partnerId = `tp-${randomUUID().slice(0, 8)}`;
+    await db.query('INSERT INTO partners (id, name, api_key_hash) VALUES ($1, $2, $3)', [
+      partnerId,
+      'Transit test',
+      hashApiKey(randomUUID()),
+    ]);
+  }
+  const userId = randomUUID();
+  const n = randomUUID().replace(/-/g, '');
+  await db.query(
+    `INSERT INTO users (id, partner_id, id_number_hash, id_number_enc, legal_name_enc, phone_enc, phone_hash, user_ref, identity_status)
+     VALUES ($1, $2, $3, 'x', 'x', 'x', $4, $5, 'verified')`,
+    [userId, partnerId, `idh-${n}`, `ph-${n}`, `u_${n.slice(0, 20)}`],
+  );
+  const riderId = randomUUID();
+  const riderRef = `r_${n.slice(0, 24)}`;
+  await db.query(
+    `INSERT INTO transit_riders (id, operator_id, user_id, rider_ref, rider_category, status) VALUES ($1, $2, $3, $4, $5, 'active')`,
+    [riderId, opts.operatorId, userId, riderRef, opts.riderCategoryId ?? 'adult'],
+  );
+  const pseudonym = await addTestCredential(db, { operatorId: opts.operatorId, riderId });
+  return { riderId, userId, riderRef, pseudonym };
+}
+
+export async function addTestCredential(db: DataSource, k: { operatorId: string; riderId: string; pseudonym?: string }): Promise<string> {
+  const pseudonym = k.pseudonym ?? `ps_${randomUUID().replace(/-/g, '')}`;
+  await db.query(
+    `INSERT INTO transit_credentials (pseudonym, operator_id, rider_id, key_id, device_public_key, valid_from, valid_until)
+     VALUES ($1, $2, $3, 'k1', 'test-device-key', now() - interval '1 day', now() + interval '1 day')`,
+    [pseudonym, k.operatorId, k.riderId],
+  );
+  return pseudonym;
+}
+
+/**
+ * Stores the Metroville feed as applying from `effectiveFrom`. A feed may not apply to days already
+ * over, so the upload is made as of that day (its noon, operator time), as an operator would have.
+ */
+export async function storeMetrovilleFeed(db: DataSource, operatorId: string, effectiveFrom: string) {
+  return storeFeedVersion(db, {
+    operatorId,
+    files: await readFeedFiles(METROVILLE_FEED),
+    effectiveFrom,
+    now: instantOfLocalTime(effectiveFrom, '12:00', METROVILLE_ZONE).getTime(),
+  });
+}
+
+/** Epoch ms of a local wall time on a service day in Metroville's zone. */
+export function metrovilleTime(day: string, hhmm: string): number {
+  return instantOfLocalTime(day, hhmm, METROVILLE_ZONE).getTime();
+}

@@ -34,7 +34,9 @@ export function createTransitActivities(deps: TransitActivityDeps) {
     /** Where a run of the day starts: the revision it publishes as, and the taps earlier runs already had. */
     async openRiderDay(k: RiderDayKey): Promise<{ revision: number; priorTaps: RiderDayTap[] }> {
       const stored = await readRiderDayView(deps.db, k);
-      const revision = !stored ? 1 : stored.view.stage === 'awaiting_settlement' ? stored.view.revision + 1 : stored.view.revision;
+      // Every run after the first counts up, also after a run that was terminated mid-day: its view's
+      // seq is ahead of a new run's, and the seq guard compares (revision, seq).
+      const revision = stored ? stored.view.revision + 1 : 1;
       return { revision, priorTaps: stored ? await forwardedTapsOfDay(deps.db, k) : [] };
     },
     /**

@@ -53,6 +53,9 @@ export class TransitTaps1766200000000 implements MigrationInterface {
       `CREATE INDEX "IDX_transit_taps_unresolved" ON "transit_taps" ("operator_id", "pseudonym") WHERE "status" = 'unresolved'`,
     );
     await q.query(`CREATE INDEX "IDX_transit_taps_rider_day" ON "transit_taps" ("rider_id", "service_day")`);
+    // Tap intake looks pseudonyms up across operators (to refuse another operator's riders); the
+    // credentials' key starts with the operator, so the pseudonym alone needs its own index.
+    await q.query(`CREATE INDEX "IDX_transit_credentials_pseudonym" ON "transit_credentials" ("pseudonym")`);
     await q.query(
       `CREATE TABLE "rider_day_views" (
          "operator_id" text NOT NULL,
@@ -69,6 +72,7 @@ export class TransitTaps1766200000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP TABLE "rider_day_views"');
+    await q.query('DROP INDEX "IDX_transit_credentials_pseudonym"');
     await q.query('DROP TABLE "transit_taps"');
     await q.query('DROP TABLE "transit_feed_versions"');
   }

@@ -131,6 +131,15 @@ describe('rider-day workflow', () => {
       [`${id}-1`, 'metro_cross_zone', 500, [], 500],
       [`${id}-3`, 'bus_flat', 200, [-100], 100],
     ]);
+
+    // An operator terminates the run mid-day: the next tap starts a run that takes over the view.
+    await handleOf(rider, TODAY).terminate('operator stopped it');
+    await post(taps(rider, [[`${id}-4`, TODAY, '12:00', 'M3', 'on']]));
+    const taken = await until('new run publishes', async () => {
+      const v = await viewOf(rider, TODAY);
+      return v?.view.revision === 2 ? v.view : null;
+    });
+    expect(taken.taps.total).toBe(4);
     await handleOf(rider, TODAY).terminate('test over');
   });
 

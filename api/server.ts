@@ -66,6 +66,7 @@ export function tapForwarder(deps: ApiDeps): TapForwarder {
     logger: deps.logger.child({ component: 'tap-forwarder' }),
     operatorOf: transitOperatorCache(deps.db),
     intervalMs: deps.config.TRANSIT_FORWARD_INTERVAL_MS,
+    operators: deps.config.TRANSIT_FORWARD_OPERATORS,
     batch: deps.config.TRANSIT_FORWARD_BATCH,
     settlementDelaySeconds: deps.config.TRANSIT_SETTLEMENT_DELAY_SECONDS,
   });

@@ -168,6 +168,20 @@ export const EnvSchema = z.object({
   TRANSIT_FORWARD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Taps claimed per forwarding pass: while signals lag behind a burst, a large claim sends each rider-day more taps per signal. */
   TRANSIT_FORWARD_BATCH: z.coerce.number().int().min(1).max(20_000).default(5_000),
+  /**
+   * Whose taps this process forwards: `*` (every operator), a comma-separated list of operator ids
+   * (to split operators between groups of API processes), or `none`.
+   */
+  TRANSIT_FORWARD_OPERATORS: z
+    .string()
+    .default('*')
+    .transform((v): readonly string[] | '*' => {
+      const t = v.trim();
+      if (t === '*') return '*';
+      if (t === 'none' || t === '') return [];
+      return t.split(',').map((s) => s.trim());
+    })
+    .pipe(z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'operator ids, comma-separated'))])),
 });
 
 /** Settings that are fine on a laptop but must never reach production. */

@@ -14,6 +14,8 @@ export interface TapForwarderDeps {
   logger: Logger;
   operatorOf: (operatorId: string) => Promise<TransitOperator>;
   intervalMs: number;
+  /** Whose taps to forward (TRANSIT_FORWARD_OPERATORS); every operator's when absent. */
+  operators?: readonly string[] | '*';
   batch: number;
   settlementDelaySeconds: number;
 }
@@ -87,11 +89,16 @@ export function startTapForwarder(deps: TapForwarderDeps): TapForwarder {
       for (;;) {
         again = false;
         let forwarded = 0;
-        const claimed = await claimPendingTaps(deps.db, deps.batch, async (taps) => {
-          const done = await forward(taps);
-          forwarded = done.length;
-          return done;
-        });
+        const claimed = await claimPendingTaps(
+          deps.db,
+          deps.batch,
+          async (taps) => {
+            const done = await forward(taps);
+            forwarded = done.length;
+            return done;
+          },
+          deps.operators ?? '*',
+        );
         // Stop when the queue looked empty, or nothing could be forwarded (retry on the next tick).
         if (stopped || forwarded === 0 || (claimed < deps.batch && !again)) break;
       }

@@ -151,16 +151,23 @@ const TAP_COLUMNS = `t.id, t.operator_id, t.tap_id, t.stop_id, t.route_id, t.dev
  * transaction. A process that dies mid-way releases its rows with its connection: they stay pending
  * and are forwarded again (the workflow ignores tap ids it has). Returns how many rows were claimed.
  */
-export async function claimPendingTaps(db: DataSource, limit: number, forward: (taps: PendingTap[]) => Promise<string[]>): Promise<number> {
+/** `'*'` claims every operator's taps; a list only those operators' (an empty list claims nothing). */
+export async function claimPendingTaps(
+  db: DataSource,
+  limit: number,
+  forward: (taps: PendingTap[]) => Promise<string[]>,
+  operators: readonly string[] | '*' = '*',
+): Promise<number> {
+  if (operators !== '*' && operators.length === 0) return 0;
   return db.transaction(async (tx) => {
     const rows = z.array(TapRow).parse(
       await tx.query(
         `SELECT ${TAP_COLUMNS}
            FROM transit_taps t JOIN transit_riders r ON r.id = t.rider_id
-          WHERE t.status = 'pending'
+          WHERE t.status = 'pending' AND ($2::text[] IS NULL OR t.operator_id = ANY($2::text[]))
           ORDER BY t.id LIMIT $1
           FOR UPDATE OF t SKIP LOCKED`,
-        [limit],
+        [limit, operators === '*' ? null : operators],
       ),
     );
     if (rows.length === 0) return 0;

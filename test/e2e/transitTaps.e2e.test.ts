@@ -7,6 +7,7 @@ import { until } from '../helpers/poll';
 import {
   addTestCredential,
   createTestTransitOperator,
+  testOperatorId,
   createTestTransitRider,
   METROVILLE_ZONE,
   metrovilleTime,
@@ -29,12 +30,18 @@ const TODAY = transitServiceDayOf(Date.now(), METROVILLE_ZONE);
 const PAST = addDays(TODAY, -2);
 
 beforeAll(async () => {
+  const ids = [testOperatorId(), testOperatorId()] as const;
   p = await startTestPlatform({
-    env: { TRANSIT_TAP_BATCH_MAX: String(BATCH_MAX), TRANSIT_FORWARD_INTERVAL_MS: '200', TRANSIT_SETTLEMENT_DELAY_SECONDS: '3600' },
+    env: {
+      TRANSIT_TAP_BATCH_MAX: String(BATCH_MAX),
+      TRANSIT_FORWARD_INTERVAL_MS: '200',
+      TRANSIT_SETTLEMENT_DELAY_SECONDS: '3600',
+      TRANSIT_FORWARD_OPERATORS: ids.join(','),
+    },
   });
   const encrypt = (s: string) => p.services.pii.encrypt(s);
-  op = await createTestTransitOperator(p.services.db, encrypt);
-  other = await createTestTransitOperator(p.services.db, encrypt);
+  op = await createTestTransitOperator(p.services.db, encrypt, { id: ids[0] });
+  other = await createTestTransitOperator(p.services.db, encrypt, { id: ids[1] });
   await storeMetrovilleFeed(p.services.db, op.id, addDays(TODAY, -10));
   rider = await createTestTransitRider(p.services.db, { operatorId: op.id, partnerId: p.partner.id });
 });

@@ -93,6 +93,9 @@ export async function startTestPlatform(
     PAYMENT_APP_PRIVATE_KEY: payment.keys.app.privateKeyPem,
     PAYMENT_PLATFORM_PUBLIC_KEY: payment.keys.platform.publicKeyPem,
     IDENTITY_PROVIDER_URL: identitySim.url,
+    // The run's test files share one database: a platform forwards only the taps of operators its own
+    // test names (TRANSIT_FORWARD_OPERATORS in `env`), never another file's.
+    TRANSIT_FORWARD_OPERATORS: 'none',
     ...opts.env,
   });
   const apiCount = opts.replicas?.api ?? 1;

@@ -20,12 +20,17 @@ export interface TestOperator {
   timeZone: string;
 }
 
+/** A fresh operator id, for a platform that must know its operators before they exist (TRANSIT_FORWARD_OPERATORS). */
+export function testOperatorId(): string {
+  return `op${randomUUID().slice(0, 8)}`;
+}
+
 export async function createTestTransitOperator(
   db: DataSource,
   encrypt: (plain: string) => string,
-  opts: { timeZone?: string; serviceDayStart?: string } = {},
+  opts: { id?: string; timeZone?: string; serviceDayStart?: string } = {},
 ): Promise<TestOperator> {
-  const op = { id: `op${randomUUID().slice(0, 8)}`, secret: `secret-${randomUUID()}`, timeZone: opts.timeZone ?? METROVILLE_ZONE };
+  const op = { id: opts.id ?? testOperatorId(), secret: `secret-${randomUUID()}`, timeZone: opts.timeZone ?? METROVILLE_ZONE };
   await db.query(
     `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, settings) VALUES ($1, 'transit', 'Test Metro', $2, $3, $4)`,
     [op.id, op.timeZone, encrypt(op.secret), JSON.stringify(opts.serviceDayStart ? { serviceDayStart: opts.serviceDayStart } : {})],

@@ -48,6 +48,8 @@ function forwarderOn(conn: DataSource, temporal: Client = t.client): TapForwarde
     logger,
     operatorOf: transitOperatorCache(conn),
     intervalMs: 200,
+    // Other test files store taps in the same database; this file forwards only its own operator's.
+    operators: [op.id],
     batch: 25,
     // An hour after the day ends: today's rider-days stay open for the whole test, past ones end at once.
     settlementDelaySeconds: 3_600,
@@ -58,8 +60,8 @@ beforeAll(async () => {
   db = await openTestDb(4);
   t = await createTestWorker({ activities: createTransitActivities({ db }) });
   running = t.worker.run();
-  forwarder = forwarderOn(db);
   op = await createTestTransitOperator(db, (s) => s);
+  forwarder = forwarderOn(db);
   await storeMetrovilleFeed(db, op.id, addDays(TODAY, -10));
 });
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
-import { activateRider, markAgreementEnded } from '../../db/repositories/transitRiders';
+import { markAgreementNotification, storeAgreementNotification } from '../../db/repositories/agreementInbox';
+import { activateRider, findRiderByExternalAgreementNo, markAgreementEnded } from '../../db/repositories/transitRiders';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import type { AgreementNotification } from '../../integrations/payment/provider';
 import type { ApiDeps } from '../deps';
@@ -37,11 +38,7 @@ export function agreementNotificationRoutes(deps: ApiDeps) {
       deps.logger.info({ riderRef: activated.rider_ref, operatorId: activated.operator_id }, 'transit rider active: agreement signed');
       return null;
     }
-    const rows: Array<{ status: string; agreement_no: string | null }> = await db.query(
-      'SELECT status, agreement_no FROM transit_riders WHERE external_agreement_no = $1',
-      [n.externalAgreementNo],
-    );
-    const rider = rows[0];
+    const rider = await findRiderByExternalAgreementNo(db, n.externalAgreementNo);
     if (rider && rider.agreement_no === n.agreementNo) return null; // already applied (the confirm path, or a redelivery)
     // Signed for an enrolment that was cancelled meanwhile, or that we never made: nobody will charge
     // under it, so it is unsigned rather than left standing in the user's account.
@@ -65,29 +62,18 @@ export function agreementNotificationRoutes(deps: ApiDeps) {
         const n = deps.payments.verifyAgreementNotification(body);
         if (now() - Date.parse(n.notifyTime) > MAX_NOTIFICATION_AGE_MS)
           throw new DomainError(ErrorCode.ReplayedRequest, 'notification too old');
-        const sender = n.appId ?? deps.config.PAYMENT_APP_ID;
-        const stored: Array<{ id: string }> = await db.query(
-          `INSERT INTO inbox_messages (channel, sender, message_id, message_type, correlation, body_enc, status)
-           VALUES ('agreement_notification', $1, $2, $3, $4, $5, 'received')
-           ON CONFLICT (channel, sender, message_id) DO NOTHING RETURNING id`,
-          [sender, n.notifyId, n.notifyType, n.externalAgreementNo ?? n.agreementNo, deps.pii.encrypt(JSON.stringify(body))],
-        );
         // A redelivery of a row still `received` (we failed between storing and applying) applies it again.
-        const pending: Array<{ id: string }> = stored.length
-          ? stored
-          : await db.query(
-              `SELECT id FROM inbox_messages WHERE channel = 'agreement_notification' AND sender = $1 AND message_id = $2 AND status = 'received'`,
-              [sender, n.notifyId],
-            );
-        const id = pending[0]?.id;
+        const id = await storeAgreementNotification(db, {
+          sender: n.appId ?? deps.config.PAYMENT_APP_ID,
+          notifyId: n.notifyId,
+          notifyType: n.notifyType,
+          correlation: n.externalAgreementNo ?? n.agreementNo,
+          bodyEnc: deps.pii.encrypt(JSON.stringify(body)),
+        });
         if (id) {
           const problem = await apply(n);
           if (problem) deps.logger.warn({ notifyId: n.notifyId }, `agreement notification kept for review: ${problem}`);
-          await db.query(`UPDATE inbox_messages SET status = $2, error = $3, applied_at = now() WHERE id = $1`, [
-            id,
-            problem ? 'failed' : 'applied',
-            problem,
-          ]);
+          await markAgreementNotification(db, id, problem);
         }
         res.status(200).type('text/plain').send('success');
         return undefined;

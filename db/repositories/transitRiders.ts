@@ -120,6 +120,10 @@ export async function markAgreementEnded(db: SqlRunner, agreementNo: string): Pr
   )[0];
 }
 
+export async function findRiderByExternalAgreementNo(db: SqlRunner, externalAgreementNo: string): Promise<RiderRecord | undefined> {
+  return riders(await db.query(`SELECT ${COLUMNS} FROM transit_riders WHERE external_agreement_no = $1`, [externalAgreementNo]))[0];
+}
+
 export async function findRiderById(db: SqlRunner, riderId: string): Promise<RiderRecord | undefined> {
   return riders(await db.query(`SELECT ${COLUMNS} FROM transit_riders WHERE id = $1`, [riderId]))[0];
 }

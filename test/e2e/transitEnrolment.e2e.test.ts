@@ -198,6 +198,31 @@ describe('enrolment and the withholding agreement', () => {
     expect(b.body).toEqual(a.body);
   });
 
+  it('concurrent enrolments of one user make one rider; a notification delivered twice is applied once', async () => {
+    const user = await verifiedUser();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => enrol(user)));
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200]));
+    expect(new Set(answers.map((a) => a.body.riderRef)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.body.agreement.externalAgreementNo)).size).toBe(1);
+    const rows = await p.services.db.query<Array<{ n: string }>>('SELECT count(*)::text AS n FROM transit_riders WHERE user_id = $1', [
+      user,
+    ]);
+    expect(rows[0]?.n).toBe('1');
+
+    p.payment.sim.faults.inject({ kind: 'notifyDuplicate' });
+    const externalAgreementNo = answers[0]?.body.agreement.externalAgreementNo ?? '';
+    await userSigns(answers[0]?.body.agreement.signUrl ?? '');
+    await until('both deliveries acknowledged, one inbox row applied', async () => {
+      const inbox = await p.services.db.query<Array<{ status: string; message_id: string }>>(
+        `SELECT status, message_id FROM inbox_messages WHERE channel = 'agreement_notification' AND correlation = $1`,
+        [externalAgreementNo],
+      );
+      const acked = p.payment.sim.notifications.attempts.filter((a) => a.acknowledged && a.notifyId === inbox[0]?.message_id);
+      return acked.length === 2 && inbox.length === 1 && inbox[0]?.status === 'applied';
+    });
+    expect((await enrolment(user)).body.status).toBe('active');
+  });
+
   it('confirm activates from the platform when the notification is late', async () => {
     const user = await verifiedUser();
     const first = await enrol(user);

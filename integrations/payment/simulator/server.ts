@@ -5,10 +5,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatMinor } from '../../../domain/money';
 import { platformDate, toPlatformTime } from '../alipay/time';
-import { AgreementBook, WITHHOLDING_PRODUCTS, type AgreementEvent, type SimAgreement } from './agreements';
+import type { AgreementBook, SimAgreement } from './agreements';
+import { agreementSide } from './agreementSide';
 import { BillMismatch, renderBillCsv } from './bill';
 import { Fault, FaultBook, type FaultInput } from './faults';
-import { gatewayHandler, type MethodHandler, type PageHandler } from './gateway';
+import { gatewayHandler, type MethodHandler } from './gateway';
 import { Notifier, PLATFORM_RETRY_SCHEDULE_MS, type DeliveryAttempt } from './notifier';
 import { TradeBook, type Answer, type SimTrade, type TradeEvent } from './trades';
 
@@ -61,7 +62,8 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
   });
   let baseUrl = '';
   const trades = new TradeBook({ now, qrBase: () => baseUrl, onEvent: (e) => notify(e) });
-  const agreements = new AgreementBook({ now, onEvent: (e) => notifyAgreement(e) });
+  const withholding = agreementSide({ appId, now, faults, notifier, baseUrl: () => baseUrl });
+  const { agreements } = withholding;
   const mismatches: BillMismatch[] = [];
   const billLinks = new Map<string, { date: string; expires: number }>();
   const held = new Set<Response>();
@@ -103,42 +105,6 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     notifier.send(trade.notifyUrl, params);
   }
 
-  /** dut_user_sign / dut_user_unsign to the notify_url the sign request named. */
-  function notifyAgreement({ agreement: a, kind }: AgreementEvent): void {
-    if (!a.notifyUrl) return;
-    const params: Record<string, string> = {
-      notify_time: toPlatformTime(now()),
-      notify_type: kind === 'sign' ? 'dut_user_sign' : 'dut_user_unsign',
-      notify_id: randomBytes(16).toString('hex'),
-      app_id: appId,
-      charset: 'utf-8',
-      version: '1.0',
-      agreement_no: a.agreementNo,
-      external_agreement_no: a.externalAgreementNo,
-      personal_product_code: a.personalProductCode,
-      sign_scene: a.signScene,
-      alipay_user_id: a.buyerId,
-      status: a.state,
-      sign_time: toPlatformTime(a.signedAt),
-      valid_time: toPlatformTime(a.signedAt),
-      invalid_time: toPlatformTime(a.invalidAt),
-    };
-    if (a.unsignedAt) params.unsign_time = toPlatformTime(a.unsignedAt);
-    notifier.send(a.notifyUrl, params);
-  }
-
-  /** A charge by agreement: the agreement must be in force and the buyer must have the money. */
-  function agreementRefusal(agreementNo: string, productCode: string): Answer | undefined {
-    if (!WITHHOLDING_PRODUCTS.has(productCode))
-      return { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.PRODUCT_AMOUNT_LIMIT_ERROR', sub_msg: 'not a withholding product' };
-    const refusal = agreements.refusalFor(agreementNo);
-    if (refusal) return refusal;
-    const buyerId = agreements.get(agreementNo)?.buyerId ?? '';
-    if (faults.takeForBuyer(buyerId))
-      return { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.BUYER_BALANCE_NOT_ENOUGH', sub_msg: 'buyer balance not enough' };
-    return undefined;
-  }
-
   function billUrl(biz: unknown): Answer {
     const b = z.object({ bill_type: z.literal('trade'), bill_date: z.iso.date() }).safeParse(biz);
     if (!b.success)
@@ -161,10 +127,9 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     'alipay.trade.precreate': (biz, common) => trades.precreate(biz, common.notify_url),
     'alipay.trade.pay': (biz, common) =>
       typeof biz === 'object' && biz !== null && 'agreement_params' in biz
-        ? trades.payByAgreement(biz, common.notify_url, agreementRefusal)
+        ? trades.payByAgreement(biz, common.notify_url, withholding.refusal)
         : trades.pay(biz, common.notify_url),
-    'alipay.user.agreement.query': (biz) => agreements.query(biz),
-    'alipay.user.agreement.unsign': (biz) => agreements.unsign(biz),
+    ...withholding.handlers,
     'alipay.trade.query': (biz) => trades.query(biz),
     'alipay.trade.close': (biz) => {
       if (faults.take('payBeforeClose')) payBeforeClose(biz);
@@ -173,35 +138,6 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     'alipay.trade.refund': (biz) => trades.refund(biz),
     'alipay.trade.fastpay.refund.query': (biz) => trades.refundQuery(biz),
     'alipay.data.dataservice.bill.downloadurl.query': billUrl,
-  };
-
-  const pages: Record<string, PageHandler> = {
-    'alipay.user.agreement.page.sign': (biz, common) => {
-      const opened = agreements.openSignPage(biz, common.notify_url);
-      if (!opened.ok) return { status: 400, page: { error: opened.error } };
-      return {
-        status: 200,
-        page: {
-          page: 'agreement-sign',
-          externalAgreementNo: opened.externalAgreementNo,
-          signed: opened.signed,
-          confirmUrl: `${baseUrl}/sim/agreements/${opened.externalAgreementNo}/sign`,
-        },
-      };
-    },
-  };
-
-  const user = {
-    signAgreement(externalAgreementNo: string, buyerId?: string): SimAgreement {
-      const r = agreements.userSign(externalAgreementNo, buyerId);
-      if (typeof r === 'string') throw new Error(`sim user sign: ${r}`);
-      return r;
-    },
-    unsignAgreement(agreementNo: string): SimAgreement {
-      const r = agreements.userUnsign(agreementNo);
-      if (typeof r === 'string') throw new Error(`sim user unsign: ${r}`);
-      return r;
-    },
   };
 
   const buyer = {
@@ -224,7 +160,7 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     appPublicKeyPem: opts.appPublicKey,
     platformPrivateKeyPem: opts.platformPrivateKey,
     handlers,
-    pages,
+    pages: withholding.pages,
     faults,
     held,
     logger: opts.logger,
@@ -257,40 +193,7 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     if (t) res.json(view(t));
     else res.status(404).json({ error: 'trade does not exist' });
   });
-  const agreementView = (a: SimAgreement): object => ({
-    agreementNo: a.agreementNo,
-    externalAgreementNo: a.externalAgreementNo,
-    buyerId: a.buyerId,
-    state: a.state,
-    signedAt: a.signedAt.toISOString(),
-  });
-  app.post('/sim/agreements/:externalAgreementNo/sign', express.json(), (req: Request<{ externalAgreementNo: string }>, res: Response) => {
-    const buyerId = z
-      .object({
-        buyerId: z
-          .string()
-          .regex(/^2088\d{12}$/)
-          .optional(),
-      })
-      .safeParse(req.body ?? {});
-    if (!buyerId.success) {
-      res.status(400).json({ error: buyerId.error.issues });
-      return;
-    }
-    const r = agreements.userSign(req.params.externalAgreementNo, buyerId.data.buyerId);
-    if (typeof r === 'string') res.status(409).json({ error: r });
-    else res.json(agreementView(r));
-  });
-  app.post('/sim/agreements/:agreementNo/unsign', (req: Request<{ agreementNo: string }>, res: Response) => {
-    const r = agreements.userUnsign(req.params.agreementNo);
-    if (typeof r === 'string') res.status(404).json({ error: r });
-    else res.json(agreementView(r));
-  });
-  app.get('/sim/agreements/:externalAgreementNo', (req: Request<{ externalAgreementNo: string }>, res: Response) => {
-    const a = agreements.byExternalNo(req.params.externalAgreementNo);
-    if (a) res.json(agreementView(a));
-    else res.status(404).json({ error: 'agreement does not exist' });
-  });
+  withholding.routes(app);
   app.get('/sim/qr/:token', (req: Request<{ token: string }>, res: Response) => {
     const t = trades.byQrToken(req.params.token);
     if (t) res.json({ ...view(t), subject: t.subject });
@@ -356,7 +259,7 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
     },
     buyer,
     agreements,
-    user,
+    user: withholding.user,
     async stop(): Promise<void> {
       notifier.stop();
       for (const res of held) res.destroy();

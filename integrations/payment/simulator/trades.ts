@@ -154,28 +154,21 @@ export class TradeBook {
     const b = biz.data;
     const amount = this.amount(b.total_amount);
     if (amount === undefined) return badParam('total_amount out of range');
-    const existing = this.get(b.out_trade_no);
-    if (existing?.state === 'TRADE_SUCCESS' || existing?.state === 'TRADE_FINISHED')
-      return refused('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
-    if (existing?.state === 'TRADE_CLOSED') return refused('ACQ.TRADE_HAS_CLOSE', 'trade closed');
-    if (existing) return refused('ACQ.CONTEXT_INCONSISTENT', 'trade details differ');
+    const repeat = this.repeatRefusal(b.out_trade_no);
+    if (repeat) return repeat;
     if (!AUTH_CODE.test(b.auth_code)) return refused('ACQ.PAYMENT_AUTH_CODE_INVALID', 'payment code invalid');
     if (b.auth_code.endsWith('9999')) return refused('ACQ.BUYER_BALANCE_NOT_ENOUGH', 'buyer balance not enough');
-    const trade: SimTrade = {
-      outTradeNo: b.out_trade_no,
-      tradeNo: this.newTradeNo(),
-      totalMinor: amount,
-      subject: b.subject,
-      notifyUrl,
-      state: 'WAIT_BUYER_PAY',
-      createdAt: this.deps.now(),
-      refunds: [],
-    };
-    this.trades.set(trade.outTradeNo, trade);
-    const fields = { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, total_amount: formatMinor(amount, CURRENCY) };
-    if (b.auth_code.endsWith('0000')) return { code: '10003', msg: 'order success pay inprocess', ...fields };
+    const trade = this.openTrade(b.out_trade_no, amount, b.subject, notifyUrl);
+    if (b.auth_code.endsWith('0000'))
+      return {
+        code: '10003',
+        msg: 'order success pay inprocess',
+        trade_no: trade.tradeNo,
+        out_trade_no: trade.outTradeNo,
+        total_amount: formatMinor(amount, CURRENCY),
+      };
     this.markPaid(trade);
-    return ok({ ...fields, receipt_amount: fields.total_amount, gmt_payment: toPlatformTime(trade.paidAt ?? this.deps.now()) });
+    return this.paidAnswer(trade);
   }
 
   /**
@@ -193,25 +186,42 @@ export class TradeBook {
     const b = biz.data;
     const amount = this.amount(b.total_amount);
     if (amount === undefined) return badParam('total_amount out of range');
-    const existing = this.get(b.out_trade_no);
-    if (existing?.state === 'TRADE_SUCCESS' || existing?.state === 'TRADE_FINISHED')
-      return refused('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
-    if (existing) return refused('ACQ.CONTEXT_INCONSISTENT', 'trade details differ');
+    const repeat = this.repeatRefusal(b.out_trade_no);
+    if (repeat) return repeat;
     const refusedBecause = refusal(b.agreement_params.agreement_no, b.product_code);
     if (refusedBecause) return refusedBecause;
+    const trade = this.openTrade(b.out_trade_no, amount, b.subject, notifyUrl);
+    this.markPaid(trade);
+    return this.paidAnswer(trade);
+  }
+
+  /** alipay.trade.pay names a new trade: a known order number is refused, never charged again. */
+  private repeatRefusal(outTradeNo: string): Answer | undefined {
+    const existing = this.get(outTradeNo);
+    if (existing?.state === 'TRADE_SUCCESS' || existing?.state === 'TRADE_FINISHED')
+      return refused('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
+    if (existing?.state === 'TRADE_CLOSED') return refused('ACQ.TRADE_HAS_CLOSE', 'trade closed');
+    if (existing) return refused('ACQ.CONTEXT_INCONSISTENT', 'trade details differ');
+    return undefined;
+  }
+
+  private openTrade(outTradeNo: string, amount: number, subject: string, notifyUrl: string | undefined): SimTrade {
     const trade: SimTrade = {
-      outTradeNo: b.out_trade_no,
+      outTradeNo,
       tradeNo: this.newTradeNo(),
       totalMinor: amount,
-      subject: b.subject,
+      subject,
       notifyUrl,
       state: 'WAIT_BUYER_PAY',
       createdAt: this.deps.now(),
       refunds: [],
     };
     this.trades.set(trade.outTradeNo, trade);
-    this.markPaid(trade);
-    const total = formatMinor(amount, CURRENCY);
+    return trade;
+  }
+
+  private paidAnswer(trade: SimTrade): Answer {
+    const total = formatMinor(trade.totalMinor, CURRENCY);
     return ok({
       trade_no: trade.tradeNo,
       out_trade_no: trade.outTradeNo,

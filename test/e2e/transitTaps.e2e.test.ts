@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { addDays } from '../../domain/hospital/serviceDay';
 import { signRequest } from '../../domain/requestSignature';
 import { transitServiceDayOf } from '../../domain/transit/serviceDay';
+import { issueCredential, makeCode, signKeySet, toQrText } from '../../domain/transit/rideCode';
+import { AfcSimulator, GateSimulator } from '../../integrations/transit/simulator';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { until } from '../helpers/poll';
 import {
@@ -273,5 +275,63 @@ describe('hostile AFC input', () => {
       [`${k}-fine`, 'accepted', undefined],
     ]);
     expect(await storedCount(batch.map((t) => t.tapId))).toBe(1);
+  });
+});
+
+describe('gates and the AFC back office (simulators) against the real route', () => {
+  it('prices a trip a gate saw offline, uploaded late, twice over and out of order, once', async () => {
+    const traveller = await createTestTransitRider(p.services.db, { operatorId: op.id, partnerId: p.partner.id });
+    // The operator's keys as its gates know them: a root they trust, an issuer key published in a signed set.
+    const root = generateKeyPairSync('ed25519');
+    const issuer = generateKeyPairSync('ed25519');
+    const device = generateKeyPairSync('ed25519');
+    const keySet = signKeySet({ operatorId: op.id, version: 1, keys: [{ keyId: 'k1', publicKey: issuer.publicKey }] }, root.privateKey);
+    let clock = metrovilleTime(PAST, '07:40');
+    const credential = issueCredential({
+      keyId: 'k1',
+      issuerPrivateKey: issuer.privateKey,
+      operatorId: op.id,
+      pseudonym: traveller.pseudonym,
+      riderCategoryId: 'adult',
+      devicePublicKey: device.publicKey,
+      validFrom: clock,
+      validUntil: clock + 12 * 3600_000,
+    });
+    const gateAt = (deviceId: string, stopId: string, tapType: 'on' | 'off') => {
+      const g = new GateSimulator({ operatorId: op.id, deviceId, stopId, tapType, rootPublicKey: root.publicKey, clock: () => clock });
+      expect(g.acceptKeySet(keySet).ok).toBe(true);
+      return g;
+    };
+    const entry = gateAt(`${op.id}-in`, 'M1', 'on');
+    const exit = gateAt(`${op.id}-out`, 'M3', 'off');
+    const afc = new AfcSimulator({ baseUrl: p.api.url, operatorId: op.id, secret: op.secret });
+    afc.faults = { duplicate: true, reorder: true };
+    afc.online = false;
+
+    let counter = 0;
+    const show = (g: GateSimulator) => {
+      counter += 1;
+      const r = g.present(toQrText(makeCode({ credential, devicePrivateKey: device.privateKey, now: clock, counter })));
+      expect(r.allow).toBe(true);
+      afc.collect(r.tap);
+    };
+    clock = metrovilleTime(PAST, '08:00');
+    show(entry);
+    clock = metrovilleTime(PAST, '08:30');
+    show(exit);
+
+    expect(await afc.upload()).toEqual([]);
+    expect(afc.backlog).toBe(4);
+    afc.online = true;
+    const [report] = await afc.upload();
+    expect(report).toEqual({ sent: 4, status: 200, counts: { accepted: 2, duplicate: 2, unknownRider: 0, rejected: 0 } });
+    expect(afc.backlog).toBe(0);
+
+    const day = await until('the trip priced', async () => {
+      const r = await trips(`?day=${PAST}`, traveller.userId);
+      return r.status === 200 && r.body.trips.length === 1 ? r.body : undefined;
+    });
+    expect(day.trips[0]).toMatchObject({ fromStopId: 'M1', toStopId: 'M3', charged: 500 });
+    expect(day.fare).toBe(500);
   });
 });

@@ -1,5 +1,6 @@
-import { sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { openSignedText, signText } from './signedText';
 
 /**
  * Signed deny-list deltas: how gates learn which pseudonyms to refuse (riders in debt) and which
@@ -32,10 +33,9 @@ const Payload = z
   })
   .refine((d) => d.version > d.fromVersion, { message: 'version must follow fromVersion' });
 
-/** Text form: base64url(JSON payload) "." base64url(Ed25519 signature). */
+/** In the root-signed envelope of signedText.ts. */
 export function signDenyListDelta(delta: DenyListDelta, rootPrivateKey: KeyObject): string {
-  const payload = Buffer.from(JSON.stringify(Payload.parse(delta)));
-  return `${payload.toString('base64url')}.${sign(null, Buffer.concat([CONTEXT, payload]), rootPrivateKey).toString('base64url')}`;
+  return signText(CONTEXT, Payload.parse(delta), rootPrivateKey);
 }
 
 export type DenyListResult =
@@ -46,19 +46,9 @@ export function verifyDenyListDelta(
   rootPublicKey: KeyObject,
   gate: { operatorId: string; currentVersion: number },
 ): DenyListResult {
-  const [p, s, extra] = text.split('.');
-  if (!p || !s || extra !== undefined) return { ok: false, reason: 'malformed' };
-  const payload = Buffer.from(p, 'base64url');
-  const signature = Buffer.from(s, 'base64url');
-  if (payload.toString('base64url') !== p || signature.toString('base64url') !== s || signature.length !== 64)
-    return { ok: false, reason: 'malformed' };
-  if (!verify(null, Buffer.concat([CONTEXT, payload]), rootPublicKey, signature)) return { ok: false, reason: 'bad_signature' };
-  let parsed;
-  try {
-    parsed = Payload.safeParse(JSON.parse(payload.toString('utf8')));
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
+  const opened = openSignedText(text, CONTEXT, rootPublicKey);
+  if (!opened.ok) return opened;
+  const parsed = Payload.safeParse(opened.json);
   if (!parsed.success) return { ok: false, reason: 'malformed' };
   const delta = parsed.data;
   if (delta.operatorId !== gate.operatorId) return { ok: false, reason: 'wrong_operator' };

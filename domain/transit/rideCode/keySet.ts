@@ -1,5 +1,6 @@
-import { sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { openSignedText, signText } from './signedText';
 import { publicKeyFromRaw, rawPublicKey } from './keys';
 import type { TrustedIssuerKey } from './verify';
 
@@ -40,10 +41,11 @@ const Payload = z.object({
     .min(1),
 });
 
-/** Text form: base64url(JSON payload) "." base64url(Ed25519 signature). */
+/** In the root-signed envelope of signedText.ts. */
 export function signKeySet(set: KeySet, rootPrivateKey: KeyObject): string {
-  const payload = Buffer.from(
-    JSON.stringify({
+  return signText(
+    CONTEXT,
+    {
       operatorId: set.operatorId,
       version: set.version,
       keys: set.keys.map((k) => ({
@@ -52,9 +54,9 @@ export function signKeySet(set: KeySet, rootPrivateKey: KeyObject): string {
         notBefore: k.notBefore,
         notAfter: k.notAfter,
       })),
-    }),
+    },
+    rootPrivateKey,
   );
-  return `${payload.toString('base64url')}.${sign(null, Buffer.concat([CONTEXT, payload]), rootPrivateKey).toString('base64url')}`;
 }
 
 export type KeySetResult =
@@ -62,19 +64,9 @@ export type KeySetResult =
   | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_operator' | 'not_newer' };
 
 export function verifyKeySet(text: string, rootPublicKey: KeyObject, gate: { operatorId: string; currentVersion: number }): KeySetResult {
-  const [p, s, extra] = text.split('.');
-  if (!p || !s || extra !== undefined) return { ok: false, reason: 'malformed' };
-  const payload = Buffer.from(p, 'base64url');
-  const signature = Buffer.from(s, 'base64url');
-  if (payload.toString('base64url') !== p || signature.toString('base64url') !== s || signature.length !== 64)
-    return { ok: false, reason: 'malformed' };
-  if (!verify(null, Buffer.concat([CONTEXT, payload]), rootPublicKey, signature)) return { ok: false, reason: 'bad_signature' };
-  let parsed;
-  try {
-    parsed = Payload.safeParse(JSON.parse(payload.toString('utf8')));
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
+  const opened = openSignedText(text, CONTEXT, rootPublicKey);
+  if (!opened.ok) return opened;
+  const parsed = Payload.safeParse(opened.json);
   if (!parsed.success) return { ok: false, reason: 'malformed' };
   if (parsed.data.operatorId !== gate.operatorId) return { ok: false, reason: 'wrong_operator' };
   if (parsed.data.version <= gate.currentVersion) return { ok: false, reason: 'not_newer' };

@@ -1,4 +1,5 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
+import type { AfcTap } from '../../../api/schemas/transit';
 import {
   MemoryReplayCache,
   verifyCode,
@@ -8,17 +9,8 @@ import {
   type TrustedIssuerKey,
 } from '../../../domain/transit/rideCode';
 
-/** A tap as the operator's fare collection system reports it to Causeway (the AFC tap batch). */
-export interface GateTap {
-  tapId: string;
-  pseudonym: string;
-  stopId?: string;
-  routeId?: string;
-  deviceId: string;
-  tapType: 'on' | 'off' | 'unknown';
-  gateDecision: 'allow' | 'deny';
-  transactionAt: string;
-}
+/** A tap as the operator's fare collection system reports it to Causeway: the AFC tap batch's item. */
+export type GateTap = AfcTap;
 
 export interface GateOptions {
   operatorId: string;

@@ -2,12 +2,7 @@
  * The visit's stages, in a module without dependencies so the workflow bundle can import the
  * values (types.ts builds the zod enum from the same list).
  */
-export const VISIT_STAGES = [
-  'holding',
-  'awaiting_payment',
-  'booked',
-  'queued',
-  'called',
+const TERMINAL = [
   'closed',
   'cancelled',
   'expired',
@@ -19,13 +14,7 @@ export const VISIT_STAGES = [
   'failed',
 ] as const;
 
+export const VISIT_STAGES = ['holding', 'awaiting_payment', 'booked', 'queued', 'called', ...TERMINAL] as const;
+
 /** Stages a visit never leaves. */
-export const TERMINAL_VISIT_STAGES: ReadonlySet<(typeof VISIT_STAGES)[number]> = new Set([
-  'closed',
-  'cancelled',
-  'expired',
-  'rejected',
-  'no_show',
-  'not_seen',
-  'failed',
-] as const);
+export const TERMINAL_VISIT_STAGES: ReadonlySet<(typeof VISIT_STAGES)[number]> = new Set(TERMINAL);

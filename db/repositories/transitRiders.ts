@@ -9,7 +9,7 @@ export const TransitOperator = z.object({
   id: z.string(),
   name: z.string(),
   time_zone: z.string(),
-  settings: z.object({ serviceDayStartsAt: z.string().optional() }).loose(),
+  settings: z.object({ serviceDayStart: z.string().optional() }).loose(),
 });
 export type TransitOperator = z.infer<typeof TransitOperator>;
 

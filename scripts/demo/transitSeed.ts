@@ -12,7 +12,7 @@ export interface TransitOperatorSeed {
   /** The institution's HMAC secret for signed requests (AFC tap batches, key-set fetches). */
   secret: string;
   /** Local time the service day starts (TfL and most metros: 04:30). */
-  serviceDayStartsAt?: string;
+  serviceDayStart?: string;
   feedDir?: string;
 }
 
@@ -31,7 +31,7 @@ export async function seedTransitOperator(db: SqlRunner, cipher: SecretCipher, o
       op.name,
       op.timeZone,
       cipher.encrypt(op.secret),
-      JSON.stringify({ serviceDayStartsAt: op.serviceDayStartsAt ?? '04:30', fareFeedDir: op.feedDir ?? DEMO_TRANSIT_FEED_DIR }),
+      JSON.stringify({ serviceDayStart: op.serviceDayStart ?? '04:30', fareFeedDir: op.feedDir ?? DEMO_TRANSIT_FEED_DIR }),
     ],
   );
   await ensureOperatorKeys(db, cipher, op.id);

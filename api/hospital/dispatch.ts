@@ -121,14 +121,48 @@ function callIdOf(controlId: string): string {
   return controlId.length <= 64 ? controlId : createHash('sha256').update(controlId).digest('hex');
 }
 
-/** The institution a booking ref's visit belongs to, if Causeway knows the visit (the intake's scope check). */
+/** Most booking refs in one lookup; more waiting start another. */
+const MAX_LOOKUP_BATCH = 500;
+
+/**
+ * The institution a booking ref's visit belongs to, if Causeway knows the visit (the intake's scope
+ * check). Asked once per inbound message: lookups asked in the same turn of the event loop (messages
+ * arriving together, which the inbox then group-commits) share one query.
+ */
 export function visitInstitution(db: Pick<DataSource, 'query'>): (bookingRef: string) => Promise<string | undefined> {
-  return async (bookingRef) => {
-    const rows: Array<{ institution_id: string }> = await db.query('SELECT institution_id FROM visits WHERE booking_ref = $1', [
-      bookingRef,
-    ]);
-    return rows[0]?.institution_id;
+  type Waiter = { resolve: (institutionId: string | undefined) => void; reject: (err: unknown) => void };
+  let pending: Map<string, Waiter[]> | undefined;
+  const run = async (batch: Map<string, Waiter[]>): Promise<void> => {
+    try {
+      const rows: Array<{ booking_ref: string; institution_id: string }> = await db.query(
+        'SELECT booking_ref, institution_id FROM visits WHERE booking_ref = ANY($1::text[])',
+        [[...batch.keys()]],
+      );
+      const found = new Map(rows.map((r) => [r.booking_ref, r.institution_id]));
+      for (const [ref, waiters] of batch) for (const w of waiters) w.resolve(found.get(ref));
+    } catch (err) {
+      for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
+    }
   };
+  /** Sends the batch still gathering, once (the timer of a batch already sent when full does nothing). */
+  const flush = (batch: Map<string, Waiter[]>): void => {
+    if (pending !== batch) return;
+    pending = undefined;
+    void run(batch);
+  };
+  return (bookingRef) =>
+    new Promise<string | undefined>((resolve, reject) => {
+      let batch = pending;
+      if (batch === undefined) {
+        const fresh = new Map<string, Waiter[]>();
+        pending = batch = fresh;
+        setImmediate(() => flush(fresh));
+      }
+      const waiters = batch.get(bookingRef);
+      if (waiters) waiters.push({ resolve, reject });
+      else batch.set(bookingRef, [{ resolve, reject }]);
+      if (batch.size >= MAX_LOOKUP_BATCH) flush(batch);
+    });
 }
 
 /** An institution's IANA time zone (institutions.time_zone), cached: it changes rarely, and is read per message. */

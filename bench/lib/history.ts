@@ -10,6 +10,8 @@ export interface HistoryShape {
   events: number;
   workflowTasks: number;
   activities: number;
+  /** Local activities: recorded as markers, run inside the workflow task that scheduled them. */
+  localActivities: number;
   signals: number;
   updates: number;
   childWorkflows: number;
@@ -17,6 +19,8 @@ export interface HistoryShape {
 }
 
 const E = proto.api.enums.v1.EventType;
+/** The marker name the SDK's core gives a local activity's result (patches are `core_patch`). */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 export async function historyShape(client: Client, workflowId: string): Promise<HistoryShape> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -26,6 +30,7 @@ export async function historyShape(client: Client, workflowId: string): Promise<
     events: events.length,
     workflowTasks: count(E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
     activities: count(E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+    localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER).length,
     signals: count(E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
     updates: count(E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED),
     childWorkflows: count(E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED),

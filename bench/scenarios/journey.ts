@@ -100,7 +100,7 @@ export async function journeyScenario(
         {
           name: 'same shape as the floor',
           ok: sameShape(shapes.real, shapes.bare),
-          detail: `activities, signals, updates and child workflows per visit (children included): real ${describeShape(shapes.real)}; bare ${describeShape(shapes.bare)}`,
+          detail: `activities, local activities, signals, updates and child workflows per visit (children included): real ${describeShape(shapes.real)}; bare ${describeShape(shapes.bare)}`,
         },
       ],
       usage: { measured: real.usage, floor: floor.usage },
@@ -143,11 +143,17 @@ async function verifyVisits(stack: Stack, total: number): Promise<Check> {
 }
 
 function sameShape(a: HistoryShape, b: HistoryShape): boolean {
-  return a.activities === b.activities && a.signals === b.signals && a.updates === b.updates && a.childWorkflows === b.childWorkflows;
+  return (
+    a.activities === b.activities &&
+    a.localActivities === b.localActivities &&
+    a.signals === b.signals &&
+    a.updates === b.updates &&
+    a.childWorkflows === b.childWorkflows
+  );
 }
 
 function describeShape(s: HistoryShape): string {
-  return `${s.activities} activities, ${s.signals} signals, ${s.updates} update, ${s.childWorkflows} child workflows, ${s.workflowTasks} workflow tasks`;
+  return `${s.activities} activities, ${s.localActivities} local activities, ${s.signals} signals, ${s.updates} update, ${s.childWorkflows} child workflows, ${s.workflowTasks} workflow tasks`;
 }
 
 async function measure(stack: Stack, warmup: number, visits: number, lanes: number, one: (i: number, lane: number) => Promise<number>) {

@@ -1,4 +1,13 @@
-import { condition, defineSignal, defineUpdate, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { BareActivities } from './bareActivities';
 
 /**
@@ -14,10 +23,9 @@ export const bareTurnNearSignal = defineSignal('bareTurnNear');
 export const bareCalledSignal = defineSignal('bareCalled');
 export const bareCheckInUpdate = defineUpdate<string>('bareCheckIn');
 
-const { step } = proxyActivities<BareActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
-});
+const retry = { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 } as const;
+const { step } = proxyActivities<BareActivities>({ startToCloseTimeout: '30s', retry });
+const { publish } = proxyLocalActivities<BareActivities>({ startToCloseTimeout: '10s', retry });
 
 /**
  * Activities per stretch of the real visit (see workflows/hospital/visit/workflow.ts):
@@ -38,8 +46,30 @@ export const BARE_SHAPE = {
   paymentChild: 2,
 } as const;
 
-async function steps(name: string, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await step(`${name}-${i}`);
+/**
+ * Read-model publishes (local activities) per stretch of the real visit, one per workflow task that
+ * changed its status: before payment: the first snapshot, awaiting_payment, the registration order;
+ * after payment: paid, booked, the booked notice; check-in: queued; turn near: position, its notice;
+ * the order: placed, paid; results: the notice, delivered; called (stage called); closed.
+ */
+export const BARE_PUBLISHES = {
+  beforeRegistration: 3,
+  afterRegistration: 3,
+  afterCheckIn: 1,
+  afterTurnNear: 2,
+  orderPlaced: 1,
+  afterOrderPaid: 1,
+  afterResults: 2,
+  afterCalled: 1,
+  atClose: 1,
+} as const;
+
+/** `n` activities, with `published` read-model publishes among them (one in each workflow task, the first ones). */
+async function steps(name: string, n: number, published = 0): Promise<void> {
+  for (let i = 0; i < Math.max(n, published); i++) {
+    if (i < published) await publish(i);
+    if (i < n) await step(`${name}-${i}`);
+  }
 }
 
 /** The payment saga's floor: create the order, wait for the notification, record it. */
@@ -80,23 +110,24 @@ export async function bareVisit(): Promise<string> {
     return stage;
   });
 
-  await steps('before-registration', BARE_SHAPE.beforeRegistration);
+  await steps('before-registration', BARE_SHAPE.beforeRegistration, BARE_PUBLISHES.beforeRegistration);
   await executeChild(barePayment, { workflowId: `${id}/reg` });
-  await steps('after-registration', BARE_SHAPE.afterRegistration);
+  await steps('after-registration', BARE_SHAPE.afterRegistration, BARE_PUBLISHES.afterRegistration);
   stage = 'booked';
   await condition(() => checkedIn);
-  await steps('after-check-in', BARE_SHAPE.afterCheckIn);
+  await steps('after-check-in', BARE_SHAPE.afterCheckIn, BARE_PUBLISHES.afterCheckIn);
   stage = 'queued';
   await condition(() => turnNear);
-  await steps('turn-near', BARE_SHAPE.afterTurnNear);
+  await steps('turn-near', BARE_SHAPE.afterTurnNear, BARE_PUBLISHES.afterTurnNear);
   await condition(() => ordersPlaced);
+  await steps('order-placed', 0, BARE_PUBLISHES.orderPlaced);
   await executeChild(barePayment, { workflowId: `${id}/order` });
-  await steps('after-order', BARE_SHAPE.afterOrderPaid);
+  await steps('after-order', BARE_SHAPE.afterOrderPaid, BARE_PUBLISHES.afterOrderPaid);
   await condition(() => resultsReady);
-  await steps('after-results', BARE_SHAPE.afterResults);
+  await steps('after-results', BARE_SHAPE.afterResults, BARE_PUBLISHES.afterResults);
   await condition(() => called);
-  await steps('after-called', BARE_SHAPE.afterCalled);
-  await steps('close', BARE_SHAPE.atClose);
+  await steps('after-called', BARE_SHAPE.afterCalled, BARE_PUBLISHES.afterCalled);
+  await steps('close', BARE_SHAPE.atClose, BARE_PUBLISHES.atClose);
   stage = 'closed';
   return stage;
 }

@@ -3,23 +3,16 @@ import { Hl7ErrorCode, acceptAck, ackForError, peekHeader, type PeekedHeader } f
 import { malformed } from '../hl7/errors';
 import { applyRow, codeOf, messageTypeOf, parseInbound, parseOptionsFor, reasonOf, type ApplyContext } from './apply';
 import { Gate, tryBookingClaim } from './claim';
+import { createInboxWriter } from './groupCommit';
 import { KeyedSerializer } from './serializer';
-import {
-  hasReceived,
-  insertMessage,
-  pendingCorrelations,
-  receivedFor,
-  replaceRejected,
-  senderOf,
-  syntheticMessageId,
-  type NewRow,
-} from './store';
+import { hasReceived, pendingCorrelations, receivedFor, replaceRejected, senderOf, syntheticMessageId, type NewRow } from './store';
 import type { InboundHl7Event, InboundHl7Handler, InboundHl7Options, InboundMeta } from './types';
 
 /**
  * The inbound HL7 pipeline, behind MllpServer (or an HTTP route for hospitals that POST HL7):
  *
  *   peek MSH → parse/validate → INSERT into inbox_messages (ON CONFLICT DO NOTHING) → ACK
+ *                                (group commit: one INSERT for the messages of the moment)
  *                                                           └→ dispatch, per booking ref, in order
  *
  * AA is only ever sent once the message is durable. A message we cannot read is stored too
@@ -36,6 +29,8 @@ const MAX_CHAIN_RETRIES = 8;
  */
 const BUSY_TRIES = 10;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Parsed events kept for the drain, by inbox id; rows another process applied age out past this many. */
+const MAX_PARSED_KEPT = 10_000;
 
 type Stored = { outcome: 'new'; id: string } | { outcome: 'duplicate'; id: string; status: string };
 
@@ -65,13 +60,27 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
   });
   // Each claim pins a pooled connection while its dispatches use others: fewer claims than connections.
   const claims = new Gate(Math.max(1, opts.maxConcurrentClaims ?? 4));
+  /**
+   * The event the intake parsed from exactly the body it stored, by inbox id: the drain dispatches it
+   * instead of decrypting and parsing the row again (the same body with the same institution's
+   * options). Rows stored elsewhere, or applied by another process, are parsed from the row as before.
+   */
+  const parsed = new Map<string, InboundHl7Event>();
+  const keepParsed = (id: string, event: InboundHl7Event): void => {
+    parsed.set(id, event);
+    if (parsed.size > MAX_PARSED_KEPT) parsed.delete(parsed.keys().next().value ?? id);
+  };
+  const takeParsed = (id: string): InboundHl7Event | undefined => {
+    const event = parsed.get(id);
+    parsed.delete(id);
+    return event;
+  };
   /** Applies the booking's rows while holding its claim; re-reads before letting go. */
   const applyClaimed = (correlation: string) =>
     claims.run(() =>
       tryBookingClaim(db, correlation, async () => {
-        // Each row is parsed again from what was stored: what is dispatched is exactly what reprocessing would see.
         for (let rows = await receivedFor(db, correlation); rows.length > 0; rows = await receivedFor(db, correlation)) {
-          for (const row of rows) await applyRow(ctx, row);
+          for (const row of rows) await applyRow(ctx, row, takeParsed(row.id));
         }
       }),
     );
@@ -92,8 +101,9 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     void chains.schedule(correlation, () => drain(correlation));
   }
 
+  const insert = createInboxWriter(db, opts.groupCommit);
   async function store(row: NewRow): Promise<Stored> {
-    const result = await insertMessage(db, row);
+    const result = await insert(row);
     if (result.inserted) return { outcome: 'new', id: result.id };
     const { existing } = result;
     // Rejected at intake (failed, never dispatched): the sender never had an AA, so its resend counts as new.
@@ -182,6 +192,7 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
       logger?.warn({ ...log, inboxId: stored.id, code: codeOf(rejection) }, 'hl7 message rejected; stored as failed');
       return ackForError(peek, rejection, ackOpts);
     }
+    keepParsed(stored.id, event);
     schedule(event.bookingRef);
     logger?.info({ ...log, inboxId: stored.id }, 'hl7 message stored');
     return acceptAck(peek, ackOpts);

@@ -74,11 +74,15 @@ const pgRow = (row: NewRow): NewRow => ({
   error: pgText(row.error),
 });
 
+export type InsertOutcome = { inserted: true; id: string } | { inserted: false; existing: ExistingRow };
+
+/** The de-duplication key of a row as PostgreSQL will hold it: (institution, message id). */
+export function inboxKey(row: NewRow): string {
+  return `${pgText(row.institutionId) ?? ''}\u0000${pgText(row.messageId) ?? ''}`;
+}
+
 /** Inserts unless (channel, institution, message_id) exists. Returns the new row's id, or the existing row. */
-export async function insertMessage(
-  db: DataSource,
-  rawRow: NewRow,
-): Promise<{ inserted: true; id: string } | { inserted: false; existing: ExistingRow }> {
+export async function insertMessage(db: DataSource, rawRow: NewRow): Promise<InsertOutcome> {
   const row = pgRow(rawRow);
   const inserted: unknown[] = await db.query(
     `INSERT INTO inbox_messages (channel, sender, institution_id, message_id, message_type, correlation, body_enc, status, error, attempts)
@@ -93,6 +97,58 @@ export async function insertMessage(
     [CHANNEL, row.institutionId, row.messageId],
   );
   return { inserted: false, existing: ExistingRow.parse(existing[0]) };
+}
+
+const BatchIdRow = z.object({ id: z.coerce.string(), institution_id: z.string(), message_id: z.string() });
+const BatchExistingRow = ExistingRow.extend({ institution_id: z.string(), message_id: z.string() });
+
+/**
+ * `insertMessage` for many rows in one statement and one commit (see groupCommit.ts), in the order
+ * given (ids follow it). Keys must be distinct within the call. An outcome is undefined only when a
+ * row was neither inserted nor found afterwards; the caller must not acknowledge it.
+ */
+export async function insertMessages(db: DataSource, rawRows: readonly NewRow[]): Promise<Array<InsertOutcome | undefined>> {
+  const rows = rawRows.map(pgRow);
+  const column = <K extends keyof NewRow>(k: K): Array<NewRow[K]> => rows.map((r) => r[k]);
+  // Arrays, not one placeholder per value: the statement is the same whatever the batch size.
+  const inserted: unknown[] = await db.query(
+    `INSERT INTO inbox_messages (channel, sender, institution_id, message_id, message_type, correlation, body_enc, status, error, attempts)
+     SELECT $1, u.sender, u.institution_id, u.message_id, u.message_type, u.correlation, u.body_enc, u.status, u.error, 0
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+       WITH ORDINALITY AS u(sender, institution_id, message_id, message_type, correlation, body_enc, status, error, n)
+     ORDER BY u.n
+     ON CONFLICT (channel, institution_id, message_id) WHERE institution_id IS NOT NULL DO NOTHING
+     RETURNING id, institution_id, message_id`,
+    [
+      CHANNEL,
+      column('sender'),
+      column('institutionId'),
+      column('messageId'),
+      column('messageType'),
+      column('correlation'),
+      column('bodyEnc'),
+      column('status'),
+      column('error'),
+    ],
+  );
+  const outcomes = new Map<string, InsertOutcome>();
+  for (const r of inserted) {
+    const row = BatchIdRow.parse(r);
+    outcomes.set(`${row.institution_id}\u0000${row.message_id}`, { inserted: true, id: row.id });
+  }
+  const conflicted = rows.filter((r) => !outcomes.has(inboxKey(r)));
+  if (conflicted.length > 0) {
+    const existing: unknown[] = await db.query(
+      `SELECT id, status, attempts, institution_id, message_id FROM inbox_messages
+       WHERE channel = $1 AND (institution_id, message_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+      [CHANNEL, conflicted.map((r) => r.institutionId), conflicted.map((r) => r.messageId)],
+    );
+    for (const r of existing) {
+      const { institution_id, message_id, ...row } = BatchExistingRow.parse(r);
+      outcomes.set(`${institution_id}\u0000${message_id}`, { inserted: false, existing: row });
+    }
+  }
+  return rows.map((r) => outcomes.get(inboxKey(r)));
 }
 
 /**

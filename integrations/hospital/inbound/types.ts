@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { Acknowledgement, Hl7Event, ParseOptions } from '../hl7';
+import type { GroupCommitOptions } from './groupCommit';
 
 /** What the inbound pipeline hands on: every parsed event except ACKs (ACKs answer our own sends). */
 export type InboundHl7Event = Exclude<Hl7Event, Acknowledgement>;
@@ -51,6 +52,8 @@ export interface InboundHl7Options {
    * pooled connection) while its dispatches use others, so keep it below the pool size. Default 4.
    */
   maxConcurrentClaims?: number;
+  /** How inbox inserts are grouped into one statement and commit (groupCommit.ts); defaults suit one process. */
+  groupCommit?: GroupCommitOptions;
   /** Our identity in ACKs when the sender left MSH-5/MSH-6 empty. Default CAUSEWAY. */
   ackIdentity?: { application?: string; facility?: string };
 }

@@ -7,10 +7,12 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
+  type RetryPolicy,
 } from '@temporalio/workflow';
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import { DoctorQueue, type QueueNotice } from '../../../domain/hospital/queue';
@@ -36,10 +38,13 @@ import { callNext, doctorQueueInput, isCloseQueue, joinQueue, queuePatient } fro
 
 /** patched() id: a closing queue tells the visits of patients it never saw (commands old closing runs did not send). */
 const TELLS_UNSEEN = 'queue-closed-tells-unseen-visits';
-const projections = proxyActivities<Pick<HospitalActivities, 'projectDoctorQueue'>>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
-});
+/** patched() ids of the read model: written by a full activity, then (newer runs) by a local one. */
+const READ_MODEL = 'queue-read-model';
+const READ_MODEL_LOCAL = 'queue-read-model-local';
+const retry: RetryPolicy = { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 };
+const projections = proxyActivities<Pick<HospitalActivities, 'projectDoctorQueue'>>({ startToCloseTimeout: '30s', retry });
+// One row written inside the workflow task of the batch: no activity task and no extra workflow task.
+const localProjections = proxyLocalActivities<Pick<HospitalActivities, 'projectDoctorQueue'>>({ startToCloseTimeout: '10s', retry });
 
 /** A check-in stamped further ahead than this is a clock or client bug, not an arrival. */
 const MAX_ARRIVAL_SKEW_MS = 5 * 60_000;
@@ -196,7 +201,10 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
   };
   // The queue's read model (issue 10): one snapshot write per batch of the loop, not per message,
   // ordered by a seq that continue-as-new carries on. Behind a patch: older histories never wrote it.
-  const readModel = patched('queue-read-model');
+  // New runs ask only for the local patch; a replayed history without its marker takes the older branches.
+  const localReadModel = patched(READ_MODEL_LOCAL);
+  const readModel = localReadModel || patched(READ_MODEL);
+  const projectDoctorQueue = localReadModel ? localProjections.projectDoctorQueue : projections.projectDoctorQueue;
   let projectionSeq = input.projectionSeq ?? 0;
   let projected = '';
   const project = async (): Promise<void> => {
@@ -204,7 +212,7 @@ export async function doctorQueue(args: DoctorQueueArgs): Promise<DoctorQueueOut
     const snapshot = JSON.stringify({ state: queue.state, closing });
     if (snapshot === projected) return;
     projectionSeq += 1;
-    await projections.projectDoctorQueue({
+    await projectDoctorQueue({
       institutionId: input.institutionId,
       doctorId: input.doctorId,
       serviceDay: input.serviceDay,

@@ -11,9 +11,9 @@ import { HospitalPolicy } from '../../domain/hospital/policy';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
 import { bookingRefFor, workflowIds } from '../../domain/ids';
 import { AmountDue, Institution, Stage, UserRef, Vertical } from '../../workflows/searchAttributes';
-import { readDoctorQueueView } from '../../db/queries/doctorQueueView';
+import { readDoctorQueueView, readOwnQueueView, type DoctorQueueView, type JoinedQueue } from '../../db/queries/doctorQueueView';
 import { findOwnVisit, journeyPayments, listDepartments, listDoctors, visitResults, type OwnVisit } from '../../db/queries/partnerVisits';
-import { BACKFILLED_SEQ, readVisitView, upsertVisitView } from '../../db/queries/visitView';
+import { BACKFILLED_SEQ, readOwnVisitView, readVisitView, upsertVisitView, type VisitView } from '../../db/queries/visitView';
 import { DoctorQueue, type QueuePosition } from '../../domain/hospital/queue';
 import { merchantOrderNo } from '../../domain/ids';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
@@ -91,8 +91,8 @@ export function visitRoutes(deps: ApiDeps) {
    * directly: it never publishes, so its backfilled copy (`npm run backfill:visit-views`) is what it was
    * when copied, and answers only once the workflow is gone.
    */
-  const visitStatus = async (v: VisitRow): Promise<VisitStatus> => {
-    const view = await readVisitView(db, v.booking_ref);
+  const visitStatus = async (v: VisitRow): Promise<VisitStatus> => visitStatusFrom(v, await readVisitView(db, v.booking_ref));
+  const visitStatusFrom = async (v: VisitRow, view: VisitView | null): Promise<VisitStatus> => {
     if (view && view.seq !== BACKFILLED_SEQ) return view.status;
     const live = handleOf(v).query(visitStatusQuery);
     return view ? live.catch(() => view.status) : live;
@@ -104,11 +104,14 @@ export function visitRoutes(deps: ApiDeps) {
       doctorId: v.doctor_id,
       serviceDay: serviceDayOf(v.starts_at, v.time_zone),
     });
+    return queueViewFrom(v, snapshot, async () => visit ?? (await readVisitView(db, v.booking_ref))?.status);
+  };
+  const queueViewFrom = async (v: VisitRow, snapshot: DoctorQueueView | null, joinedOf: () => Promise<JoinedQueue | undefined>) => {
     const pos: QueuePosition = snapshot
       ? new DoctorQueue(snapshot.config, snapshot.state).positionOf(v.booking_ref, now())
       : { status: 'unknown' };
     // Just checked in, the queue's own snapshot may not be written yet: the visit kept the join's answer.
-    const joined = pos.status === 'unknown' ? (visit ?? (await readVisitView(db, v.booking_ref))?.status) : undefined;
+    const joined = pos.status === 'unknown' ? await joinedOf() : undefined;
     if (joined?.stage === 'queued' && joined.queue.position !== null)
       return { status: 'waiting', position: joined.queue.position, etaMinutes: joined.queue.etaMinutes };
     return {
@@ -310,7 +313,12 @@ export function visitRoutes(deps: ApiDeps) {
       params: BookingParam,
       response: VisitStatusView,
       middleware: [asUser],
-      handler: async ({ params }, req) => statusView(await visitStatus(await ownVisit(req, params.bookingRef))),
+      // Ownership and the projection in one round trip: this is the partner read hit most often.
+      handler: async ({ params }, req) => {
+        const found = await readOwnVisitView(db, params.bookingRef, requirePartner(req).userId);
+        if (!found) throw new DomainError(ErrorCode.NotFound, `no visit ${params.bookingRef}`);
+        return statusView(await visitStatusFrom(found.visit, found.view));
+      },
     });
     addRoute(router, registry, {
       method: 'get',
@@ -374,7 +382,12 @@ export function visitRoutes(deps: ApiDeps) {
       params: BookingParam,
       response: QueueView,
       middleware: [asUser],
-      handler: async ({ params }, req) => queueView(await ownVisit(req, params.bookingRef)),
+      // Ownership, the doctor's queue snapshot and the visit's own queue fields in one round trip.
+      handler: async ({ params }, req) => {
+        const found = await readOwnQueueView(db, params.bookingRef, requirePartner(req).userId);
+        if (!found) throw new DomainError(ErrorCode.NotFound, `no visit ${params.bookingRef}`);
+        return queueViewFrom(found.visit, found.snapshot, () => Promise.resolve(found.joined ?? undefined));
+      },
     });
     addRoute(router, registry, {
       method: 'get',

@@ -19,9 +19,17 @@ export interface Child {
 
 const TAIL_BYTES = 4096;
 
-export function spawnNode(name: string, entry: string, env: Record<string, string>, opts: { ipc?: boolean } = {}): Child {
+export function spawnNode(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  opts: { ipc?: boolean; nodeArgs?: string[] } = {},
+): Child {
   if (!existsSync(entry)) throw new Error(`${entry} missing: run \`npm run build\` first (npm run bench does)`);
-  const child = spawn(process.execPath, [entry], { env, stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), entry], {
+    env,
+    stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`${name}: could not start`);
   let output = '';
   const keep = (b: Buffer): void => {

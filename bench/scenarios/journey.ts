@@ -44,7 +44,10 @@ export async function journeyScenario(
   });
   const users = await insertVerifiedUsers(stack.db, stack.pii, stack.partner.id, lanes, 'J');
   const schedule = await seedSlots(stack.db, { institutionId: HOSPITAL, doctorIds: doctors, perDoctor: Math.ceil(total / lanes) + 1 });
-  const http = new JsonHttp(stack.api.apiUrl, { maxSockets: lanes * 2 });
+  const http = new JsonHttp(
+    stack.apis.map((a) => a.apiUrl),
+    { maxSockets: lanes * 2 },
+  );
   const watcher = new Watcher(stack.db);
   const driver = new VisitDriver(http, watcher, stack.payment.sim, his, HOSPITAL, stack.partner.apiKey);
   let lastReal = '';

@@ -28,7 +28,7 @@ type Runner = (stack: Stack, say: (m: string) => void) => Promise<{ comparisons:
 const RUNNERS: Record<ScenarioName, Runner> = {
   journey: async (stack, log) => {
     const r = await journeyScenario(stack, log);
-    return { comparisons: [r.comparison], extra: { journeyHistoryShapes: r.shapes } };
+    return { comparisons: [r.comparison], extra: { journeyHistoryShapes: r.shapes, journeyCost: r.cost } };
   },
   rush: async (stack, log) => ({ comparisons: await rushScenario(stack, log) }),
   hl7: async (stack, log) => ({ comparisons: await hl7Scenario(stack, log) }),

@@ -89,7 +89,7 @@ class Stream {
 
 export async function streamsScenario(stack: Stack, say: (m: string) => void): Promise<Comparison[]> {
   const { streamsOpen: open, streamsIdleSeconds: idleSeconds, streamsChanges: changes } = stack.options;
-  const patients = Math.min(open, Math.max(changes + 5, Math.ceil(open / 10)));
+  const patients = Math.min(open, Math.max(changes + 5, Math.ceil(open / 20)));
   const his = await stack.startHis(HOSPITAL, [DOCTOR]);
   await insertHospital(stack.db, stack.pii, { id: HOSPITAL, secret: stack.keys.hospitalSecret, hisPort: his.port, policy: {} });
   const users = await insertVerifiedUsers(stack.db, stack.pii, stack.partner.id, patients, 'S');

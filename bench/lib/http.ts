@@ -29,8 +29,18 @@ export class JsonHttp {
     path: string,
     opts: { headers?: Record<string, string>; body?: unknown } = {},
   ): Promise<HttpAnswer<T>> {
-    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const base = this.bases[this.next++ % this.bases.length] as URL;
+    return this.send<T>(base, method, path, opts, true);
+  }
+
+  private send<T>(
+    base: URL,
+    method: string,
+    path: string,
+    opts: { headers?: Record<string, string>; body?: unknown },
+    retry: boolean,
+  ): Promise<HttpAnswer<T>> {
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -60,7 +70,12 @@ export class JsonHttp {
         },
       );
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer within 60 s`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed as idle just as it was reused: the request never
+        // reached the server, so sending it once more on a fresh socket is safe (Node's documented pattern).
+        if (retry && req.reusedSocket && err.code === 'ECONNRESET') this.send<T>(base, method, path, opts, false).then(resolve, reject);
+        else reject(err);
+      });
       req.end(payload);
     });
   }

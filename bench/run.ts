@@ -85,6 +85,7 @@ async function main(): Promise<number> {
     const names = replicas === 1 ? options.only : options.only.filter((n) => REPLICATED.includes(n));
     if (names.length === 0 || interrupted) continue;
     if (replicas > 1) say(`— ${replicas} API processes + ${replicas} workers: ${names.join(', ')} —`);
+    const up0 = nowMs();
     const stack = await startStack(options, say, replicas);
     running.stack = stack;
     if (interrupted) {
@@ -93,7 +94,7 @@ async function main(): Promise<number> {
     }
     const label = replicas > 1 ? ` — ${replicas} API + ${replicas} workers` : '';
     try {
-      say(`stack up in ${Math.round((nowMs() - t0) / 1000)} s`);
+      say(`stack up in ${Math.round((nowMs() - up0) / 1000)} s`);
       for (const name of names) {
         if (interrupted) break;
         const s0 = nowMs();

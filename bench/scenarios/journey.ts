@@ -101,7 +101,7 @@ export async function journeyScenario(
         details: { visits: o.journeyVisits, concurrency: lanes, elapsedMs: Math.round(floor.elapsedMs), historyPerVisit: shapes.bare },
       },
       ratioPercent: ratioPercent(realRate, floorRate),
-      goalPercent: 70,
+      goalPercent: 80,
       checks: [
         await verifyVisits(stack, total),
         {

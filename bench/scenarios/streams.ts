@@ -149,11 +149,17 @@ export async function streamsScenario(stack: Stack, say: (m: string) => void): P
     const endChanges = await stack.usage.window();
     const changesStarted = nowMs();
     for (let k = 0; k < changes; k++) {
-      const live = streams.filter((s) => !s.ended && s.last !== undefined && s.last.stage === 'queued');
-      const before = new Map(live.map((s) => [s, s.arrivals.length]));
+      const open = streams.filter((s) => !s.ended && s.last !== undefined && s.last.stage === 'queued');
+      const before = new Map(open.map((s) => [s, s.arrivals.length]));
+      const placeBefore = new Map(open.map((s) => [s, s.last?.position ?? 0]));
       const sentAt = nowMs();
       const called = await his.callNext(DOCTOR);
       if (!called || called.sent.outcome !== 'AA') throw new Error(`call-in ${k + 1} was answered ${called?.sent.outcome ?? 'nobody'}`);
+      // What changes: the called patient's streams (now "called") and everyone behind them (one place up).
+      // The HIS calls in its own order, which may not be the head of Causeway's queue: those ahead see no change.
+      const calledStream = open.find((s) => s.visit.bookingRef === called.bookingRef);
+      const calledAt = calledStream ? (placeBefore.get(calledStream) ?? 0) : 0;
+      const live = open.filter((s) => s.visit.bookingRef === called.bookingRef || (placeBefore.get(s) ?? 0) > calledAt);
       // A stream has the change once an event after the call shows a new place, or that it was called.
       const deliveredAt = (s: Stream): number | undefined => {
         const prior = s.arrivals[(before.get(s) ?? 0) - 1]?.event;

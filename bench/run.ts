@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { parseOptions, usage, type BenchOptions, type ScenarioName } from './lib/options';
+import { parseOptions, REPLICATED, usage, type BenchOptions, type ScenarioName } from './lib/options';
 import { machineInfo, writeResults, type BenchResults, type Comparison } from './lib/report';
 import { startStack, type Stack } from './lib/stack';
 import { nowMs, round } from './lib/stats';
@@ -10,6 +10,7 @@ import { hl7Scenario } from './scenarios/hl7';
 import { journeyScenario } from './scenarios/journey';
 import { readsScenario } from './scenarios/reads';
 import { rushScenario } from './scenarios/rush';
+import { streamsScenario } from './scenarios/streams';
 
 /**
  * `npm run bench`: stands up the real stack (fresh database, in-memory Temporal, simulators, API and
@@ -27,11 +28,12 @@ type Runner = (stack: Stack, say: (m: string) => void) => Promise<{ comparisons:
 const RUNNERS: Record<ScenarioName, Runner> = {
   journey: async (stack, log) => {
     const r = await journeyScenario(stack, log);
-    return { comparisons: [r.comparison], extra: { journeyHistoryShapes: r.shapes } };
+    return { comparisons: [r.comparison], extra: { journeyHistoryShapes: r.shapes, journeyCost: r.cost } };
   },
   rush: async (stack, log) => ({ comparisons: await rushScenario(stack, log) }),
   hl7: async (stack, log) => ({ comparisons: await hl7Scenario(stack, log) }),
   reads: async (stack, log) => ({ comparisons: await readsScenario(stack, log) }),
+  streams: async (stack, log) => ({ comparisons: await streamsScenario(stack, log) }),
 };
 
 async function main(): Promise<number> {
@@ -77,39 +79,50 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const stack = await startStack(options, say);
-  running.stack = stack;
-  if (interrupted) {
-    await stack.stop();
-    return 130;
-  }
-  try {
-    say(`stack up in ${Math.round((nowMs() - t0) / 1000)} s`);
-    for (const name of options.only) {
-      if (interrupted) break;
-      const s0 = nowMs();
-      try {
-        // A process that died mid-scenario fails the scenario at once instead of letting it time out.
-        const r = await Promise.race([
-          RUNNERS[name](stack, say),
-          stack.processes.api.exited,
-          stack.processes.worker.exited,
-          stack.processes.bareWorker.exited,
-        ]);
-        results.comparisons.push(...r.comparisons);
-        Object.assign(results.extra, r.extra ?? {});
-        say(`${name} done in ${Math.round((nowMs() - s0) / 1000)} s`);
-      } catch (err) {
-        if (interrupted) break;
-        const message = err instanceof Error ? err.message : String(err);
-        results.failures.push(`${name}: ${message}`);
-        say(`${name} FAILED: ${message}`);
-        if (err instanceof Error && /exited unexpectedly/.test(message)) break;
-      }
+  // One pass per process count: the single-process stack runs every chosen scenario; a stack of N API and
+  // N worker processes (fresh database and Temporal) runs the replicated ones again, reported beside them.
+  for (const replicas of options.replicas) {
+    const names = replicas === 1 ? options.only : options.only.filter((n) => REPLICATED.includes(n));
+    if (names.length === 0 || interrupted) continue;
+    if (replicas > 1) say(`— ${replicas} API processes + ${replicas} workers: ${names.join(', ')} —`);
+    const up0 = nowMs();
+    const stack = await startStack(options, say, replicas);
+    running.stack = stack;
+    if (interrupted) {
+      await stack.stop();
+      return 130;
     }
-  } finally {
-    say('tearing down…');
-    await stack.stop();
+    const label = replicas > 1 ? ` — ${replicas} API + ${replicas} workers` : '';
+    try {
+      say(`stack up in ${Math.round((nowMs() - up0) / 1000)} s`);
+      for (const name of names) {
+        if (interrupted) break;
+        const s0 = nowMs();
+        try {
+          // A process that died mid-scenario fails the scenario at once instead of letting it time out.
+          const r = await Promise.race([
+            RUNNERS[name](stack, say),
+            ...stack.processes.apis.map((c) => c.exited),
+            ...stack.processes.workers.map((c) => c.exited),
+            stack.processes.bareWorker.exited,
+          ]);
+          for (const c of r.comparisons) c.scenario += label;
+          results.comparisons.push(...r.comparisons);
+          for (const [k, v] of Object.entries(r.extra ?? {})) results.extra[replicas > 1 ? `${k}@${replicas}` : k] = v;
+          say(`${name}${label} done in ${Math.round((nowMs() - s0) / 1000)} s`);
+        } catch (err) {
+          if (interrupted) break;
+          const message = err instanceof Error ? err.message : String(err);
+          results.failures.push(`${name}${label}: ${message}`);
+          say(`${name}${label} FAILED: ${message}`);
+          if (err instanceof Error && /exited unexpectedly/.test(message)) break;
+        }
+      }
+    } finally {
+      say('tearing down…');
+      await stack.stop();
+      delete running.stack;
+    }
   }
   if (interrupted) return 130; // a partial run does not replace the last results
   results.wallSeconds = round((nowMs() - t0) / 1000, 1);

@@ -138,6 +138,11 @@ export const EnvSchema = z.object({
   RATE_INSTITUTION_BURST: z.coerce.number().int().positive().default(1_000),
   /** Slot holds and unpaid bookings one user may have open at once (checked in PostgreSQL). */
   MAX_OPEN_BOOKINGS_PER_USER: z.coerce.number().int().min(1).default(3),
+  /**
+   * How long an API process reuses a partner-authentication answer (API key and verified user); a
+   * revoked key or erased user stops working within this. 0 turns the cache off.
+   */
+  PARTNER_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
   /** Queue event streams one user may have open at once (per API process). */
   MAX_QUEUE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(2),
 

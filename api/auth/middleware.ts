@@ -23,11 +23,44 @@ function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+type PartnerRow = { id: string; user_id: string | null; identity_status: string | null; user_ref: string | null };
+
+/** Entries a process keeps at most; the oldest go first (a Map iterates in insertion order). */
+const AUTH_CACHE_MAX = 10_000;
+
 /**
  * Partner apps: `Authorization: Bearer <api key>` (stored hashed) and, for user routes,
  * `X-Causeway-User: <user id>` naming one of the partner's own users.
+ *
+ * Answers are cached for `limits.authCacheMs` (PARTNER_AUTH_CACHE_MS, a couple of seconds; 0 turns it
+ * off), keyed by the key's hash and the user id: at read rates the lookup was a round trip per request.
+ * Only a known partner with a *verified* user (or no user asked for) is kept, so a new user, one still
+ * being verified or a rejected one is always read fresh and a verification is seen at once; a revoked
+ * key or an erased user stops working on every process within that TTL. Unknown keys are never cached,
+ * and the rate limits below still run on every request.
  */
 export function partnerAuth(db: DataSource, opts: { userRequired: boolean; limits?: PartnerLimits }): RequestHandler {
+  const cacheMs = opts.limits?.authCacheMs ?? 0;
+  const cache = new Map<string, { until: number; row: PartnerRow }>();
+  const lookup = async (keyHash: string, userId: string | null): Promise<PartnerRow | undefined> => {
+    const cacheKey = `${keyHash}:${userId ?? ''}`;
+    const hit = cacheMs > 0 ? cache.get(cacheKey) : undefined;
+    if (hit && hit.until > Date.now()) return hit.row;
+    // One round trip for the partner and (when named) its user.
+    const rows: PartnerRow[] = await db.query(
+      `SELECT p.id, u.id AS user_id, u.identity_status, u.user_ref
+         FROM partners p LEFT JOIN users u ON u.id = $2::uuid AND u.partner_id = p.id
+        WHERE p.api_key_hash = $1`,
+      [keyHash, userId],
+    );
+    const row = rows[0];
+    cache.delete(cacheKey);
+    if (cacheMs > 0 && row && (userId === null || row.identity_status === 'verified')) {
+      cache.set(cacheKey, { until: Date.now() + cacheMs, row });
+      if (cache.size > AUTH_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    }
+    return row;
+  };
   return async (req, _res, next) => {
     try {
       const key = bearer(req.header('authorization'));
@@ -35,14 +68,7 @@ export function partnerAuth(db: DataSource, opts: { userRequired: boolean; limit
       const userId = req.header('x-causeway-user') ?? '';
       if (opts.userRequired && !UUID.test(userId))
         throw new DomainError(ErrorCode.Unauthenticated, 'missing or malformed X-Causeway-User header');
-      // One round trip for the partner and (when named) its user: this runs before every partner request.
-      const rows: Array<{ id: string; user_id: string | null; identity_status: string | null; user_ref: string | null }> = await db.query(
-        `SELECT p.id, u.id AS user_id, u.identity_status, u.user_ref
-           FROM partners p LEFT JOIN users u ON u.id = $2::uuid AND u.partner_id = p.id
-          WHERE p.api_key_hash = $1`,
-        [hashApiKey(key), opts.userRequired ? userId : null],
-      );
-      const partner = rows[0];
+      const partner = await lookup(hashApiKey(key), opts.userRequired ? userId : null);
       if (!partner) throw new DomainError(ErrorCode.Unauthenticated, 'unknown partner API key');
       if (opts.userRequired && partner.user_id === null) throw new DomainError(ErrorCode.Unauthenticated, 'unknown user for this partner');
       // Rate limits after authentication, so a stranger cannot spend a partner's budget; the user's

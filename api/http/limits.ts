@@ -68,6 +68,8 @@ export interface PartnerLimits {
   institution: RateLimiter;
   queueStreams: ConcurrencyLimiter;
   maxOpenBookings: number;
+  /** How long partnerAuth keeps a verified answer (0: not at all); see api/auth/middleware.ts. */
+  authCacheMs: number;
 }
 
 export function partnerLimits(config: Env): PartnerLimits {
@@ -77,5 +79,6 @@ export function partnerLimits(config: Env): PartnerLimits {
     institution: bucketLimiter('institution', config.RATE_INSTITUTION_PER_SECOND, config.RATE_INSTITUTION_BURST),
     queueStreams: new ConcurrencyLimiter(config.MAX_QUEUE_STREAMS_PER_USER),
     maxOpenBookings: config.MAX_OPEN_BOOKINGS_PER_USER,
+    authCacheMs: config.PARTNER_AUTH_CACHE_MS,
   };
 }

@@ -15,11 +15,20 @@ import {
   QUEUE_VIEW_CHANNEL,
   queueViewKey,
   readDoctorQueueView,
+  readOwnQueueView,
   type DoctorQueueKey,
   type DoctorQueueView,
+  type JoinedQueue,
 } from '../../db/queries/doctorQueueView';
 import { findOwnVisit, journeyPayments, listDepartments, listDoctors, visitResults, type OwnVisit } from '../../db/queries/partnerVisits';
-import { BACKFILLED_SEQ, readVisitView, upsertVisitView, VISIT_VIEW_CHANNEL } from '../../db/queries/visitView';
+import {
+  BACKFILLED_SEQ,
+  readOwnVisitView,
+  readVisitView,
+  upsertVisitView,
+  VISIT_VIEW_CHANNEL,
+  type VisitView,
+} from '../../db/queries/visitView';
 import { DoctorQueue, type QueuePosition } from '../../domain/hospital/queue';
 import { merchantOrderNo } from '../../domain/ids';
 import { cancelVisitUpdate, checkInUpdate, visitStatusQuery } from '../../workflows/hospital/visit/definitions';
@@ -97,8 +106,8 @@ export function visitRoutes(deps: ApiDeps) {
    * directly: it never publishes, so its backfilled copy (`npm run backfill:visit-views`) is what it was
    * when copied, and answers only once the workflow is gone.
    */
-  const visitStatus = async (v: VisitRow): Promise<VisitStatus> => {
-    const view = await readVisitView(db, v.booking_ref);
+  const visitStatus = async (v: VisitRow): Promise<VisitStatus> => visitStatusFrom(v, await readVisitView(db, v.booking_ref));
+  const visitStatusFrom = async (v: VisitRow, view: VisitView | null): Promise<VisitStatus> => {
     if (view && view.seq !== BACKFILLED_SEQ) return view.status;
     const live = handleOf(v).query(visitStatusQuery);
     return view ? live.catch(() => view.status) : live;
@@ -109,25 +118,18 @@ export function visitRoutes(deps: ApiDeps) {
     serviceDay: serviceDayOf(v.starts_at, v.time_zone),
   });
   /** Position and ETA from the queue's snapshot, computed at `nowMs` by the same pure code the queue runs. */
-  const positionView = (v: VisitRow, snapshot: DoctorQueueView | null, visit: VisitStatus | undefined, nowMs: number) => {
+  const positionView = (v: VisitRow, snapshot: DoctorQueueView | null, joined: JoinedQueue | undefined, nowMs: number) => {
     const pos: QueuePosition = snapshot
       ? new DoctorQueue(snapshot.config, snapshot.state).positionOf(v.booking_ref, nowMs)
       : { status: 'unknown' };
     // Just checked in, the queue's own snapshot may not be written yet: the visit kept the join's answer.
-    if (pos.status === 'unknown' && visit?.stage === 'queued' && visit.queue.position !== null)
-      return { status: 'waiting', position: visit.queue.position, etaMinutes: visit.queue.etaMinutes };
+    if (pos.status === 'unknown' && joined?.stage === 'queued' && joined.queue.position !== null)
+      return { status: 'waiting', position: joined.queue.position, etaMinutes: joined.queue.etaMinutes };
     return {
       status: pos.status,
       position: pos.status === 'waiting' ? pos.position : null,
       etaMinutes: pos.status === 'waiting' ? pos.etaMinutes : null,
     };
-  };
-  const queueView = async (v: VisitRow) => {
-    const snapshot = await readDoctorQueueView(db, queueKey(v));
-    const nowMs = now();
-    const view = positionView(v, snapshot, undefined, nowMs);
-    // Only when the queue does not know the patient yet is the visit's own copy of the join read.
-    return view.status !== 'unknown' ? view : positionView(v, snapshot, (await readVisitView(db, v.booking_ref))?.status, nowMs);
   };
   const handleOf = (v: VisitRow) => temporal.workflow.getHandle(workflowIds.hospitalVisit(v.institution_id, v.booking_ref));
   const statusView = (s: VisitStatus) => ({
@@ -322,7 +324,12 @@ export function visitRoutes(deps: ApiDeps) {
       params: BookingParam,
       response: VisitStatusView,
       middleware: [asUser],
-      handler: async ({ params }, req) => statusView(await visitStatus(await ownVisit(req, params.bookingRef))),
+      // Ownership and the projection in one round trip: this is the partner read hit most often.
+      handler: async ({ params }, req) => {
+        const found = await readOwnVisitView(db, params.bookingRef, requirePartner(req).userId);
+        if (!found) throw new DomainError(ErrorCode.NotFound, `no visit ${params.bookingRef}`);
+        return statusView(await visitStatusFrom(found.visit, found.view));
+      },
     });
     addRoute(router, registry, {
       method: 'get',
@@ -386,7 +393,12 @@ export function visitRoutes(deps: ApiDeps) {
       params: BookingParam,
       response: QueueView,
       middleware: [asUser],
-      handler: async ({ params }, req) => queueView(await ownVisit(req, params.bookingRef)),
+      // Ownership, the doctor's queue snapshot and the visit's own queue fields in one round trip.
+      handler: async ({ params }, req) => {
+        const found = await readOwnQueueView(db, params.bookingRef, requirePartner(req).userId);
+        if (!found) throw new DomainError(ErrorCode.NotFound, `no visit ${params.bookingRef}`);
+        return positionView(found.visit, found.snapshot, found.joined ?? undefined, now());
+      },
     });
     addRoute(router, registry, {
       method: 'get',

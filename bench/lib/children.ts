@@ -19,12 +19,20 @@ export interface Child {
 
 const TAIL_BYTES = 4096;
 
-export function spawnNode(name: string, entry: string, env: Record<string, string>, opts: { ipc?: boolean } = {}): Child {
+export function spawnNode(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  opts: { ipc?: boolean; nodeArgs?: string[] } = {},
+): Child {
   if (!existsSync(entry)) throw new Error(`${entry} missing: run \`npm run build\` first (npm run bench does)`);
   // BENCH_CPU_PROF_DIR: each platform process writes a V8 CPU profile there when it exits (where the time goes).
   const profDir = process.env.BENCH_CPU_PROF_DIR;
-  const args = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`, entry] : [entry];
-  const child = spawn(process.execPath, args, { env, stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...prof, ...(opts.nodeArgs ?? []), entry], {
+    env,
+    stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`${name}: could not start`);
   let output = '';
   const keep = (b: Buffer): void => {

@@ -16,12 +16,30 @@ export interface HistoryShape {
   updates: number;
   childWorkflows: number;
   timers: number;
+  /** Activity attempts (a retry is another attempt, and another billable action). */
+  activityAttempts: number;
+  /** Signals this workflow sent to another one. */
+  signalsSent: number;
+  /** Local activities, side effects and patch markers. */
+  markers: number;
+  searchAttributeUpserts: number;
+}
+
+/**
+ * An approximation of Temporal Cloud's billable actions from a shape: the workflow's start, child
+ * starts, activity attempts, timers, signals received, updates accepted, markers (local activities,
+ * side effects, version markers) and search-attribute upserts. Queries, heartbeats and workflow
+ * tasks are not counted (queries: the partner reads no longer make any). Cloud's own meter may differ.
+ */
+export function approximateActions(s: HistoryShape, workflows: number): number {
+  return workflows + s.childWorkflows + s.activityAttempts + s.timers + s.signals + s.updates + s.markers + s.searchAttributeUpserts;
 }
 
 const E = proto.api.enums.v1.EventType;
 /** The marker name the SDK's core gives a local activity's result (patches are `core_patch`). */
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
+/** The shape of a workflow and, recursively, of its children. */
 export async function historyShape(client: Client, workflowId: string): Promise<HistoryShape> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
@@ -35,6 +53,12 @@ export async function historyShape(client: Client, workflowId: string): Promise<
     updates: count(E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED),
     childWorkflows: count(E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED),
     timers: count(E.EVENT_TYPE_TIMER_STARTED),
+    activityAttempts: events
+      .filter((e) => e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+      .reduce((n, e) => n + Math.max(1, e.activityTaskStartedEventAttributes?.attempt ?? 1), 0),
+    signalsSent: count(E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED),
+    markers: count(E.EVENT_TYPE_MARKER_RECORDED),
+    searchAttributeUpserts: count(E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
   };
   const children = events
     .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId)

@@ -12,13 +12,16 @@ export interface HttpAnswer<T> {
 
 export class JsonHttp {
   private readonly agent: http.Agent;
-  private readonly base: URL;
+  /** Several API processes: requests go to each in turn (a load balancer's round-robin). */
+  private readonly bases: URL[];
+  private next = 0;
   private readonly defaults: Record<string, string>;
 
-  constructor(baseUrl: string, opts: { maxSockets: number; headers?: Record<string, string> }) {
-    this.base = new URL(baseUrl);
+  constructor(baseUrl: string | string[], opts: { maxSockets: number; headers?: Record<string, string> }) {
+    this.bases = (Array.isArray(baseUrl) ? baseUrl : [baseUrl]).map((u) => new URL(u));
     this.defaults = opts.headers ?? {};
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+    // maxSockets is the total over every API process (the agent counts per host).
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, Math.ceil(opts.maxSockets / this.bases.length)) });
   }
 
   request<T = unknown>(
@@ -26,12 +29,23 @@ export class JsonHttp {
     path: string,
     opts: { headers?: Record<string, string>; body?: unknown } = {},
   ): Promise<HttpAnswer<T>> {
+    const base = this.bases[this.next++ % this.bases.length] as URL;
+    return this.send<T>(base, method, path, opts, true);
+  }
+
+  private send<T>(
+    base: URL,
+    method: string,
+    path: string,
+    opts: { headers?: Record<string, string>; body?: unknown },
+    retry: boolean,
+  ): Promise<HttpAnswer<T>> {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
-          host: this.base.hostname,
-          port: this.base.port,
+          host: base.hostname,
+          port: base.port,
           method,
           path,
           agent: this.agent,
@@ -56,7 +70,12 @@ export class JsonHttp {
         },
       );
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer within 60 s`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed as idle just as it was reused: the request never
+        // reached the server, so sending it once more on a fresh socket is safe (Node's documented pattern).
+        if (retry && req.reusedSocket && err.code === 'ECONNRESET') this.send<T>(base, method, path, opts, false).then(resolve, reject);
+        else reject(err);
+      });
       req.end(payload);
     });
   }

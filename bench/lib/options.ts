@@ -6,7 +6,9 @@ import { z } from 'zod';
  * (`BENCH_JOURNEY_VISITS=50`), the flag winning; `--quick` (or `BENCH_SCALE=quick`) switches the
  * defaults to a smoke run of about two minutes. Parsed once, here, with zod.
  */
-export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads'] as const;
+export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams'] as const;
+/** The scenarios also run against several API and worker processes (`--replicas`). */
+export const REPLICATED: readonly ScenarioName[] = ['reads', 'rush', 'journey'];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const count = z.coerce.number().int().positive();
@@ -23,6 +25,9 @@ const Sizes = z.object({
   readsVisits: count,
   readsConnections: count,
   readsSeconds: count,
+  streamsOpen: count,
+  streamsIdleSeconds: count,
+  streamsChanges: count,
 });
 type Sizes = z.infer<typeof Sizes>;
 
@@ -35,9 +40,12 @@ const FULL: Sizes = {
   rushConnections: 256,
   hl7Messages: 6000,
   hl7Connections: 4,
-  readsVisits: 8,
+  readsVisits: 64,
   readsConnections: 16,
   readsSeconds: 10,
+  streamsOpen: 1000,
+  streamsIdleSeconds: 10,
+  streamsChanges: 20,
 };
 const QUICK: Sizes = {
   journeyVisits: 30,
@@ -48,9 +56,12 @@ const QUICK: Sizes = {
   rushConnections: 64,
   hl7Messages: 600,
   hl7Connections: 2,
-  readsVisits: 3,
+  readsVisits: 8,
   readsConnections: 8,
   readsSeconds: 3,
+  streamsOpen: 100,
+  streamsIdleSeconds: 3,
+  streamsChanges: 5,
 };
 
 export const BenchOptions = Sizes.extend({
@@ -61,6 +72,10 @@ export const BenchOptions = Sizes.extend({
   adminUrl: z.string().url(),
   outDir: z.string().min(1),
   keepDatabase: z.boolean(),
+  /** API/worker process counts to run: 1 is the single-process stack; more runs REPLICATED again on that many of each. */
+  replicas: z.array(z.number().int().min(1).max(4)).min(1),
+  /** Write V8 CPU profiles of the API and worker processes (`node --cpu-prof`) to bench/results/profiles/. */
+  profile: z.boolean(),
   path: z.string(),
 }).refine((o) => o.rushSlots <= o.rushPatients, { message: 'a rush needs at least as many patients as slots', path: ['rushSlots'] });
 export type BenchOptions = z.infer<typeof BenchOptions>;
@@ -92,12 +107,14 @@ export function usage(): string {
     (k) => `  --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${envName(k)}) default ${FULL[k]}, quick ${QUICK[k]}`,
   );
   return [
-    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads] [--size=value …]',
+    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams] [--replicas=1,2] [--size=value …]',
     '  --quick (BENCH_SCALE=quick)       smoke-run sizes',
     '  --only (BENCH_ONLY)                scenarios to run, comma-separated',
     '  --log-level (BENCH_LOG_LEVEL)      API/worker log level, default error',
     '  --admin-url (BENCH_DATABASE_ADMIN_URL) default postgres://postgres@127.0.0.1:5432/postgres',
     '  --keep-database (BENCH_KEEP_DATABASE) keep causeway_bench_* after the run',
+    `  --replicas (BENCH_REPLICAS)         API+worker process counts, comma-separated; default 1,2 (quick: 1); counts above 1 run ${REPLICATED.join(', ')} only`,
+    '  --profile (BENCH_PROFILE)           CPU profiles of the API and worker processes in bench/results/profiles/',
     ...sizes,
   ].join('\n');
 }
@@ -112,7 +129,17 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     const raw = pick(flag, envName(key));
     if (raw !== undefined) sizes[key] = raw;
   }
-  const known = new Set(['quick', 'only', 'log-level', 'admin-url', 'keep-database', 'help', ...Object.keys(FLAG_TO_KEY)]);
+  const known = new Set([
+    'quick',
+    'only',
+    'log-level',
+    'admin-url',
+    'keep-database',
+    'replicas',
+    'profile',
+    'help',
+    ...Object.keys(FLAG_TO_KEY),
+  ]);
   for (const flag of flags.keys()) if (!known.has(flag)) throw new Error(`unknown flag --${flag}\n${usage()}`);
   const only = pick('only', 'BENCH_ONLY');
   const parsed = BenchOptions.safeParse({
@@ -128,6 +155,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     adminUrl: pick('admin-url', 'BENCH_DATABASE_ADMIN_URL') ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     outDir: path.join(repoRoot, 'bench', 'results'),
     keepDatabase: pick('keep-database', 'BENCH_KEEP_DATABASE') === 'true',
+    replicas: (pick('replicas', 'BENCH_REPLICAS') ?? (scale === 'quick' ? '1' : '1,2'))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(Number),
+    profile: pick('profile', 'BENCH_PROFILE') === 'true',
     path: env.PATH ?? '',
   });
   if (!parsed.success) {

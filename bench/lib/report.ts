@@ -99,6 +99,58 @@ function cpuTable(r: BenchResults): string[] {
       ];
 }
 
+/** The inputs of docs/capacity.md: what one journey and one read cost on this machine, per stack size. */
+function costTable(r: BenchResults): string[] {
+  const rows: string[] = [];
+  for (const [key, value] of Object.entries(r.extra)) {
+    if (!key.startsWith('journeyCost')) continue;
+    const c = value as {
+      workerCpuMs: number | null;
+      apiCpuMs: number | null;
+      postgresCpuMs: number | null;
+      temporalActions: number;
+      visitActions: number;
+      queueActionsShare: number;
+      pgRowsWritten: number;
+      pg: { commits: number; inserted: number; updated: number; deleted: number };
+    };
+    const where = key.includes('@') ? ` (${key.split('@')[1] ?? '?'} API + workers)` : '';
+    rows.push(
+      `| journey${where}, per visit | ${c.workerCpuMs ?? '?'} | ${c.apiCpuMs ?? '?'} | ${c.postgresCpuMs ?? '?'} | ` +
+        `${c.temporalActions} (${c.visitActions} + ${c.queueActionsShare} queue share) | ${c.pgRowsWritten} (${c.pg.inserted} ins, ${c.pg.updated} upd, ${c.pg.deleted} del) / ${c.pg.commits} commits |`,
+    );
+  }
+  // Per request, per booking attempt, per inbound message: the phase's CPU over its count (a phase shared by two rows once).
+  const seen = new Set<Usage>();
+  for (const c of r.comparisons) {
+    const d = c.measured.details ?? {};
+    const [count, unit] =
+      typeof d.apiCpuMsPerRequest === 'number'
+        ? [c.measured.latency?.count ?? 0, 'request']
+        : typeof d.attempts === 'number' && c.scenario.includes('HTTP')
+          ? [d.attempts, 'booking attempt']
+          : typeof d.messages === 'number'
+            ? [d.messages, 'message']
+            : [0, ''];
+    if (count === 0 || seen.has(c.usage.measured)) continue;
+    seen.add(c.usage.measured);
+    const per = (cpu: number | null | undefined): string =>
+      typeof cpu === 'number' ? String(Math.round(((cpu * 1000) / count) * 1000) / 1000) : '?';
+    const u = c.usage.measured.cpu;
+    rows.push(`| ${c.scenario}, per ${unit} | ${per(u.worker)} | ${per(u.api)} | ${per(u.postgres)} | — | — |`);
+  }
+  return rows.length === 0
+    ? []
+    : [
+        '',
+        'Cost per unit of work (inputs of docs/capacity.md; Temporal actions approximate Cloud billing, see bench/README.md):',
+        '',
+        '| unit | worker CPU-ms | API CPU-ms | PostgreSQL CPU-ms | Temporal actions | PostgreSQL rows written / commits |',
+        '| --- | --- | --- | --- | --- | --- |',
+        ...rows,
+      ];
+}
+
 export function markdown(r: BenchResults): string {
   const lines = [
     `# Causeway bench — ${r.startedAt}`,
@@ -126,6 +178,7 @@ export function markdown(r: BenchResults): string {
   const notes = r.comparisons.flatMap((c) => c.notes.map((n) => `- **${c.scenario}**: ${n}`));
   if (notes.length > 0) lines.push('', ...notes);
   lines.push(...cpuTable(r));
+  lines.push(...costTable(r));
   // The first line only: a child's last output (in latest.json) would break the table's markdown.
   if (r.failures.length > 0) lines.push('', '## Failures', ...r.failures.map((f) => `- ${(f.split('\n')[0] ?? '').slice(0, 300)}`));
   lines.push('', 'Full figures (every percentile, counts, per-process memory and CPU): `bench/results/latest.json`.', '');

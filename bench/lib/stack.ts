@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
@@ -33,10 +34,15 @@ export interface Stack {
   temporal: Client;
   taskQueue: string;
   bareTaskQueue: string;
+  /** The first API process (the only one unless replicas > 1). */
   api: ApiHostReady;
+  /** Every API process; HTTP load is spread over them round-robin. */
+  apis: ApiHostReady[];
+  /** API and worker processes of each kind (1 = the single-process stack). */
+  replicas: number;
   payment: PaymentHarness;
   partner: { id: string; apiKey: string };
-  processes: { api: Child; worker: Child; bareWorker: Child };
+  processes: { api: Child; worker: Child; bareWorker: Child; apis: Child[]; workers: Child[] };
   /** CPU and peak memory of every process, per scenario phase. */
   usage: ProcessSampler;
   /** An HIS simulator for a hospital, talking to the API's MLLP listener; stopped with the stack. */
@@ -46,7 +52,20 @@ export interface Stack {
 
 const DIST = path.join(__dirname, '..', '..');
 
-async function waitForPollers(client: Client, taskQueue: string, who: Child, timeoutMs = 60_000): Promise<void> {
+/** A loopback port free right now (the SDK's exporter takes a fixed port, not 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Waits until `count` processes poll the queue's activities (each worker process is one poller identity). */
+async function waitForPollers(client: Client, taskQueue: string, who: Child, count = 1, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const res = await client.workflowService.describeTaskQueue({
@@ -54,23 +73,23 @@ async function waitForPollers(client: Client, taskQueue: string, who: Child, tim
       taskQueue: { name: taskQueue },
       taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
     });
-    if ((res.pollers?.length ?? 0) > 0) return;
+    if ((res.pollers?.length ?? 0) >= count) return;
     await Promise.race([who.exited, new Promise((r) => setTimeout(r, 200))]);
   }
   throw new Error(`${who.name}: no poller on ${taskQueue} within ${timeoutMs} ms:\n${who.tail()}`);
 }
 
-export async function startStack(options: BenchOptions, say: (m: string) => void): Promise<Stack> {
+export async function startStack(options: BenchOptions, say: (m: string) => void, replicas = 1): Promise<Stack> {
   const teardown = new Teardown();
   try {
-    return await build(options, say, teardown);
+    return await build(options, say, teardown, replicas);
   } catch (err) {
     await teardown.run(say);
     throw err;
   }
 }
 
-async function build(options: BenchOptions, say: (m: string) => void, teardown: Teardown): Promise<Stack> {
+async function build(options: BenchOptions, say: (m: string) => void, teardown: Teardown, replicas: number): Promise<Stack> {
   const keys = randomKeys();
   say('creating a fresh database and starting an in-memory Temporal dev server…');
   // Both at once; whichever comes up is registered for teardown even if the other fails.
@@ -142,15 +161,47 @@ async function build(options: BenchOptions, say: (m: string) => void, teardown: 
     // users directly and never calls the provider.
     IDENTITY_PROVIDER_URL: 'https://identity.invalid',
     IDENTITY_PROVIDER_SECRET: randomBytes(24).toString('hex'),
+    // The bench's few synthetic users and its one partner app make far more requests than real ones
+    // (a read scenario runs thousands per second as 64 patients): the per-user and per-partner buckets
+    // are raised so that the figures measure the platform, not the limiter, and every answer is a 2xx.
+    // The limiter itself still runs on every request (only its numbers change).
+    RATE_PARTNER_PER_SECOND: 1_000_000,
+    RATE_PARTNER_BURST: 1_000_000,
+    RATE_USER_PER_SECOND: 100_000,
+    RATE_USER_BURST: 100_000,
+    // The streams scenario opens many streams per bench user.
+    MAX_QUEUE_STREAMS_PER_USER: 1_000,
+    // The API's metrics listener on a port of its own (0: any free one), so that two can run side by side.
+    API_METRICS_PORT: 0,
   });
+  const profileDir = path.join(options.outDir, 'profiles');
+  const nodeArgs = (name: string): string[] =>
+    options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${suffix}.cpuprofile`] : [];
 
-  say('starting the API, the worker and the bare worker as their own processes…');
-  const apiChild = spawnNode('api', path.join(DIST, 'bench', 'hosts', 'api.js'), platformEnv, { ipc: true });
-  teardown.add('stop API', () => apiChild.stop());
-  const api = await firstMessage<ApiHostReady>(apiChild, 'ready');
-  // The real worker entry point, unchanged; payment notifications go to the API it was told about.
-  const worker = spawnNode('worker', path.join(DIST, 'worker', 'main.js'), { ...platformEnv, PUBLIC_BASE_URL: api.apiUrl });
-  teardown.add('stop worker', () => worker.stop());
+  say(`starting ${replicas} API and ${replicas} worker process(es) and the bare worker, each its own process…`);
+  const apiChildren: Child[] = [];
+  const apis: ApiHostReady[] = [];
+  for (let i = 0; i < replicas; i++) {
+    const name = i === 0 ? 'api' : `api${i + 1}`;
+    const child = spawnNode(name, path.join(DIST, 'bench', 'hosts', 'api.js'), platformEnv, { ipc: true, nodeArgs: nodeArgs(name) });
+    teardown.add(`stop ${name}`, () => child.stop());
+    apiChildren.push(child);
+    apis.push(await firstMessage<ApiHostReady>(child, 'ready'));
+  }
+  const api = apis[0] as ApiHostReady;
+  const apiChild = apiChildren[0] as Child;
+  // The real worker entry point, unchanged; payment notifications go to an API it was told about.
+  const workers: Child[] = [];
+  for (let i = 0; i < replicas; i++) {
+    const name = i === 0 ? 'worker' : `worker${i + 1}`;
+    const publicUrl = (apis[i % apis.length] ?? api).apiUrl;
+    // The SDK's Prometheus exporter stays on, as in production, on a free port (two cannot share the default).
+    const env = { ...platformEnv, PUBLIC_BASE_URL: publicUrl, WORKER_METRICS_PORT: String(await freePort()) };
+    const child = spawnNode(name, path.join(DIST, 'worker', 'main.js'), env, { nodeArgs: nodeArgs(name) });
+    teardown.add(`stop ${name}`, () => child.stop());
+    workers.push(child);
+  }
+  const worker = workers[0] as Child;
   const bareWorker = spawnNode(
     'bare-worker',
     path.join(DIST, 'bench', 'hosts', 'bareWorker.js'),
@@ -166,11 +217,17 @@ async function build(options: BenchOptions, say: (m: string) => void, teardown: 
   // Runs before the processes stop: closing the simulators closes the keep-alive connections the worker
   // holds to them, which would otherwise keep a stopped worker process alive (worker/main.ts does not exit by itself).
   teardown.add('stop simulators before the processes', stopSimulators);
-  await Promise.all([waitForPollers(temporal, taskQueue, worker), waitForPollers(temporal, bareTaskQueue, bareWorker)]);
+  await Promise.all([waitForPollers(temporal, taskQueue, worker, replicas), waitForPollers(temporal, bareTaskQueue, bareWorker)]);
 
   const temporalPid = findTemporalServerPid();
   const usage = new ProcessSampler(
-    () => ({ api: apiChild.pid, worker: worker.pid, bareWorker: bareWorker.pid, temporal: temporalPid, bench: process.pid }),
+    () => ({
+      api: apiChildren.map((c) => c.pid),
+      worker: workers.map((w) => w.pid),
+      bareWorker: bareWorker.pid,
+      temporal: temporalPid,
+      bench: process.pid,
+    }),
     db,
     database.name,
   );
@@ -187,15 +244,18 @@ async function build(options: BenchOptions, say: (m: string) => void, teardown: 
     taskQueue,
     bareTaskQueue,
     api,
+    apis,
+    replicas,
     payment,
     partner,
     usage,
-    processes: { api: apiChild, worker, bareWorker },
+    processes: { api: apiChild, worker, bareWorker, apis: apiChildren, workers },
     startHis: async (facility, doctorIds) => {
       const sim = await startHisSimulator({
         host: '127.0.0.1',
         port: 0,
-        causeway: { host: '127.0.0.1', port: api.mllpPort },
+        // With several API processes, hospitals are spread over them (each HIS keeps its one connection).
+        causeway: { host: '127.0.0.1', port: (apis[sims.length % apis.length] ?? api).mllpPort },
         facility,
         departments: [{ id: 'GEN', name: 'General medicine' }],
         doctors: doctorIds.map((id) => ({ id, name: `Doctor ${id}`, departmentId: 'GEN' })),

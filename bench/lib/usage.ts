@@ -64,12 +64,17 @@ export function findTemporalServerPid(): number | undefined {
   return undefined;
 }
 
+function pidList(pids: number | number[] | undefined): number[] {
+  return pids === undefined ? [] : Array.isArray(pids) ? pids : [pids];
+}
+
 export class ProcessSampler {
   private readonly windows = new Set<Map<string, number | null>>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly processes: () => Record<string, number | undefined>,
+    /** Processes by role; a role with several processes (replicas) counts their sum. */
+    private readonly processes: () => Record<string, number | number[] | undefined>,
     private readonly db: DataSource,
     private readonly databaseName: string,
     intervalMs = 100,
@@ -91,12 +96,12 @@ export class ProcessSampler {
       const cpu: CpuSeconds = {};
       for (const [name, after] of Object.entries(cpu1.processes)) {
         const before = cpu0.processes[name];
-        cpu[name] = after === null || before === null || before === undefined ? null : Math.round((after - before) * 10) / 10;
+        cpu[name] = after === null || before === null || before === undefined ? null : Math.round((after - before) * 100) / 100;
       }
       // Backends born during the window count from zero; one that ended during it is lost (pools here are long-lived).
       let pg = 0;
       for (const [pid, after] of cpu1.postgres) pg += after - (cpu0.postgres.get(pid) ?? 0);
-      cpu.postgres = Math.round(pg * 10) / 10;
+      cpu.postgres = Math.round(pg * 100) / 100;
       return { rss: Object.fromEntries([...peaks].map(([k, v]) => [k, v === null ? null : Math.round(v)])), cpu };
     };
   }
@@ -107,7 +112,10 @@ export class ProcessSampler {
 
   private async cpu(): Promise<{ processes: Record<string, number | null>; postgres: Map<number, number> }> {
     const processes: Record<string, number | null> = {};
-    for (const [name, pid] of Object.entries(this.processes())) processes[name] = pid === undefined ? null : (stat(pid)?.cpu ?? null);
+    for (const [name, pids] of Object.entries(this.processes())) {
+      const each = pidList(pids).map((pid) => stat(pid)?.cpu ?? null);
+      processes[name] = each.length === 0 || each.includes(null) ? null : each.reduce<number>((a, b) => a + (b ?? 0), 0);
+    }
     const rows: Array<{ pid: number }> = await this.db.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [this.databaseName]);
     const postgres = new Map<number, number>();
     for (const r of rows) {
@@ -119,8 +127,10 @@ export class ProcessSampler {
 
   private sample(): void {
     if (this.windows.size === 0) return;
-    for (const [name, pid] of Object.entries(this.processes())) {
-      const mb = pid === undefined ? null : rssMb(pid);
+    for (const [name, pids] of Object.entries(this.processes())) {
+      // Several processes of a role: the peak of their sum (what the role holds at once).
+      const each = pidList(pids).map(rssMb);
+      const mb = each.length === 0 || each.includes(null) ? null : each.reduce<number>((a, b) => a + (b ?? 0), 0);
       for (const w of this.windows) {
         const prev = w.get(name);
         w.set(name, mb === null ? (prev ?? null) : Math.max(prev ?? 0, mb));

@@ -58,11 +58,15 @@ export class VisitDriver {
     const v = await this.book(userId, slotId);
     await this.pay(v, 'registration');
     await this.watcher.stage(v.bookingRef, 'booked');
-    const res = await this.http.request<{ stage?: string }>('POST', `/v1/visits/${v.bookingRef}/check-in`, {
+    const res = await this.http.request<{ stage?: string; pending?: boolean }>('POST', `/v1/visits/${v.bookingRef}/check-in`, {
       headers: partnerHeaders(this.apiKey, v.userId),
       body: {},
     });
-    if (res.status !== 200 || res.body.stage !== 'queued')
+    // On a loaded machine the visit may answer within its bound before the queue took the patient
+    // (`pending: true`, still `booked`): the app then waits for the queue, and so does the driver.
+    const pending = res.status === 200 && res.body.pending === true && res.body.stage === 'booked';
+    if (pending) await this.watcher.stage(v.bookingRef, 'queued');
+    else if (res.status !== 200 || res.body.stage !== 'queued')
       throw new Error(`check-in of ${v.bookingRef} answered ${res.status} ${res.body.stage ?? ''}`);
     return v;
   }

@@ -95,7 +95,10 @@ export async function rushScenario(stack: Stack, say: (m: string) => void): Prom
   await insertHospital(stack.db, stack.pii, { id: httpInstitution, secret: stack.keys.hospitalSecret, hisPort: his.port, policy: {} });
   const httpSlots = (await seedSlots(stack.db, { institutionId: httpInstitution, doctorIds: httpDoctors, perDoctor: split.perDoctor })).all;
   const users = await insertVerifiedUsers(stack.db, stack.pii, stack.partner.id, n, 'R');
-  const http = new JsonHttp(stack.api.apiUrl, { maxSockets: stack.options.rushConnections });
+  const http = new JsonHttp(
+    stack.apis.map((a) => a.apiUrl),
+    { maxSockets: stack.options.rushConnections },
+  );
   const api: Target = {
     institutionId: httpInstitution,
     book: async (slotId, patient) => {

@@ -15,14 +15,24 @@ const OwnVisit = z.object({
 });
 export type OwnVisit = z.infer<typeof OwnVisit>;
 
+/**
+ * The columns and joins that find a user's own visit; the read-model queries extend them so that one
+ * round trip both checks ownership and reads the projection (db/queries/visitView, doctorQueueView).
+ */
+export const OWN_VISIT_COLUMNS = 'v.booking_ref, v.institution_id, v.user_id, v.doctor_id, v.slot_id, v.stage, i.time_zone, s.starts_at';
+export const OWN_VISIT_FROM = 'visits v JOIN institutions i ON i.id = v.institution_id JOIN slots s ON s.id = v.slot_id';
+export const OWN_VISIT_WHERE = 'v.booking_ref = $1 AND v.user_id = $2';
+
+export function parseOwnVisit(row: unknown): OwnVisit {
+  return OwnVisit.parse(row);
+}
+
 /** The user's own visit, or null (someone else's visit is indistinguishable from none). */
 export async function findOwnVisit(db: DataSource, bookingRef: string, userId: string): Promise<OwnVisit | null> {
-  const rows: unknown[] = await db.query(
-    `SELECT v.booking_ref, v.institution_id, v.user_id, v.doctor_id, v.slot_id, v.stage, i.time_zone, s.starts_at
-       FROM visits v JOIN institutions i ON i.id = v.institution_id JOIN slots s ON s.id = v.slot_id
-      WHERE v.booking_ref = $1 AND v.user_id = $2`,
-    [bookingRef, userId],
-  );
+  const rows: unknown[] = await db.query(`SELECT ${OWN_VISIT_COLUMNS} FROM ${OWN_VISIT_FROM} WHERE ${OWN_VISIT_WHERE}`, [
+    bookingRef,
+    userId,
+  ]);
   return rows[0] ? OwnVisit.parse(rows[0]) : null;
 }
 

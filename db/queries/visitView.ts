@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { OrderShape, RegistrationShape, type VisitStatus } from '../../workflows/hospital/visit/types';
+import { OWN_VISIT_COLUMNS, OWN_VISIT_FROM, OWN_VISIT_WHERE, parseOwnVisit, type OwnVisit } from './partnerVisits';
 
 /**
  * The seq of a row copied by the backfill from a workflow that never publishes (started before the read
@@ -60,4 +61,27 @@ export async function readVisitView(db: DataSource, bookingRef: string): Promise
   if (!rows[0]) return null;
   const row = Row.parse(rows[0]);
   return { status: row.status as VisitStatus, seq: row.seq };
+}
+
+/**
+ * A user's own visit and its projection in one round trip (the partner read `GET /v1/visits/:ref`):
+ * null when the visit is not theirs; `view` null when no projection was written yet.
+ */
+export async function readOwnVisitView(
+  db: DataSource,
+  bookingRef: string,
+  userId: string,
+): Promise<{ visit: OwnVisit; view: VisitView | null } | null> {
+  const rows: Array<Record<string, unknown>> = await db.query(
+    `SELECT ${OWN_VISIT_COLUMNS}, vv.status AS view_status, vv.seq AS view_seq
+       FROM ${OWN_VISIT_FROM} LEFT JOIN visit_views vv ON vv.booking_ref = v.booking_ref
+      WHERE ${OWN_VISIT_WHERE}`,
+    [bookingRef, userId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const visit = parseOwnVisit(row);
+  if (row.view_status === null || row.view_status === undefined) return { visit, view: null };
+  const view = Row.parse({ status: row.view_status, seq: row.view_seq });
+  return { visit, view: { status: view.status as VisitStatus, seq: view.seq } };
 }

@@ -437,13 +437,16 @@ describe('the OpenAPI document', () => {
 describe('hostile callers', () => {
   it('refuses unknown operators, unverified users, other partners, malformed bodies and keys, naming fields', async () => {
     const user = await verifiedUser();
+    // Not verified before any request names them: an API process may keep a verified user's
+    // authentication answer for PARTNER_AUTH_CACHE_MS, so demoting one mid-test would race that cache.
+    const pending = await verifiedUser();
+    await p.services.db.query(`UPDATE users SET identity_status = 'pending' WHERE id = $1`, [pending]);
     expect((await call('POST', '/v1/transit/no-such-operator/enrolment', user, {})).status).toBe(404);
     expect((await call('POST', '/v1/transit/bad%20id!/enrolment', user, {})).body.errors?.[0]?.field).toBe('params.operatorId');
 
-    await p.services.db.query(`UPDATE users SET identity_status = 'pending' WHERE id = $1`, [user]);
-    const unverified = await enrol(user);
+    const unverified = await enrol(pending);
     expect(unverified.status).toBe(403);
-    const none: unknown[] = await p.services.db.query('SELECT 1 FROM transit_riders WHERE user_id = $1', [user]);
+    const none: unknown[] = await p.services.db.query('SELECT 1 FROM transit_riders WHERE user_id = $1', [pending]);
     expect(none).toHaveLength(0);
 
     // Another partner's user is unknown to this partner: the header cannot borrow them.

@@ -18,6 +18,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The demo transit operator's published fares (GTFS), loaded by the demo seed.
+COPY --from=build /app/test/fixtures/gtfs ./test/fixtures/gtfs
 # The shared key volume mounts here; owned by node so the simulators can write the demo keys.
 RUN mkdir -p /keys && chown node:node /keys
 USER node

@@ -15,6 +15,9 @@ import { demoEnv, loadOrCreateDevKeys } from './demo/devKeys';
 import { runDemoJourney } from './demo/journey';
 import { seedDemo } from './demo/seed';
 import { runDemoVisit } from './demo/visit';
+import { runDemoRide } from './demo/ride';
+import { DEMO_TRANSIT_OPERATOR_ID } from './demo/transitSeed';
+import { operatorRootPublicKey } from '../db/repositories/transitIssuerKeys';
 import { startSimulators } from './demo/simulators';
 import { Supervisor } from './lib/supervisor';
 
@@ -150,7 +153,7 @@ async function main(): Promise<void> {
   if (env.CAUSEWAY_DEMO === 'true') {
     try {
       const demoUser = await runDemoJourney({ apiUrl: api.url, keys, sims, uiUrl: config.TEMPORAL_UI_URL, say });
-      if (demoUser.verified)
+      if (demoUser.verified) {
         await runDemoVisit({
           apiUrl: api.url,
           partnerApiKey: keys.partnerApiKey,
@@ -159,6 +162,16 @@ async function main(): Promise<void> {
           uiUrl: config.TEMPORAL_UI_URL,
           say,
         });
+        await runDemoRide({
+          apiUrl: api.url,
+          partnerApiKey: keys.partnerApiKey,
+          operatorSecret: keys.hospitalSecret,
+          rootPublicKey: (await operatorRootPublicKey(services.db, DEMO_TRANSIT_OPERATOR_ID)) ?? '',
+          userId: demoUser.userId,
+          dataDir,
+          say,
+        });
+      }
     } catch (err) {
       say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     }

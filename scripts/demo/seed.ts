@@ -1,9 +1,9 @@
 import { hashApiKey } from '../../api/auth/middleware';
 import { seedSchedule } from '../../db/repositories/slots';
 import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
-import type { SqlRunner } from '../../db/repositories/slots';
+import type { DataSource } from 'typeorm';
 import type { PiiCipher } from '../../platform/pii';
-import { DEMO_TRANSIT_OPERATOR_ID, seedTransitOperator } from './transitSeed';
+import { DEMO_TRANSIT_OPERATOR_ID, seedTransitFeed, seedTransitOperator } from './transitSeed';
 
 export const DEMO_PARTNER_ID = 'demo-app';
 export const DEMO_HOSPITAL_ID = 'demo-hospital';
@@ -28,7 +28,7 @@ export interface DemoSeed {
 }
 
 /** A partner app, a hospital and a week of its schedule; idempotent, so every start can run it. */
-export async function seedDemo({ db, pii }: { db: SqlRunner; pii: PiiCipher }, keys: DemoSeed): Promise<void> {
+export async function seedDemo({ db, pii }: { db: DataSource; pii: PiiCipher }, keys: DemoSeed): Promise<void> {
   await db.query(
     `INSERT INTO partners (id, name, api_key_hash) VALUES ($1, 'Demo partner app', $2)
      ON CONFLICT (id) DO UPDATE SET api_key_hash = EXCLUDED.api_key_hash`,
@@ -47,6 +47,7 @@ export async function seedDemo({ db, pii }: { db: SqlRunner; pii: PiiCipher }, k
     timeZone: 'Asia/Shanghai',
     secret: keys.hospitalSecret,
   });
+  await seedTransitFeed(db, { id: DEMO_TRANSIT_OPERATOR_ID, timeZone: 'Asia/Shanghai' });
   const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
   await seedSchedule(db, {
     institutionId: DEMO_HOSPITAL_ID,

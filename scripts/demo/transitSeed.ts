@@ -1,4 +1,8 @@
+import type { DataSource } from 'typeorm';
 import type { SqlRunner } from '../../db/repositories/slots';
+import { storeFeedVersion } from '../../db/repositories/transitFeeds';
+import { transitServiceDayOf } from '../../domain/transit/serviceDay';
+import { readFeedFiles } from '../../integrations/transit/gtfs';
 import { ensureOperatorKeys, type SecretCipher } from '../../db/repositories/transitIssuerKeys';
 
 export const DEMO_TRANSIT_OPERATOR_ID = 'metroville';
@@ -35,4 +39,15 @@ export async function seedTransitOperator(db: SqlRunner, cipher: SecretCipher, o
     ],
   );
   await ensureOperatorKeys(db, cipher, op.id);
+}
+
+/** The operator's fares from today on, the first time only (a feed never applies before the current service day). */
+export async function seedTransitFeed(db: DataSource, op: { id: string; timeZone: string; feedDir?: string }): Promise<void> {
+  const feeds: unknown[] = await db.query('SELECT 1 FROM transit_feed_versions WHERE operator_id = $1 LIMIT 1', [op.id]);
+  if (feeds.length > 0) return;
+  await storeFeedVersion(db, {
+    operatorId: op.id,
+    files: await readFeedFiles(op.feedDir ?? DEMO_TRANSIT_FEED_DIR),
+    effectiveFrom: transitServiceDayOf(Date.now(), op.timeZone),
+  });
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { callNextPatient } from '../../clients/hospital/doctorQueue';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { orderActionOf, priceCharges } from '../../domain/hospital/orders';
 import { resultStageOf } from '../../domain/hospital/resultStatus';
+import { readVisitView } from '../../db/queries/visitView';
 import { storeResultVersion } from '../../db/repositories/visitResults';
 import { workflowIds } from '../../domain/ids';
 import type { InboundDispatch } from '../../integrations/hospital/inbound';
@@ -30,6 +31,9 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
     if (!row) throw new Error(`no visit ${bookingRef} at ${institutionId}`);
     return { handle: deps.temporal.workflow.getHandle(workflowIds.hospitalVisit(institutionId, bookingRef)), ...row };
   };
+
+  const resultsDelivered = async (bookingRef: string, orderId: string): Promise<boolean> =>
+    (await readVisitView(deps.db, bookingRef))?.status.resultOrderIds.includes(orderId) ?? false;
 
   return async (event, meta) => {
     // Only the institution the transport authenticated; never what a header names.
@@ -79,7 +83,15 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
             stage: resultStageOf(report),
             inboxId: meta.inboxId,
           });
-          await visit.handle.signal(resultsReadySignal, { version: 1, inboxId: meta.inboxId, orderId, abnormal });
+          try {
+            await visit.handle.signal(resultsReadySignal, { version: 1, inboxId: meta.inboxId, orderId, abnormal });
+          } catch (err) {
+            // The visit ended after these results reached it: a redelivery (the first delivery's row was not
+            // marked applied, its connection dropped) or the HIS resending them. What the patient reads is
+            // stored above; anything else — results the visit never had — stays failed for an operator.
+            if (err instanceof WorkflowNotFoundError && (await resultsDelivered(event.bookingRef, orderId))) continue;
+            throw err;
+          }
         }
         return;
       }

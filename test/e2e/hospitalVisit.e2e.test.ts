@@ -85,6 +85,28 @@ describe('hospital visit', () => {
     const kinds = d.his.received.map((m) => m.type);
     expect(kinds).toEqual(expect.arrayContaining(['SIU^S12', 'SIU^S14', 'ADT^A04', 'DFT^P03']));
     await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'closed-full-visit');
+
+    // The HIS sends the same results again after the visit closed (or a first delivery's row was never
+    // marked applied): the visit had them, so the message is applied, not failed for an operator.
+    const before: Array<{ id: string }> = await d.p.services.db.query(
+      `SELECT coalesce(max(id), 0)::text AS id FROM inbox_messages WHERE institution_id = $1`,
+      [d.hospital],
+    );
+    await d.his.sendResults(ref, 'ORD-1', [
+      { code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' },
+    ]);
+    const resent = await until(
+      'the resent results settled',
+      async () => {
+        const rows: Array<{ status: string; error: string | null }> = await d.p.services.db.query(
+          `SELECT status, error FROM inbox_messages WHERE institution_id = $1 AND id > $2 AND status <> 'received'`,
+          [d.hospital, before[0]?.id ?? '0'],
+        );
+        return rows[0];
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(resent).toEqual({ status: 'applied', error: null });
   }, 90_000);
 
   it('cancels before the cut-off with a full refund and frees the slot', async () => {

@@ -10,6 +10,8 @@ import { createNotifier } from './notifications';
 import { createPaymentActivities } from './payment';
 import { createReconciliationActivities } from './reconciliation';
 import { createTransitActivities } from './transit';
+import { createTransitEnrolmentActivities } from './transitEnrolment';
+import { createTransitSettlementActivities } from './transitSettlement';
 
 export interface ActivityDeps {
   db: DataSource;
@@ -31,6 +33,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createReconciliationActivities({ db: deps.db, payments: deps.payments }),
     ...createBookingReaperActivities({ db: deps.db, temporal: deps.temporal }),
     ...createTransitActivities({ db: deps.db }),
+    ...createTransitSettlementActivities({ db: deps.db, payments: deps.payments, notifyUrl: deps.notifyUrl }),
+    ...createTransitEnrolmentActivities({ db: deps.db, payments: deps.payments }),
     ...createHospitalActivities({
       db: deps.db,
       his: deps.his,

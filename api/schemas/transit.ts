@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RIDER_DAY_STAGES } from '../../workflows/transit/riderDay/types';
 
 export const OperatorParam = z.object({ operatorId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (1-64)') });
 
@@ -164,8 +165,13 @@ export const TripsView = z
   .object({
     operatorId: z.string(),
     serviceDay: z.string(),
-    /** `open`: no tap seen for the day. `priced`: running fare. `awaiting_settlement`: the day is over. */
-    stage: z.enum(['open', 'priced', 'awaiting_settlement']),
+    /**
+     * `open`: no tap seen for the day. `priced`: running fare. `awaiting_settlement`: the day is over
+     * and being charged. `settled` / `nothing_due`: done. `charge_retrying`: the charge was refused and
+     * is tried again (see `settlement.nextAttemptAt`). `in_debt`: refused past the retry policy; the
+     * rider is on the gates' deny list until the debt is paid.
+     */
+    stage: z.enum(['open', ...RIDER_DAY_STAGES]),
     currency: z.string().nullable(),
     /** The running fare: what the day costs with the taps seen so far, minor units. Null when no fare rules apply yet. */
     fare: z.number().int().nullable(),
@@ -173,6 +179,22 @@ export const TripsView = z
     caps: z.array(CapProgressView),
     trips: z.array(TripView),
     taps: z.object({ total: z.number().int(), denied: z.number().int() }),
+    /** Null while the day takes taps. Amounts in minor units of `currency`. */
+    settlement: z
+      .object({
+        /** What the day costs by its trace. */
+        due: z.number().int(),
+        /** Paid for the day so far, net of refunds. */
+        paid: z.number().int(),
+        /** Refused and still owed. */
+        owed: z.number().int(),
+        attempts: z.number().int(),
+        refusal: z.string().nullable(),
+        nextAttemptAt: z.string().nullable(),
+        /** A difference found by taps past the late-tap window: never charged. */
+        waived: z.number().int(),
+      })
+      .nullable(),
   })
   .meta({ id: 'TransitTrips' });
 export type TripsView = z.infer<typeof TripsView>;

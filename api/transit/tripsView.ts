@@ -35,5 +35,16 @@ export function tripsViewOf(operatorId: string, serviceDay: string, view: RiderD
       countsTowardCaps: j.countsTowardCaps,
     })),
     taps: { total: view?.taps.total ?? 0, denied: view?.taps.denied ?? 0 },
+    settlement: view?.settlement
+      ? {
+          due: view.settlement.dueMinor,
+          paid: view.settlement.paidMinor,
+          owed: view.settlement.owedMinor,
+          attempts: view.settlement.attempts,
+          refusal: view.settlement.refusal,
+          nextAttemptAt: view.settlement.nextAttemptAt,
+          waived: view.settlement.waivedMinor,
+        }
+      : null,
   };
 }

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import type { RiderDayView } from '../../workflows/transit/riderDay/types';
+import { ENDED_RIDER_DAY_STAGES, RIDER_DAY_STAGES, type RiderDayView } from '../../workflows/transit/riderDay/types';
 
 /** The NOTIFY channel of rider-day view changes; the payload is `operator/rider-ref/service-day` (no personal data). */
 export const RIDER_DAY_VIEW_CHANNEL = 'rider_day_views';
@@ -53,12 +53,23 @@ const View = z.object({
   operatorId: z.string(),
   riderRef: z.string(),
   serviceDay: z.string(),
-  stage: z.enum(['priced', 'awaiting_settlement']),
+  stage: z.enum(RIDER_DAY_STAGES),
   revision: z.number().int(),
   feedVersion: z.number().int().nullable(),
   taps: z.object({ total: z.number().int(), denied: z.number().int(), overLimit: z.number().int() }),
   trace: Trace.nullable(),
   settleAfterMs: z.number().int(),
+  settlement: z
+    .object({
+      dueMinor: z.number().int(),
+      paidMinor: z.number().int(),
+      owedMinor: z.number().int(),
+      attempts: z.number().int(),
+      refusal: z.string().nullable(),
+      nextAttemptAt: z.string().nullable(),
+      waivedMinor: z.number().int(),
+    })
+    .optional(),
 });
 const Row = z.object({ view: View, seq: z.coerce.number().int() });
 
@@ -102,9 +113,9 @@ export async function countedByCap(
     `SELECT cap->>'capId' AS cap_id, SUM((cap->>'countedToday')::bigint) AS counted
        FROM rider_day_views, jsonb_array_elements(view->'trace'->'caps') AS cap
       WHERE operator_id = $1 AND rider_ref = $2 AND service_day >= $3 AND service_day < $4
-        AND stage = 'awaiting_settlement' AND jsonb_typeof(view->'trace') = 'object'
+        AND stage = ANY($5::text[]) AND jsonb_typeof(view->'trace') = 'object'
       GROUP BY 1`,
-    [k.operatorId, k.riderRef, k.fromDay, k.beforeDay],
+    [k.operatorId, k.riderRef, k.fromDay, k.beforeDay, ENDED_RIDER_DAY_STAGES],
   );
   const out: Record<string, number> = {};
   for (const r of z.array(z.object({ cap_id: z.string(), counted: z.coerce.number().int() })).parse(rows)) out[r.cap_id] = r.counted;

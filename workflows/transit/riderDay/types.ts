@@ -36,9 +36,39 @@ export interface RiderDayTaps {
 
 /**
  * `priced`: taking taps, the view re-priced after each batch. `awaiting_settlement`: the day is over
- * and this run has ended; the one charge of the day is the payment side's next step.
+ * and its charge is being made (the terminal stage of runs from before settlement was built).
+ * Terminal stages of a run: `settled` (charged, or the difference of a late revision charged or
+ * refunded), `nothing_due`, and `in_debt` left only by paying. `charge_retrying`: the charge was
+ * refused and is tried again on the retry schedule.
  */
-export type RiderDayStage = 'priced' | 'awaiting_settlement';
+export const RIDER_DAY_STAGES = ['priced', 'awaiting_settlement', 'charge_retrying', 'in_debt', 'settled', 'nothing_due'] as const;
+export type RiderDayStage = (typeof RIDER_DAY_STAGES)[number];
+/** Stages after the day's taps stopped counting: the ones weekly caps count from. */
+export const ENDED_RIDER_DAY_STAGES: readonly RiderDayStage[] = [
+  'awaiting_settlement',
+  'charge_retrying',
+  'in_debt',
+  'settled',
+  'nothing_due',
+];
+
+/** Where the day's money stands, after the run has tried to settle it. */
+export interface RiderDaySettlement {
+  /** What the trace says the day costs (all revisions): the target of the day's charges. */
+  dueMinor: number;
+  /** Net amount the rider has paid for this day over all revisions (charges less refunds). */
+  paidMinor: number;
+  /** Owed and not paid: the charge was refused (retrying, or in debt until paid by QR code). */
+  owedMinor: number;
+  /** Refused charges of this revision so far. */
+  attempts: number;
+  /** Why the last charge was refused (e.g. `insufficient_balance`, `no_agreement`). */
+  refusal: string | null;
+  /** ISO instant of the next scheduled attempt while `charge_retrying`. */
+  nextAttemptAt: string | null;
+  /** A late revision whose difference would be a charge after the late-tap window: not charged. */
+  waivedMinor: number;
+}
 
 /** What the workflow publishes to `rider_day_views` after every change. */
 export interface RiderDayView {
@@ -54,6 +84,8 @@ export interface RiderDayView {
   /** Null while no fare rules apply to the day (no feed loaded for it). */
   trace: DayTrace | null;
   settleAfterMs: number;
+  /** Absent while the day takes taps; written once the run settles (or tries to). */
+  settlement?: RiderDaySettlement;
 }
 
 export interface RiderDayOutcome {

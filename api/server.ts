@@ -69,6 +69,8 @@ export function tapForwarder(deps: ApiDeps): TapForwarder {
     operators: deps.config.TRANSIT_FORWARD_OPERATORS,
     batch: deps.config.TRANSIT_FORWARD_BATCH,
     settlementDelaySeconds: deps.config.TRANSIT_SETTLEMENT_DELAY_SECONDS,
+    chargeRetrySeconds: deps.config.TRANSIT_CHARGE_RETRY_SECONDS,
+    lateChargeDays: deps.config.TRANSIT_LATE_CHARGE_DAYS,
   });
 }
 

@@ -169,6 +169,18 @@ export const EnvSchema = z.object({
     .min(0)
     .max(7 * 86_400)
     .default(3_600),
+  /**
+   * After a refused day charge, when to try again: seconds after the first refusal, comma-separated
+   * (default a day, 10 days, 30 days). Past the last the day is a debt and the rider is denied at the
+   * gates until they pay. `none`: the first refusal is a debt.
+   */
+  TRANSIT_CHARGE_RETRY_SECONDS: z
+    .string()
+    .default('86400,864000,2592000')
+    .transform((v) => (v.trim() === 'none' || v.trim() === '' ? [] : v.split(',').map((s) => Number(s.trim()))))
+    .pipe(z.array(z.number().int('whole seconds, comma-separated').min(0).max(366 * 86_400)).max(10)),
+  /** Taps this many days after their service day ended still re-price it upward; later ones only refund. */
+  TRANSIT_LATE_CHARGE_DAYS: z.coerce.number().int().min(0).max(30).default(3),
   /** How often each API process forwards stored taps that were not forwarded at once (Temporal down, a crash). */
   TRANSIT_FORWARD_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Taps claimed per forwarding pass: while signals lag behind a burst, a large claim sends each rider-day more taps per signal. */

@@ -18,6 +18,8 @@ export interface TapForwarderDeps {
   operators?: readonly string[] | '*';
   batch: number;
   settlementDelaySeconds: number;
+  chargeRetrySeconds: readonly number[];
+  lateChargeDays: number;
 }
 
 export interface TapForwarder {
@@ -45,6 +47,7 @@ export function startTapForwarder(deps: TapForwarderDeps): TapForwarder {
     const first = group[0]!;
     try {
       const op = await deps.operatorOf(first.operatorId);
+      const dayEnd = transitServiceDayEnd(first.serviceDay, op.timeZone, op.serviceDayStart);
       await sendRiderDayTaps(
         deps.temporal,
         deps.taskQueue,
@@ -54,7 +57,9 @@ export function startTapForwarder(deps: TapForwarderDeps): TapForwarder {
           riderRef: first.riderRef,
           riderCategoryId: first.riderCategoryId,
           serviceDay: first.serviceDay,
-          settleAfterMs: transitServiceDayEnd(first.serviceDay, op.timeZone, op.serviceDayStart) + deps.settlementDelaySeconds * 1000,
+          settleAfterMs: dayEnd + deps.settlementDelaySeconds * 1000,
+          chargeRetryOffsetsMs: deps.chargeRetrySeconds.map((s) => s * 1000),
+          lateChargeUntilMs: dayEnd + deps.lateChargeDays * 86_400_000,
         },
         group.map((p) => p.tap),
       );

@@ -7,6 +7,7 @@ import { ResultVersions1765500000000 } from './1765500000000-ResultVersions';
 import { TransitRiders1766000000000 } from './1766000000000-TransitRiders';
 import { TransitEnrolment1766100000000 } from './1766100000000-TransitEnrolment';
 import { TransitTaps1766200000000 } from './1766200000000-TransitTaps';
+import { TransitSettlement1766300000000 } from './1766300000000-TransitSettlement';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   TransitRiders1766000000000,
   TransitEnrolment1766100000000,
   TransitTaps1766200000000,
+  TransitSettlement1766300000000,
 ];

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { hashApiKey } from '../../api/auth/middleware';
 import { storeFeedVersion } from '../../db/repositories/transitFeeds';
 import { instantOfLocalTime } from '../../domain/hospital/serviceDay';
+import type { PaymentProvider } from '../../integrations/payment/provider';
 import { readFeedFiles } from '../../integrations/transit/gtfs';
 
 /**
@@ -102,4 +103,34 @@ export async function storeMetrovilleFeed(db: DataSource, operatorId: string, ef
 /** Epoch ms of a local wall time on a service day in Metroville's zone. */
 export function metrovilleTime(day: string, hhmm: string): number {
   return instantOfLocalTime(day, hhmm, METROVILLE_ZONE).getTime();
+}
+
+/**
+ * Signs a withholding agreement for the rider at the payment simulator (as the rider would on the
+ * platform's page) and stores it on the rider row, as the sign notification leaves it. `buyerId`
+ * names the simulated payer, so a test can make that payer's balance run out.
+ */
+export async function signTestAgreement(
+  db: DataSource,
+  payments: Pick<PaymentProvider, 'agreementSignPage'>,
+  notifyUrl: string,
+  riderId: string,
+  buyerId?: string,
+): Promise<string> {
+  const externalAgreementNo = `T${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+  const page = await payments.agreementSignPage({ externalAgreementNo, externalLogonId: 'rider', notifyUrl });
+  const shown = (await (await fetch(page.signUrl)).json()) as { confirmUrl: string };
+  const confirmed = await fetch(shown.confirmUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(buyerId ? { buyerId } : {}),
+  });
+  const { agreementNo } = (await confirmed.json()) as { agreementNo?: string };
+  if (!agreementNo) throw new Error(`the simulator refused to sign (${confirmed.status})`);
+  await db.query(`UPDATE transit_riders SET agreement_no = $1, external_agreement_no = $2 WHERE id = $3`, [
+    agreementNo,
+    externalAgreementNo,
+    riderId,
+  ]);
+  return agreementNo;
 }

@@ -1,14 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { createTransitSettlementActivities, riderDayOutTradeNo } from '../../activities/transitSettlement';
+import { createTransitSettlementActivities, riderDayOutTradeNo, type SettleRiderDayInput } from '../../activities/transitSettlement';
+import { insertCredentialIfAllowed } from '../../db/repositories/transitRiders';
+import { denyListChangesSince, tradesOfDay } from '../../db/repositories/transitSettlement';
 import type { NotificationReceiver, PaymentHarness } from '../../integrations/payment/simulator';
 import { openTestDb } from '../helpers/db';
 import { withPaymentHarness } from '../helpers/payment';
-import { createTestTransitOperator, createTestTransitRider } from '../helpers/transitFactories';
+import { addTestCredential, createTestTransitOperator, createTestTransitRider, signTestAgreement } from '../helpers/transitFactories';
 
 /**
- * The rider-day settlement step through the real alipay-sdk against the simulator and real
- * PostgreSQL: one charge per day revision however often the step runs; refusals come back as data.
+ * The rider-day settlement steps through the real alipay-sdk against the simulator and real
+ * PostgreSQL: each step charges or refunds only the difference to what the day's trades paid, as
+ * often as it runs; refusals come back as data; debts put pseudonyms on the numbered deny list.
  */
 let h: PaymentHarness;
 let receiver: NotificationReceiver;
@@ -24,76 +27,166 @@ afterAll(async () => {
   await db.destroy();
 });
 
-/** A rider whose withholding agreement is signed at the simulator and stored on the rider row. */
+const acts = () => createTransitSettlementActivities({ db, payments: h.provider, notifyUrl: receiver.url });
+
 async function riderWithAgreement(operatorId: string, buyerId?: string) {
   const rider = await createTestTransitRider(db, { operatorId });
-  const externalAgreementNo = `T${randomBytes(12).toString('hex')}`;
-  const page = await h.provider.agreementSignPage({ externalAgreementNo, externalLogonId: 'rider', notifyUrl: receiver.url });
-  const shown = (await (await fetch(page.signUrl)).json()) as { confirmUrl: string };
-  const confirmed = await fetch(shown.confirmUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(buyerId ? { buyerId } : {}),
-  });
-  const { agreementNo } = (await confirmed.json()) as { agreementNo: string };
-  await db.query(`UPDATE transit_riders SET agreement_no = $1, external_agreement_no = $2 WHERE id = $3`, [
-    agreementNo,
-    externalAgreementNo,
-    rider.riderId,
-  ]);
+  await signTestAgreement(db, h.provider, receiver.url, rider.riderId, buyerId);
   return rider;
 }
 
-const paidRows = async (outTradeNo: string): Promise<number> =>
-  (await db.query<unknown[]>(`SELECT 1 FROM ledger_entries WHERE out_trade_no = $1 AND kind = 'paid'`, [outTradeNo])).length;
+const ledgerSum = async (outTradeNos: string[]): Promise<number> => {
+  const rows: Array<{ s: string | null }> = await db.query(
+    `SELECT sum(amount_minor) AS s FROM ledger_entries WHERE out_trade_no = ANY($1) AND kind IN ('paid', 'refunded')`,
+    [outTradeNos],
+  );
+  return Number(rows[0]?.s ?? 0);
+};
 
-it('charges the day once; a repeated step finds the earlier trade and charges nothing more', async () => {
-  const op = await createTestTransitOperator(db, (s) => s);
-  const rider = await riderWithAgreement(op.id);
-  const acts = createTransitSettlementActivities({ db, payments: h.provider, notifyUrl: receiver.url });
-  const input = {
-    version: 1 as const,
-    operatorId: op.id,
-    riderRef: rider.riderRef,
+function day(operatorId: string, riderRef: string, over: Partial<SettleRiderDayInput> = {}): SettleRiderDayInput {
+  return {
+    version: 1,
+    operatorId,
+    riderRef,
     serviceDay: '2026-12-01',
     revision: 1,
-    amountMinor: 1_100,
+    attempt: 0,
+    dueMinor: 1_100,
     currency: 'CNY',
+    chargeAllowed: true,
+    ...over,
   };
-  const first = await acts.settleRiderDay(input);
-  expect(first).toMatchObject({ outcome: 'paid', amountMinor: 1_100, currency: 'CNY', outTradeNo: riderDayOutTradeNo(input) });
-  const again = await acts.settleRiderDay(input);
-  expect(again).toEqual(first);
-  expect(await h.provider.query(riderDayOutTradeNo(input))).toMatchObject({ status: 'TRADE_SUCCESS', amountMinor: 1_100 });
-  expect(await paidRows(riderDayOutTradeNo(input))).toBe(1);
-  // Another revision of the same day is another charge.
-  const rev2 = await acts.settleRiderDay({ ...input, revision: 2, amountMinor: 300 });
-  expect(rev2).toMatchObject({ outcome: 'paid', amountMinor: 300 });
-  expect(rev2.outTradeNo).not.toBe(first.outTradeNo);
+}
+
+it('charges the day once, a late revision only the difference, and refunds when it costs less', async () => {
+  const op = await createTestTransitOperator(db, (s) => s);
+  const rider = await riderWithAgreement(op.id);
+  const a = acts();
+  const first = day(op.id, rider.riderRef);
+  expect(await a.settleRiderDay(first)).toEqual({
+    outcome: 'settled',
+    paidMinor: 1_100,
+    chargedMinor: 1_100,
+    refundedMinor: 0,
+    waivedMinor: 0,
+  });
+  // The same step again (a retried activity): the day is paid, nothing moves.
+  expect(await a.settleRiderDay(first)).toEqual({
+    outcome: 'settled',
+    paidMinor: 1_100,
+    chargedMinor: 0,
+    refundedMinor: 0,
+    waivedMinor: 0,
+  });
+  expect(await h.provider.query(riderDayOutTradeNo(first))).toMatchObject({ status: 'TRADE_SUCCESS', amountMinor: 1_100 });
+
+  // Revision 2 costs 24.00: 13.00 more is charged under its own out_trade_no.
+  const second = day(op.id, rider.riderRef, { revision: 2, dueMinor: 2_400 });
+  expect(await a.settleRiderDay(second)).toMatchObject({ outcome: 'settled', paidMinor: 2_400, chargedMinor: 1_300 });
+  expect(await h.provider.query(riderDayOutTradeNo(second))).toMatchObject({ status: 'TRADE_SUCCESS', amountMinor: 1_300 });
+
+  // Revision 3 costs 5.00: 19.00 goes back, from the newest trade first (13.00), then 6.00 of the first.
+  const third = day(op.id, rider.riderRef, { revision: 3, dueMinor: 500 });
+  expect(await a.settleRiderDay(third)).toMatchObject({ outcome: 'settled', paidMinor: 500, refundedMinor: 1_900 });
+  expect(await a.settleRiderDay(third)).toMatchObject({ outcome: 'settled', paidMinor: 500, refundedMinor: 0 });
+  const trades = await tradesOfDay(db, first);
+  expect(trades.map((t) => [t.revision, t.amount_minor, t.refunded_minor, t.status])).toEqual([
+    [2, 1_300, 1_300, 'paid'],
+    [1, 1_100, 600, 'paid'],
+  ]);
+  // Our ledger and the platform agree on the day: 5.00 kept.
+  expect(await ledgerSum(trades.map((t) => t.out_trade_no))).toBe(500);
+  const platform = await Promise.all(trades.map((t) => h.provider.query(t.out_trade_no)));
+  expect(platform.map((p) => p.status)).toEqual(['TRADE_CLOSED', 'TRADE_SUCCESS']);
 });
 
-it('a zero-charge day settles without a payment; refusals come back as data', async () => {
+it('settles a free day without a payment, waives a late higher price, and returns refusals as data', async () => {
   const op = await createTestTransitOperator(db, (s) => s);
-  const buyerId = `2088${randomBytes(6).toString('hex')}`;
+  const buyerId = `2088${randomInt(1e11, 1e12)}`;
   const rider = await riderWithAgreement(op.id, buyerId);
-  const acts = createTransitSettlementActivities({ db, payments: h.provider, notifyUrl: receiver.url });
-  const input = {
-    version: 1 as const,
-    operatorId: op.id,
-    riderRef: rider.riderRef,
-    serviceDay: '2026-12-02',
-    revision: 1,
-    amountMinor: 0,
-    currency: 'CNY',
-  };
-  expect(await acts.settleRiderDay(input)).toEqual({ outcome: 'nothing_due', outTradeNo: null });
-  h.sim.faults.inject({ kind: 'insufficientBalance', buyerId });
-  const refused = await acts.settleRiderDay({ ...input, amountMinor: 500 });
-  expect(refused).toMatchObject({ outcome: 'refused', outTradeNo: riderDayOutTradeNo(input) });
-  expect(await paidRows(riderDayOutTradeNo(input))).toBe(0);
+  const a = acts();
+  expect(await a.settleRiderDay(day(op.id, rider.riderRef, { dueMinor: 0 }))).toMatchObject({ outcome: 'nothing_due', paidMinor: 0 });
+  expect(await a.settleRiderDay(day(op.id, rider.riderRef, { chargeAllowed: false }))).toEqual({
+    outcome: 'nothing_due',
+    paidMinor: 0,
+    chargedMinor: 0,
+    refundedMinor: 0,
+    waivedMinor: 1_100,
+  });
+
+  h.sim.faults.inject({ kind: 'insufficientBalance', buyerId, times: 1 });
+  const input = day(op.id, rider.riderRef, { serviceDay: '2026-12-02', dueMinor: 500 });
+  const refused = await a.settleRiderDay(input);
+  expect(refused).toMatchObject({ outcome: 'refused', owedMinor: 500, paidMinor: 0, outTradeNo: riderDayOutTradeNo(input) });
+  expect(refused).toMatchObject({ reason: 'insufficient_balance' });
+  // The next attempt has its own out_trade_no and succeeds once the balance is back.
+  const retried = await a.settleRiderDay({ ...input, attempt: 1 });
+  expect(retried).toMatchObject({ outcome: 'settled', chargedMinor: 500 });
+  expect((await tradesOfDay(db, input)).map((t) => [t.status, t.amount_minor])).toEqual([
+    ['paid', 500],
+    ['refused', 500],
+  ]);
+
   const noAgreement = await createTestTransitRider(db, { operatorId: op.id });
-  expect(await acts.settleRiderDay({ ...input, riderRef: noAgreement.riderRef, amountMinor: 500 })).toMatchObject({
+  expect(await a.settleRiderDay(day(op.id, noAgreement.riderRef))).toMatchObject({
     outcome: 'refused',
     reason: 'no_agreement',
+    owedMinor: 1_100,
   });
+});
+
+it('a debt lists the live pseudonyms under one new version and its payment removes them; no credential meanwhile', async () => {
+  const op = await createTestTransitOperator(db, (s) => s);
+  const rider = await createTestTransitRider(db, { operatorId: op.id });
+  const second = await addTestCredential(db, { operatorId: op.id, riderId: rider.riderId });
+  const expired = await addTestCredential(db, { operatorId: op.id, riderId: rider.riderId });
+  await db.query(`UPDATE transit_credentials SET valid_until = now() - interval '1 minute' WHERE pseudonym = $1`, [expired]);
+  const a = acts();
+  const k = { operatorId: op.id, riderRef: rider.riderRef };
+
+  const opened = await a.openRiderDebt({ ...k, serviceDay: '2026-12-01', owedMinor: 700, currency: 'CNY', reason: 'insufficient_balance' });
+  expect(opened.denyListVersion).toBe(1);
+  expect(await denyListChangesSince(db, op.id, 0)).toEqual({
+    version: 1,
+    changes: [rider.pseudonym, second].sort().map((pseudonym) => ({ pseudonym, action: 'add' })),
+  });
+  // A second day in debt changes nothing at the gates; the rider gets no credential.
+  expect(await a.openRiderDebt({ ...k, serviceDay: '2026-12-02', owedMinor: 300, currency: 'CNY', reason: 'no_agreement' })).toEqual({
+    denyListVersion: null,
+  });
+  const credential = {
+    pseudonym: `ps_${randomUUID().replace(/-/g, '')}`,
+    operatorId: op.id,
+    riderId: rider.riderId,
+    keyId: 'k1',
+    devicePublicKey: 'x',
+    validFrom: new Date(),
+    validUntil: new Date(Date.now() + 3_600_000),
+  };
+  expect(await insertCredentialIfAllowed(db, credential, 10)).toBe('refused');
+
+  // Paying one day leaves the rider listed; paying the last lets them through again.
+  expect(await a.closeRiderDebt({ ...k, serviceDay: '2026-12-01', status: 'paid' })).toEqual({ denyListVersion: null });
+  expect(await a.closeRiderDebt({ ...k, serviceDay: '2026-12-02', status: 'paid' })).toEqual({ denyListVersion: 2 });
+  expect(await a.closeRiderDebt({ ...k, serviceDay: '2026-12-02', status: 'paid' })).toEqual({ denyListVersion: null });
+  expect(await denyListChangesSince(db, op.id, 1)).toEqual({
+    version: 2,
+    changes: [rider.pseudonym, second].sort().map((pseudonym) => ({ pseudonym, action: 'remove' })),
+  });
+  expect(await denyListChangesSince(db, op.id, 2)).toEqual({ version: 2, changes: [] });
+  expect(await insertCredentialIfAllowed(db, credential, 10)).toBe('stored');
+});
+
+it('numbers deny-list changes without gaps under concurrent debts of many riders', async () => {
+  const op = await createTestTransitOperator(db, (s) => s);
+  const riders = await Promise.all(Array.from({ length: 8 }, () => createTestTransitRider(db, { operatorId: op.id })));
+  const a = acts();
+  const versions = await Promise.all(
+    riders.map((r) =>
+      a.openRiderDebt({ operatorId: op.id, riderRef: r.riderRef, serviceDay: '2026-12-01', owedMinor: 100, currency: 'CNY', reason: 'x' }),
+    ),
+  );
+  expect(versions.map((v) => v.denyListVersion).sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  const all = await denyListChangesSince(db, op.id, 0);
+  expect(all.changes.map((c) => c.pseudonym).sort()).toEqual(riders.map((r) => r.pseudonym).sort());
 });

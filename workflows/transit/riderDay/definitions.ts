@@ -1,5 +1,8 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { RiderDayTaps } from './types';
+import type { PayRiderDebt, RiderDayTaps } from './types';
 
 /** From the API's tap forwarder (signal-with-start): stored taps of this rider-day, by batch. */
 export const riderDayTapsSignal = defineSignal<[RiderDayTaps]>('riderDayTaps');
+
+/** From the partner API: the rider wants to pay what the day owes now, by QR code. */
+export const payRiderDebtSignal = defineSignal<[PayRiderDebt]>('payRiderDebt');

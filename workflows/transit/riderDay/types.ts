@@ -26,6 +26,19 @@ export interface RiderDayInput {
   serviceDay: string;
   /** End of the service day plus the settlement delay: when this run stops taking taps. */
   settleAfterMs: number;
+  /**
+   * After a refused charge, when to try again, as offsets from the first refusal (ascending). Past
+   * the last one the day becomes a debt and the rider goes on the deny list. Absent in runs started
+   * before settlement was built: the default policy applies.
+   */
+  chargeRetryOffsetsMs?: number[];
+  /** Late-tap window: a revision that would cost more after this instant is not charged (only refunds). */
+  lateChargeUntilMs?: number;
+}
+
+/** The rider asked to pay the day's debt now (by QR code). */
+export interface PayRiderDebt {
+  version: 1;
 }
 
 /** A batch of a rider's taps of this day; a tap id seen before is ignored. */
@@ -94,4 +107,6 @@ export interface RiderDayOutcome {
   charge: number | null;
   currency: string | null;
   taps: number;
+  /** Net paid for the day over all revisions; absent for runs that ended before settling. */
+  paid?: number;
 }

@@ -89,13 +89,22 @@ it('charges the day once, a late revision only the difference, and refunds when 
   const third = day(op.id, rider.riderRef, { revision: 3, dueMinor: 500 });
   expect(await a.settleRiderDay(third)).toMatchObject({ outcome: 'settled', paidMinor: 500, refundedMinor: 1_900 });
   expect(await a.settleRiderDay(third)).toMatchObject({ outcome: 'settled', paidMinor: 500, refundedMinor: 0 });
+  // Past the late-tap window a higher price is waived; a lower one is still refunded.
+  expect(await a.settleRiderDay(day(op.id, rider.riderRef, { revision: 4, dueMinor: 900, chargeAllowed: false }))).toMatchObject({
+    paidMinor: 500,
+    waivedMinor: 400,
+  });
+  expect(await a.settleRiderDay(day(op.id, rider.riderRef, { revision: 5, dueMinor: 300, chargeAllowed: false }))).toMatchObject({
+    paidMinor: 300,
+    refundedMinor: 200,
+  });
   const trades = await tradesOfDay(db, first);
   expect(trades.map((t) => [t.revision, t.amount_minor, t.refunded_minor, t.status])).toEqual([
     [2, 1_300, 1_300, 'paid'],
-    [1, 1_100, 600, 'paid'],
+    [1, 1_100, 800, 'paid'],
   ]);
-  // Our ledger and the platform agree on the day: 5.00 kept.
-  expect(await ledgerSum(trades.map((t) => t.out_trade_no))).toBe(500);
+  // Our ledger and the platform agree on the day: 3.00 kept.
+  expect(await ledgerSum(trades.map((t) => t.out_trade_no))).toBe(300);
   const platform = await Promise.all(trades.map((t) => h.provider.query(t.out_trade_no)));
   expect(platform.map((p) => p.status)).toEqual(['TRADE_CLOSED', 'TRADE_SUCCESS']);
 });

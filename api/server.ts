@@ -22,6 +22,7 @@ import { transitEnrolmentRoutes } from './routes/transitEnrolment';
 import { userRoutes } from './routes/users';
 import { visitRoutes } from './routes/visits';
 import { transitRoutes } from './routes/transit';
+import { transitDebtRoutes } from './routes/transitDebt';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
 import { transitOperatorCache } from '../db/repositories/transitOperators';
 
@@ -85,6 +86,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     operatorRoutes(deps),
     codecRoutes(deps),
     transitRoutes(deps, forwarder),
+    transitDebtRoutes(deps),
   ];
 }
 

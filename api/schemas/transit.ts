@@ -198,3 +198,59 @@ export const TripsView = z
   })
   .meta({ id: 'TransitTrips' });
 export type TripsView = z.infer<typeof TripsView>;
+
+export const DenyListQuery = z.object({
+  /** The version the gate holds (0 for none): the answer carries every change after it. */
+  since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+});
+
+export const DenyListDeltaView = z
+  .object({
+    operatorId: z.string(),
+    fromVersion: z.number().int(),
+    /** The list's version now; equal to `fromVersion` when nothing changed (then `delta` is null). */
+    version: z.number().int(),
+    /** base64url(JSON) "." base64url(Ed25519 signature by the operator's root key): pseudonyms to add and remove. */
+    delta: z.string().nullable(),
+  })
+  .meta({ id: 'TransitDenyListDelta' });
+
+export const OwedDayView = z
+  .object({
+    serviceDay: z.string(),
+    /** `charge_retrying`: the charge is tried again at `nextAttemptAt`. `in_debt`: denied at the gates until paid. */
+    stage: z.enum(['charge_retrying', 'in_debt']),
+    /** Exactly what is owed for the day, minor units of `currency`. */
+    owed: z.number().int(),
+    currency: z.string(),
+    /** Why the last charge was refused: insufficient_balance, agreement_invalid, no_agreement or declined. */
+    reason: z.string().nullable(),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().nullable(),
+    /** The newest QR order asked for with pay-debt; `qrCode` is what the app renders for the payer. */
+    payment: z.object({ outTradeNo: z.string(), amount: z.number().int(), status: z.string(), qrCode: z.string().nullable() }).nullable(),
+  })
+  .meta({ id: 'TransitOwedDay' });
+
+export const DebtView = z
+  .object({
+    operatorId: z.string(),
+    /** True while any day is in debt: the gates refuse the rider's codes and no new credential is issued. */
+    inDebt: z.boolean(),
+    /** The sum of `days[].owed` (one currency per operator). */
+    totalOwed: z.number().int(),
+    days: z.array(OwedDayView),
+  })
+  .meta({ id: 'TransitDebt' });
+export type DebtView = z.infer<typeof DebtView>;
+
+export const PayDebtRequest = z
+  .object({ serviceDay: z.iso.date().optional().describe('one owed day; every owed day when absent') })
+  .meta({ id: 'TransitPayDebtRequest' });
+
+export const PayDebtAccepted = z
+  .object({
+    /** Days whose QR order is being made; read it with GET …/debt (a few hundred ms). */
+    requested: z.array(z.string()),
+  })
+  .meta({ id: 'TransitPayDebtAccepted' });

@@ -105,6 +105,7 @@ function tap(tapId: string, at: number, over: Record<string, unknown> = {}) {
 interface Trips {
   serviceDay: string;
   stage: string;
+  settlement: { due: number; paid: number; owed: number; refusal: string | null } | null;
   currency: string | null;
   fare: number | null;
   maximumFares: number;
@@ -158,10 +159,12 @@ describe('AFC taps and the trips read', () => {
     // Stored before the answer: the rows are there as soon as the response is.
     expect(await storedCount(day.map((t) => t.tapId))).toBe(6);
 
+    // The rider signed no withholding agreement: the day's charge is refused and retried later.
     const read = await until('day priced and over', async () => {
       const r = await trips(`?day=${PAST}`);
-      return r.status === 200 && r.body.stage === 'awaiting_settlement' ? r.body : null;
+      return r.status === 200 && r.body.stage === 'charge_retrying' ? r.body : null;
     });
+    expect(read.settlement).toMatchObject({ due: 2000, paid: 0, owed: 2000, refusal: 'no_agreement' });
     // 5.00 metro, 1.00 bus after metro (route-only validator, unknown tap type), 5.00 metro, 9.00 maximum fare.
     expect(read.trips.map((j) => [j.journeyId, j.kind, j.fromStopId, j.toStopId, j.charged])).toEqual([
       [`${id}-1`, 'complete', 'M1', 'M3', 500],

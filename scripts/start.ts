@@ -16,7 +16,8 @@ import { runDemoJourney } from './demo/journey';
 import { seedDemo } from './demo/seed';
 import { runDemoVisit } from './demo/visit';
 import { runDemoRide } from './demo/ride';
-import { DEMO_TRANSIT_OPERATOR_ID } from './demo/transitSeed';
+import { runDemoSettlement } from './demo/rideSettlement';
+import { DEMO_TRANSIT_OPERATOR_ID, DEMO_TRANSIT_ZONE } from './demo/transitSeed';
 import { operatorRootPublicKey } from '../db/repositories/transitIssuerKeys';
 import { startSimulators } from './demo/simulators';
 import { Supervisor } from './lib/supervisor';
@@ -162,13 +163,23 @@ async function main(): Promise<void> {
           uiUrl: config.TEMPORAL_UI_URL,
           say,
         });
-        await runDemoRide({
+        const rider = await runDemoRide({
           apiUrl: api.url,
           partnerApiKey: keys.partnerApiKey,
           operatorSecret: keys.hospitalSecret,
           rootPublicKey: (await operatorRootPublicKey(services.db, DEMO_TRANSIT_OPERATOR_ID)) ?? '',
           userId: demoUser.userId,
           dataDir,
+          say,
+        });
+        await runDemoSettlement({
+          apiUrl: api.url,
+          partnerApiKey: keys.partnerApiKey,
+          operatorSecret: keys.hospitalSecret,
+          operatorZone: DEMO_TRANSIT_ZONE,
+          userId: demoUser.userId,
+          rider,
+          payment: sims.payment,
           say,
         });
       }

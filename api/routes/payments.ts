@@ -66,9 +66,14 @@ export function paymentRoutes(deps: ApiDeps) {
         if (n.appId !== deps.config.PAYMENT_APP_ID) throw new DomainError(ErrorCode.InvalidSignature, 'notification for another app');
         if (now() - Date.parse(n.notifyTime) > MAX_NOTIFICATION_AGE_MS)
           throw new DomainError(ErrorCode.ReplayedRequest, 'notification too old');
-        const rows: Array<{ amount_minor: string }> = await deps.db.query('SELECT amount_minor FROM payments WHERE out_trade_no = $1', [
-          n.outTradeNo,
-        ]);
+        // Our orders: the payment saga's, and transit day charges by withholding agreement (recorded by
+        // the settlement step when the platform answered; the notification only confirms them).
+        const rows: Array<{ amount_minor: string }> = await deps.db.query(
+          `SELECT amount_minor FROM payments WHERE out_trade_no = $1
+           UNION ALL
+           SELECT amount_minor FROM transit_day_trades WHERE out_trade_no = $1 AND purpose = 'agreement_charge'`,
+          [n.outTradeNo],
+        );
         const order = rows[0];
         // Signed by the platform but not a trade status for OUR seller account: kept, never applied.
         const problem =

@@ -48,7 +48,8 @@ export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeys> {
 /** The environment the platform's config is parsed from in the demo. */
 export function demoEnv(keys: DevKeys, over: Record<string, string>): NodeJS.ProcessEnv {
   return {
-    LOG_LEVEL: 'info',
+    // Request lines would bury the demo's narration; LOG_LEVEL=info brings them back.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     PII_KEYS: `d1:${keys.piiKey}`,
     PII_ACTIVE_KEY_ID: 'd1',
     PII_HMAC_KEY: keys.piiHmacKey,
@@ -58,6 +59,8 @@ export function demoEnv(keys: DevKeys, over: Record<string, string>): NodeJS.Pro
     PAYMENT_APP_PRIVATE_KEY: keys.payment.app.privateKeyPem,
     PAYMENT_PLATFORM_PUBLIC_KEY: keys.payment.platform.publicKeyPem,
     IDENTITY_PROVIDER_SECRET: keys.identitySecret,
+    // The demo's refused charge is retried once after 3 s, then becomes a debt (the default policy takes 30 days).
+    TRANSIT_CHARGE_RETRY_SECONDS: '3',
     ...over,
   };
 }

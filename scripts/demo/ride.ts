@@ -12,6 +12,7 @@ const Enrolment = z.object({ status: z.string(), riderRef: z.string(), agreement
 const Credential = z.object({ credential: z.string(), pseudonym: z.string(), validUntil: z.string() });
 const KeySet = z.object({ version: z.number(), keySet: z.string() });
 const SignPage = z.object({ confirmUrl: z.string() });
+const SignedAgreement = z.object({ buyerId: z.string() });
 const Trips = z.object({
   stage: z.string(),
   fare: z.number().nullable(),
@@ -38,9 +39,20 @@ const money = (minor: number | null, currency: string | null): string => `${((mi
  * A metro ride as the rider's app, the operator's gates and its fare collection system would drive
  * it: enrol (the user signs the withholding agreement on the payment simulator's page), get a
  * credential for the phone's key, show a QR code at the entry and exit gates (decided offline), and
- * the AFC posts the taps; the day's running fare is then read back. Settlement is not built yet.
+ * the AFC posts the taps; the day's running fare is then read back. Earlier days settle in
+ * `rideSettlement.ts`.
  */
-export async function runDemoRide(o: DemoRideOptions): Promise<void> {
+export interface DemoRider {
+  pseudonym: string;
+  /** The payer at the payment simulator; unknown when the rider enrolled in an earlier run. */
+  buyerId: string | undefined;
+  /** Today's ride code, as the phone makes it. */
+  code: () => Promise<string>;
+  /** A gate of the operator holding its current key set. */
+  gate: (deviceId: string, stopId: string, tapType: 'on' | 'off') => GateSimulator;
+}
+
+export async function runDemoRide(o: DemoRideOptions): Promise<DemoRider> {
   const op = DEMO_TRANSIT_OPERATOR_ID;
   const headers = { authorization: `Bearer ${o.partnerApiKey}`, 'content-type': 'application/json', 'x-causeway-user': o.userId };
   const call = async <T>(schema: z.ZodType<T>, method: string, p: string, body?: object): Promise<T> => {
@@ -50,12 +62,14 @@ export async function runDemoRide(o: DemoRideOptions): Promise<void> {
     return schema.parse(JSON.parse(text));
   };
 
+  let buyerId: string | undefined;
   let enrolment = await call(Enrolment, 'POST', `/v1/transit/${op}/enrolment`, {});
   if (enrolment.status === 'pending' && enrolment.agreement.signUrl) {
     // The user opens the platform's page on the phone and signs the withholding agreement.
     const page = SignPage.parse(await (await fetch(enrolment.agreement.signUrl)).json());
     const signed = await fetch(page.confirmUrl, { method: 'POST' });
     if (signed.status !== 200) throw new Error(`signing the agreement: ${signed.status}`);
+    buyerId = SignedAgreement.parse(await signed.json()).buyerId;
     for (let i = 0; i < 40 && enrolment.status !== 'active'; i++) {
       await sleep(250);
       enrolment = await call(Enrolment, 'POST', `/v1/transit/${op}/enrolment/confirm`, {});
@@ -95,6 +109,7 @@ export async function runDemoRide(o: DemoRideOptions): Promise<void> {
     o.say(`demo ride: ${label} — the gate checked the code offline (${fromQrText(first.text).length}-byte code) and opened`);
   }
   const [upload] = await afc.upload();
+  const rider: DemoRider = { pseudonym: issued.pseudonym, buyerId, code: async () => (await code()).text, gate };
   o.say(`demo ride: the operator's AFC posted ${upload?.sent ?? 0} taps (signed batch), ${upload?.counts?.accepted ?? 0} accepted`);
 
   for (let i = 0; i < 80; i++) {
@@ -105,11 +120,12 @@ export async function runDemoRide(o: DemoRideOptions): Promise<void> {
       o.say(
         `demo ride: today's fare ${money(day.fare, day.currency)} (${trip?.fromStopId} → ${trip?.toStopId})` +
           (cap ? `, ${money(cap.counted, day.currency)} of the ${money(cap.cap, day.currency)} daily cap` : '') +
-          `; the day stays ${day.stage} until it settles (settlement is not built yet)`,
+          `; today stays ${day.stage} until the service day ends and settles`,
       );
-      return;
+      return rider;
     }
     await sleep(250);
   }
   o.say('demo ride: the trip is not priced yet (GET /v1/transit/metroville/trips)');
+  return rider;
 }

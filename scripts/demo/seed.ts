@@ -3,7 +3,7 @@ import { seedSchedule } from '../../db/repositories/slots';
 import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
 import type { DataSource } from 'typeorm';
 import type { PiiCipher } from '../../platform/pii';
-import { DEMO_TRANSIT_OPERATOR_ID, seedTransitFeed, seedTransitOperator } from './transitSeed';
+import { DEMO_TRANSIT_OPERATOR_ID, DEMO_TRANSIT_ZONE, seedTransitFeed, seedTransitOperator } from './transitSeed';
 
 export const DEMO_PARTNER_ID = 'demo-app';
 export const DEMO_HOSPITAL_ID = 'demo-hospital';
@@ -44,10 +44,10 @@ export async function seedDemo({ db, pii }: { db: DataSource; pii: PiiCipher }, 
   await seedTransitOperator(db, pii, {
     id: DEMO_TRANSIT_OPERATOR_ID,
     name: 'Metroville Transit',
-    timeZone: 'Asia/Shanghai',
+    timeZone: DEMO_TRANSIT_ZONE,
     secret: keys.hospitalSecret,
   });
-  await seedTransitFeed(db, { id: DEMO_TRANSIT_OPERATOR_ID, timeZone: 'Asia/Shanghai' });
+  await seedTransitFeed(db, { id: DEMO_TRANSIT_OPERATOR_ID, timeZone: DEMO_TRANSIT_ZONE });
   const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
   await seedSchedule(db, {
     institutionId: DEMO_HOSPITAL_ID,

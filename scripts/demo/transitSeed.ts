@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { addDays, instantOfLocalTime } from '../../domain/hospital/serviceDay';
 import type { SqlRunner } from '../../db/repositories/slots';
 import { storeFeedVersion } from '../../db/repositories/transitFeeds';
 import { transitServiceDayOf } from '../../domain/transit/serviceDay';
@@ -6,6 +7,8 @@ import { readFeedFiles } from '../../integrations/transit/gtfs';
 import { ensureOperatorKeys, type SecretCipher } from '../../db/repositories/transitIssuerKeys';
 
 export const DEMO_TRANSIT_OPERATOR_ID = 'metroville';
+/** Metroville's time zone: its service days run 04:30 to 04:29 there. */
+export const DEMO_TRANSIT_ZONE = 'Asia/Shanghai';
 /** The operator's published fares (GTFS + GTFS-Fares v2 and our capping extension), relative to the repository. */
 export const DEMO_TRANSIT_FEED_DIR = 'test/fixtures/gtfs/metroville';
 
@@ -41,13 +44,18 @@ export async function seedTransitOperator(db: SqlRunner, cipher: SecretCipher, o
   await ensureOperatorKeys(db, cipher, op.id);
 }
 
-/** The operator's fares from today on, the first time only (a feed never applies before the current service day). */
+/**
+ * The operator's fares, the first time only, as published a week ago (so the demo's earlier days are
+ * priced): a feed never applies to a day already over when it is stored, so it is stored as of then.
+ */
 export async function seedTransitFeed(db: DataSource, op: { id: string; timeZone: string; feedDir?: string }): Promise<void> {
   const feeds: unknown[] = await db.query('SELECT 1 FROM transit_feed_versions WHERE operator_id = $1 LIMIT 1', [op.id]);
   if (feeds.length > 0) return;
+  const effectiveFrom = addDays(transitServiceDayOf(Date.now(), op.timeZone), -7);
   await storeFeedVersion(db, {
     operatorId: op.id,
     files: await readFeedFiles(op.feedDir ?? DEMO_TRANSIT_FEED_DIR),
-    effectiveFrom: transitServiceDayOf(Date.now(), op.timeZone),
+    effectiveFrom,
+    now: instantOfLocalTime(effectiveFrom, '12:00', op.timeZone).getTime(),
   });
 }

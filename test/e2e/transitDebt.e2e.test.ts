@@ -183,6 +183,44 @@ describe('a day in debt, at the gate and in the partner app', () => {
   });
 });
 
+describe('a day charged by agreement', () => {
+  it("takes the platform's notification of the charge as ours, not as an unknown order", async () => {
+    const rider = await createTestTransitRider(p.services.db, { operatorId: op.id, partnerId: p.partner.id });
+    await signTestAgreement(p.services.db, p.payment.provider, `${p.api.url}/v1/payments/agreement-notifications`, rider.riderId);
+    const afc = new AfcSimulator({ baseUrl: p.api.url, operatorId: op.id, secret: op.secret });
+    for (const [time, stopId, tapType, n] of [
+      ['10:00', 'M1', 'on', 1],
+      ['10:30', 'M3', 'off', 2],
+    ] as const) {
+      afc.collect({
+        tapId: `${rider.riderRef}-${n}`,
+        pseudonym: rider.pseudonym,
+        stopId,
+        deviceId: 'gate-paid',
+        tapType,
+        gateDecision: 'allow',
+        transactionAt: new Date(metrovilleTime(PAST, time)).toISOString(),
+      });
+    }
+    expect((await afc.upload())[0]).toMatchObject({ status: 200 });
+    const trade = await until('charged', async () => {
+      const rows: Array<{ out_trade_no: string }> = await p.services.db.query(
+        `SELECT out_trade_no FROM transit_day_trades WHERE operator_id = $1 AND rider_ref = $2 AND status = 'paid'`,
+        [op.id, rider.riderRef],
+      );
+      return rows[0]?.out_trade_no;
+    });
+    const inbox = await until('notification applied', async () => {
+      const rows: Array<{ status: string; error: string | null }> = await p.services.db.query(
+        `SELECT status, error FROM inbox_messages WHERE channel = 'payment_notification' AND correlation = $1`,
+        [trade],
+      );
+      return rows[0]?.status === 'received' ? undefined : rows[0];
+    });
+    expect(inbox).toEqual({ status: 'applied', error: null });
+  });
+});
+
 describe('hostile input to the debt routes', () => {
   it('refuses deny-list reads that are unsigned, signed by another operator, or ask from an impossible version', async () => {
     const unsigned = await fetch(`${p.api.url}/v1/institutions/${op.id}/transit/deny-list`);

@@ -15,6 +15,7 @@ import { DomainError } from '../domain/errors';
 import { chargeRefusalOf } from '../domain/transit/chargeRetry';
 import type { PaymentProvider } from '../integrations/payment/provider';
 import { withFailureMapping } from './failures';
+import { completeCancellation } from './transitEnrolment';
 
 export interface SettleRiderDayInput extends DayKey {
   version: 1;
@@ -163,26 +164,51 @@ export function createTransitSettlementActivities(deps: { db: DataSource; paymen
     return amount - left;
   };
 
+  /** Charges or refunds the difference between what the day costs and what it has been paid. */
+  const settle = async (input: SettleRiderDayInput): Promise<SettleRiderDayResult> => {
+    const before = paidOf(await tradesOfDay(db, input));
+    const difference = input.dueMinor - before;
+    const done = (charged: number, refunded: number, waived: number): SettleRiderDayResult => {
+      const paidMinor = before + charged - refunded;
+      return {
+        outcome: paidMinor > 0 ? 'settled' : 'nothing_due',
+        paidMinor,
+        chargedMinor: charged,
+        refundedMinor: refunded,
+        waivedMinor: waived,
+      };
+    };
+    if (difference === 0) return done(0, 0, 0);
+    if (difference < 0) return done(0, await refund(input, -difference), 0);
+    if (!input.chargeAllowed) return done(0, 0, difference);
+    const r = await charge(input, difference);
+    if (r.paid) return done(r.amount, 0, 0);
+    return { outcome: 'refused', paidMinor: before, owedMinor: difference, reason: r.reason, outTradeNo: r.outTradeNo };
+  };
+
+  /**
+   * A rider who asked to cancel keeps their agreement until every day they rode is settled: when this
+   * day was the last one open, the agreement is unsigned now.
+   */
+  const finishCancellation = async (k: DayKey): Promise<void> => {
+    const rider: Array<{ id: string; status: string }> = await db.query(
+      `SELECT id, status FROM transit_riders WHERE operator_id = $1 AND rider_ref = $2`,
+      [k.operatorId, k.riderRef],
+    );
+    if (rider[0]?.status !== 'cancelling') return;
+    const open: unknown[] = await db.query(
+      `SELECT 1 FROM rider_day_views WHERE operator_id = $1 AND rider_ref = $2 AND service_day <> $3
+          AND stage IN ('priced', 'awaiting_settlement', 'charge_retrying', 'in_debt') LIMIT 1`,
+      [k.operatorId, k.riderRef, k.serviceDay],
+    );
+    if (open.length === 0) await completeCancellation({ db, payments }, rider[0].id);
+  };
+
   return withFailureMapping({
     async settleRiderDay(input: SettleRiderDayInput): Promise<SettleRiderDayResult> {
-      const before = paidOf(await tradesOfDay(db, input));
-      const difference = input.dueMinor - before;
-      const done = (charged: number, refunded: number, waived: number): SettleRiderDayResult => {
-        const paidMinor = before + charged - refunded;
-        return {
-          outcome: paidMinor > 0 ? 'settled' : 'nothing_due',
-          paidMinor,
-          chargedMinor: charged,
-          refundedMinor: refunded,
-          waivedMinor: waived,
-        };
-      };
-      if (difference === 0) return done(0, 0, 0);
-      if (difference < 0) return done(0, await refund(input, -difference), 0);
-      if (!input.chargeAllowed) return done(0, 0, difference);
-      const r = await charge(input, difference);
-      if (r.paid) return done(r.amount, 0, 0);
-      return { outcome: 'refused', paidMinor: before, owedMinor: difference, reason: r.reason, outTradeNo: r.outTradeNo };
+      const result = await settle(input);
+      if (result.outcome !== 'refused') await finishCancellation(input);
+      return result;
     },
 
     /** A debt payment by QR code (the payment saga's order) counts toward the day like a charge. */

@@ -1,9 +1,11 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createTransitSettlementActivities, riderDayOutTradeNo, type SettleRiderDayInput } from '../../activities/transitSettlement';
+import { upsertRiderDayView } from '../../db/queries/riderDayView';
 import { insertCredentialIfAllowed } from '../../db/repositories/transitRiders';
 import { denyListChangesSince, tradesOfDay } from '../../db/repositories/transitSettlement';
 import type { NotificationReceiver, PaymentHarness } from '../../integrations/payment/simulator';
+import type { RiderDayView } from '../../workflows/transit/riderDay/types';
 import { openTestDb } from '../helpers/db';
 import { withPaymentHarness } from '../helpers/payment';
 import { addTestCredential, createTestTransitOperator, createTestTransitRider, signTestAgreement } from '../helpers/transitFactories';
@@ -199,3 +201,41 @@ it('numbers deny-list changes without gaps under concurrent debts of many riders
   const all = await denyListChangesSince(db, op.id, 0);
   expect(all.changes.map((c) => c.pseudonym).sort()).toEqual(riders.map((r) => r.pseudonym).sort());
 });
+
+it("ends a cancelling rider's agreement once their last open day settles, not before", async () => {
+  const op = await createTestTransitOperator(db, (s) => s);
+  const rider = await riderWithAgreement(op.id);
+  const [row] = await db.query<Array<{ agreement_no: string }>>('SELECT agreement_no FROM transit_riders WHERE id = $1', [rider.riderId]);
+  await db.query(`UPDATE transit_riders SET status = 'cancelling', cancel_requested_at = now() WHERE id = $1`, [rider.riderId]);
+  // Another day is still being priced: settling this one keeps the agreement.
+  await upsertRiderDayView(db, { view: openView(op.id, rider.riderRef, '2026-12-02'), seq: 1 });
+  const a = acts();
+  expect(await a.settleRiderDay(day(op.id, rider.riderRef, { serviceDay: '2026-12-01' }))).toMatchObject({ outcome: 'settled' });
+  const still: Array<{ status: string }> = await db.query('SELECT status FROM transit_riders WHERE id = $1', [rider.riderId]);
+  expect(still).toEqual([{ status: 'cancelling' }]);
+  expect(await h.provider.queryAgreement({ agreementNo: row!.agreement_no })).toMatchObject({ status: 'NORMAL' });
+
+  // The last open day settles (charged by the agreement it still has), then the agreement is unsigned.
+  expect(await a.settleRiderDay(day(op.id, rider.riderRef, { serviceDay: '2026-12-02', dueMinor: 300 }))).toMatchObject({
+    outcome: 'settled',
+    chargedMinor: 300,
+  });
+  const done: Array<{ status: string }> = await db.query('SELECT status FROM transit_riders WHERE id = $1', [rider.riderId]);
+  expect(done).toEqual([{ status: 'cancelled' }]);
+  expect(await h.provider.queryAgreement({ agreementNo: row!.agreement_no })).toEqual({ status: 'NOT_FOUND' }); // unsigned
+});
+
+/** A rider-day view still taking taps. */
+function openView(operatorId: string, riderRef: string, serviceDay: string): RiderDayView {
+  return {
+    operatorId,
+    riderRef,
+    serviceDay,
+    stage: 'priced',
+    revision: 1,
+    feedVersion: null,
+    taps: { total: 1, denied: 0, overLimit: 0 },
+    trace: null,
+    settleAfterMs: Date.now() + 3_600_000,
+  };
+}

@@ -23,6 +23,7 @@ import { userRoutes } from './routes/users';
 import { visitRoutes } from './routes/visits';
 import { transitRoutes } from './routes/transit';
 import { transitDebtRoutes } from './routes/transitDebt';
+import { transitClaimRoutes } from './routes/transitClaims';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
 import { transitOperatorCache } from '../db/repositories/transitOperators';
 
@@ -87,6 +88,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     codecRoutes(deps),
     transitRoutes(deps, forwarder),
     transitDebtRoutes(deps),
+    transitClaimRoutes(deps, forwarder),
   ];
 }
 

@@ -254,3 +254,36 @@ export const PayDebtAccepted = z
     requested: z.array(z.string()),
   })
   .meta({ id: 'TransitPayDebtAccepted' });
+
+export const ClaimRequest = z
+  .object({
+    serviceDay: z.iso.date(),
+    /** The incomplete journey, as `trips[].journeyId` of the day. */
+    journeyId: z.string().min(1).max(128),
+    /** Where the rider left the system. */
+    toStopId: z.string().min(1).max(64),
+  })
+  .strict()
+  .meta({ id: 'TransitClaimRequest' });
+
+export const ClaimView = z
+  .object({
+    claimId: z.string(),
+    serviceDay: z.string(),
+    journeyId: z.string(),
+    toStopId: z.string(),
+    /** `accepted`: the journey is priced as ending there and the difference is refunded when the day settles again. */
+    status: z.enum(['accepted', 'refused']),
+    /** not_incomplete, unknown_stop, inconsistent_with_taps or monthly_limit. */
+    reason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'TransitClaim' });
+
+export const ClaimsView = z
+  .object({
+    /** Accepted claims left this calendar month. */
+    remainingThisMonth: z.number().int(),
+    claims: z.array(ClaimView),
+  })
+  .meta({ id: 'TransitClaims' });

@@ -8,6 +8,7 @@ import { TransitRiders1766000000000 } from './1766000000000-TransitRiders';
 import { TransitEnrolment1766100000000 } from './1766100000000-TransitEnrolment';
 import { TransitTaps1766200000000 } from './1766200000000-TransitTaps';
 import { TransitSettlement1766300000000 } from './1766300000000-TransitSettlement';
+import { TransitClaims1766400000000 } from './1766400000000-TransitClaims';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   TransitEnrolment1766100000000,
   TransitTaps1766200000000,
   TransitSettlement1766300000000,
+  TransitClaims1766400000000,
 ];

@@ -73,6 +73,7 @@ export function tapForwarder(deps: ApiDeps): TapForwarder {
     settlementDelaySeconds: deps.config.TRANSIT_SETTLEMENT_DELAY_SECONDS,
     chargeRetrySeconds: deps.config.TRANSIT_CHARGE_RETRY_SECONDS,
     lateChargeDays: deps.config.TRANSIT_LATE_CHARGE_DAYS,
+    retryOnTapAfterSeconds: deps.config.TRANSIT_RETRY_ON_TAP_AFTER_SECONDS,
   });
 }
 

@@ -178,7 +178,24 @@ export const EnvSchema = z.object({
     .string()
     .default('86400,864000,2592000')
     .transform((v) => (v.trim() === 'none' || v.trim() === '' ? [] : v.split(',').map((s) => Number(s.trim()))))
-    .pipe(z.array(z.number().int('whole seconds, comma-separated').min(0).max(366 * 86_400)).max(10)),
+    .pipe(
+      z
+        .array(
+          z
+            .number()
+            .int('whole seconds, comma-separated')
+            .min(0)
+            .max(366 * 86_400),
+        )
+        .max(10),
+    ),
+  /** A refused day is also tried again when the rider taps on a later day, at most this often. */
+  TRANSIT_RETRY_ON_TAP_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(3_600),
   /** Taps this many days after their service day ended still re-price it upward; later ones only refund. */
   TRANSIT_LATE_CHARGE_DAYS: z.coerce.number().int().min(0).max(30).default(3),
   /** How often each API process forwards stored taps that were not forwarded at once (Temporal down, a crash). */

@@ -4,7 +4,9 @@ import type { DataSource } from 'typeorm';
 import { sendRiderDayTaps } from '../../clients/transit/riderDay';
 import type { TransitOperator } from '../../db/repositories/transitOperators';
 import { claimPendingTaps, resolveLateRiders, type PendingTap } from '../../db/repositories/transitTaps';
+import { owedDaysOf } from '../../db/repositories/transitSettlement';
 import { workflowIds } from '../../domain/ids';
+import { retryRiderChargeSignal } from '../../workflows/transit/riderDay/definitions';
 import { transitServiceDayEnd } from '../../domain/transit/serviceDay';
 
 export interface TapForwarderDeps {
@@ -20,6 +22,8 @@ export interface TapForwarderDeps {
   settlementDelaySeconds: number;
   chargeRetrySeconds: readonly number[];
   lateChargeDays: number;
+  /** Absent: an hour (the workflow's default). */
+  retryOnTapAfterSeconds?: number;
 }
 
 export interface TapForwarder {
@@ -60,6 +64,7 @@ export function startTapForwarder(deps: TapForwarderDeps): TapForwarder {
           settleAfterMs: dayEnd + deps.settlementDelaySeconds * 1000,
           chargeRetryOffsetsMs: deps.chargeRetrySeconds.map((s) => s * 1000),
           lateChargeUntilMs: dayEnd + deps.lateChargeDays * 86_400_000,
+          ...(deps.retryOnTapAfterSeconds !== undefined ? { retryOnTapAfterMs: deps.retryOnTapAfterSeconds * 1000 } : {}),
         },
         group.map((p) => p.tap),
       );
@@ -73,9 +78,16 @@ export function startTapForwarder(deps: TapForwarderDeps): TapForwarder {
     }
   };
 
+  /** Riders whose taps were forwarded in this pass, with the latest service day they rode. */
+  const rodeLately = new Map<string, { operatorId: string; riderRef: string; serviceDay: string }>();
+
   const forward = async (taps: PendingTap[]): Promise<string[]> => {
     const groups = new Map<string, PendingTap[]>();
     for (const t of taps) {
+      const rider = `${t.operatorId}/${t.riderRef}`;
+      const seen = rodeLately.get(rider);
+      if (!seen || seen.serviceDay < t.serviceDay)
+        rodeLately.set(rider, { operatorId: t.operatorId, riderRef: t.riderRef, serviceDay: t.serviceDay });
       const key = `${t.operatorId}/${t.riderRef}/${t.serviceDay}`;
       groups.set(key, [...(groups.get(key) ?? []), t]);
     }
@@ -86,6 +98,32 @@ export function startTapForwarder(deps: TapForwarderDeps): TapForwarder {
     });
     await Promise.all(lanes);
     return done;
+  };
+
+  /**
+   * A rider who rides again may have the money again: each earlier day of theirs whose charge was
+   * refused is asked to try once more (the workflow spaces such retries out).
+   */
+  const retryOwedDays = async (): Promise<void> => {
+    if (rodeLately.size === 0) return;
+    const riders = [...rodeLately.values()];
+    rodeLately.clear();
+    const owed = await owedDaysOf(deps.db, riders);
+    const latest = new Map(riders.map((r) => [`${r.operatorId}/${r.riderRef}`, r.serviceDay]));
+    await Promise.all(
+      owed
+        .filter((d) => d.serviceDay < (latest.get(`${d.operatorId}/${d.riderRef}`) ?? ''))
+        .map(async (d) => {
+          try {
+            await deps.temporal.workflow
+              .getHandle(workflowIds.transitDay(d.operatorId, d.riderRef, d.serviceDay))
+              .signal(retryRiderChargeSignal, { version: 1 });
+          } catch (err) {
+            // Settled meanwhile (not found), or Temporal unavailable: the schedule still retries it.
+            deps.logger.debug({ err, serviceDay: d.serviceDay }, 'asking a refused day to retry failed');
+          }
+        }),
+    );
   };
 
   const pass = async (): Promise<void> => {
@@ -107,6 +145,7 @@ export function startTapForwarder(deps: TapForwarderDeps): TapForwarder {
         // Stop when the queue looked empty, or nothing could be forwarded (retry on the next tick).
         if (stopped || forwarded === 0 || (claimed < deps.batch && !again)) break;
       }
+      await retryOwedDays();
     } catch (err) {
       deps.logger.warn({ err }, 'tap forwarding pass failed');
     }

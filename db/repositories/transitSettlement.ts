@@ -207,3 +207,19 @@ export async function openDebtsOf(db: SqlRunner, k: { operatorId: string; riderR
   );
   return z.array(OpenDebt).parse(rows);
 }
+
+/** The days of these riders whose charge was refused and is still owed (retrying, or in debt). */
+export async function owedDaysOf(db: SqlRunner, riders: ReadonlyArray<{ operatorId: string; riderRef: string }>): Promise<Array<DayKey>> {
+  if (riders.length === 0) return [];
+  const rows: unknown = await db.query(
+    `SELECT v.operator_id, v.rider_ref, v.service_day
+       FROM rider_day_views v
+       JOIN unnest($1::text[], $2::text[]) AS r(operator_id, rider_ref) ON r.operator_id = v.operator_id AND r.rider_ref = v.rider_ref
+      WHERE v.stage IN ('charge_retrying', 'in_debt')`,
+    [riders.map((r) => r.operatorId), riders.map((r) => r.riderRef)],
+  );
+  return z
+    .array(z.object({ operator_id: z.string(), rider_ref: z.string(), service_day: z.string() }))
+    .parse(rows)
+    .map((r) => ({ operatorId: r.operator_id, riderRef: r.rider_ref, serviceDay: r.service_day }));
+}

@@ -39,6 +39,8 @@ beforeAll(async () => {
       TRANSIT_SETTLEMENT_DELAY_SECONDS: '0',
       // The first refusal is a debt (the default policy retries for 30 days).
       TRANSIT_CHARGE_RETRY_SECONDS: 'none',
+      // A rider riding again retries their refused days at once (the default spaces it an hour).
+      TRANSIT_RETRY_ON_TAP_AFTER_SECONDS: '0',
       TRANSIT_FORWARD_OPERATORS: ids.join(','),
     },
   });
@@ -218,6 +220,46 @@ describe('a day charged by agreement', () => {
       return rows[0]?.status === 'received' ? undefined : rows[0];
     });
     expect(inbox).toEqual({ status: 'applied', error: null });
+  });
+});
+
+describe('a refused day retried at the next ride', () => {
+  it('charges the owed day again when the rider taps on a later day, and clears the debt', async () => {
+    const buyerId = `2088${randomInt(1e11, 1e12)}`;
+    const rider = await createTestTransitRider(p.services.db, { operatorId: op.id, partnerId: p.partner.id });
+    await signTestAgreement(p.services.db, p.payment.provider, `${p.api.url}/v1/payments/agreement-notifications`, rider.riderId, buyerId);
+    p.payment.sim.faults.inject({ kind: 'insufficientBalance', buyerId, times: 1 });
+    const earlier = addDays(TODAY, -2);
+    const afc = new AfcSimulator({ baseUrl: p.api.url, operatorId: op.id, secret: op.secret });
+    const tap = (tapId: string, day: string, time: string, stopId: string, tapType: 'on' | 'off') =>
+      afc.collect({
+        tapId: `${rider.riderRef}-${tapId}`,
+        pseudonym: rider.pseudonym,
+        stopId,
+        deviceId: 'gate-retry',
+        tapType,
+        gateDecision: 'allow',
+        transactionAt: new Date(metrovilleTime(day, time)).toISOString(),
+      });
+    tap('a', earlier, '08:00', 'M1', 'on');
+    tap('b', earlier, '08:30', 'M3', 'off');
+    await afc.upload();
+    await until('in debt', async () => (await partner<Debt>(rider.userId, 'GET', `/v1/transit/${op.id}/debt`)).body.inDebt);
+
+    // The balance is back (the fault was used up); the rider taps yesterday's journey in.
+    tap('c', PAST, '09:00', 'M1', 'on');
+    await afc.upload();
+    await until('retried and paid', async () => {
+      const r = await partner<Debt>(rider.userId, 'GET', `/v1/transit/${op.id}/debt`);
+      return !r.body.inDebt && r.body.days.length === 0;
+    });
+    const settled = await partner<{ stage: string; settlement: unknown }>(rider.userId, 'GET', `/v1/transit/${op.id}/trips?day=${earlier}`);
+    expect(settled.body).toMatchObject({ stage: 'settled', settlement: { due: 500, paid: 500, owed: 0, attempts: 1 } });
+    const debts: Array<{ status: string }> = await p.services.db.query(
+      'SELECT status FROM transit_debts WHERE operator_id = $1 AND rider_ref = $2',
+      [op.id, rider.riderRef],
+    );
+    expect(debts).toEqual([{ status: 'paid' }]);
   });
 });
 

@@ -34,6 +34,16 @@ export interface RiderDayInput {
   chargeRetryOffsetsMs?: number[];
   /** Late-tap window: a revision that would cost more after this instant is not charged (only refunds). */
   lateChargeUntilMs?: number;
+  /**
+   * A refused day is also tried again when the rider taps on a later day, at most this often
+   * (absent: an hour), so a rider who rides again pays as soon as their balance allows.
+   */
+  retryOnTapAfterMs?: number;
+}
+
+/** The rider tapped on a later day (from the tap forwarder): a refused charge may be tried again now. */
+export interface RetryRiderCharge {
+  version: 1;
 }
 
 /** The rider asked to pay the day's debt now (by QR code). */

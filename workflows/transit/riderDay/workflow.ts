@@ -19,7 +19,7 @@ import { DEFAULT_CHARGE_RETRY_OFFSETS_MS, nextChargeAttemptAt } from '../../../d
 import { priceDay, type FareModel, type Tap } from '../../../domain/transit/fares';
 import { collectPayment } from '../../payment/collect';
 import { AmountDue, Institution, Stage, Vertical } from '../../searchAttributes';
-import { payRiderDebtSignal, riderDayTapsSignal } from './definitions';
+import { payRiderDebtSignal, retryRiderChargeSignal, riderDayTapsSignal } from './definitions';
 import type { RiderDayInput, RiderDayOutcome, RiderDaySettlement, RiderDayStage, RiderDayTap, RiderDayView } from './types';
 
 /**
@@ -158,6 +158,12 @@ export async function transitRiderDay(input: RiderDayInput): Promise<RiderDayOut
   setHandler(payRiderDebtSignal, () => {
     payRequested = true;
   });
+  let retryRequested = false;
+  setHandler(retryRiderChargeSignal, () => {
+    retryRequested = true;
+  });
+  const retryOnTapAfterMs = input.retryOnTapAfterMs ?? 3_600_000;
+  let lastAttemptAt = 0;
   const offsets = input.chargeRetryOffsetsMs ?? DEFAULT_CHARGE_RETRY_OFFSETS_MS;
   let refusals = 0;
   let firstRefusalAt = 0;
@@ -223,8 +229,9 @@ export async function transitRiderDay(input: RiderDayInput): Promise<RiderDayOut
       currency,
       chargeAllowed: Date.now() <= (input.lateChargeUntilMs ?? Number.POSITIVE_INFINITY),
     });
+    lastAttemptAt = Date.now();
     if (r.outcome !== 'refused') {
-      if (inDebt) await settlement.closeRiderDebt({ ...day, status: paidByQr ? 'paid' : 'cleared' });
+      if (inDebt) await settlement.closeRiderDebt({ ...day, status: paidByQr || r.chargedMinor > 0 ? 'paid' : 'cleared' });
       money = {
         dueMinor: due,
         paidMinor: r.paidMinor,
@@ -259,9 +266,14 @@ export async function transitRiderDay(input: RiderDayInput): Promise<RiderDayOut
     setStage(stage, r.owedMinor);
     await publish(stage);
     for (;;) {
-      const wake = (): boolean => payRequested || fresh > 0;
+      const wake = (): boolean => payRequested || retryRequested || fresh > 0;
       const woke = next === null ? (await condition(wake), true) : await condition(wake, Math.max(1, next - Date.now()));
       if (!woke || fresh > 0) break; // the attempt is due, or taps changed the price
+      if (retryRequested && !payRequested) {
+        retryRequested = false;
+        if (Date.now() - lastAttemptAt >= retryOnTapAfterMs) break; // the rider rides again: try the charge now
+        continue;
+      }
       payRequested = false;
       const paid = await payDebtByQr(r.owedMinor, currency);
       payRequested = false; // asked again while that QR code was open: the same request

@@ -163,7 +163,7 @@ export async function transitRiderDay(input: RiderDayInput): Promise<RiderDayOut
     retryRequested = true;
   });
   const retryOnTapAfterMs = input.retryOnTapAfterMs ?? 3_600_000;
-  let lastAttemptAt = 0;
+  let lastAttemptAt: number;
   const offsets = input.chargeRetryOffsetsMs ?? DEFAULT_CHARGE_RETRY_OFFSETS_MS;
   let refusals = 0;
   let firstRefusalAt = 0;

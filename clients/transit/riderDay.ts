@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { workflowIds } from '../../domain/ids';
+import { Institution, Stage, Vertical } from '../../workflows/searchAttributes';
 import { riderDayTapsSignal } from '../../workflows/transit/riderDay/definitions';
 import type { RiderDayInput, RiderDayTap } from '../../workflows/transit/riderDay/types';
 
@@ -12,6 +13,12 @@ export async function sendRiderDayTaps(client: Client, taskQueue: string, input:
     taskQueue,
     workflowId: workflowIds.transitDay(input.operatorId, input.riderRef, input.serviceDay),
     args: [input],
+    // Operators find days by stage; the workflow moves it on as the day settles.
+    typedSearchAttributes: [
+      { key: Vertical, value: 'transit' },
+      { key: Institution, value: input.operatorId },
+      { key: Stage, value: 'priced' },
+    ],
     signal: riderDayTapsSignal,
     signalArgs: [{ version: 1, taps }],
   });

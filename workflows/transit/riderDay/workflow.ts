@@ -215,6 +215,7 @@ export async function transitRiderDay(input: RiderDayInput): Promise<RiderDayOut
     return true;
   };
 
+  setStage('awaiting_settlement', view?.trace?.charge ?? 0);
   // One charge (or refund) of the difference per attempt; a refusal waits for the next attempt, the
   // rider paying by QR code, or new taps (which re-price the day and try again at once).
   for (;;) {

@@ -12,7 +12,7 @@ import {
   type ClaimRecord,
 } from '../../db/repositories/transitClaims';
 import { effectiveFeedVersion, loadFeedModel } from '../../db/repositories/transitFeeds';
-import { findRider, findTransitOperator } from '../../db/repositories/transitRiders';
+import { findRider } from '../../db/repositories/transitRiders';
 import { storeTaps } from '../../db/repositories/transitTaps';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { decideClaim, MAX_CLAIMS_PER_MONTH } from '../../domain/transit/claims';
@@ -21,6 +21,7 @@ import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { addRoute } from '../http/route';
 import { ClaimRequest, ClaimsView, ClaimView, OperatorParam } from '../schemas/transit';
+import { requireTransitOperator } from '../transit/operator';
 import type { TapForwarder } from '../transit/tapForwarder';
 
 const view = (c: ClaimRecord): z.infer<typeof ClaimView> => ({
@@ -42,7 +43,7 @@ export function transitClaimRoutes(deps: ApiDeps, forwarder: Pick<TapForwarder, 
   const { db } = deps;
   const asUser = partnerAuth(db, { userRequired: true, limits: deps.limits });
   const riderOf = async (operatorId: string, userId: string) => {
-    if (!(await findTransitOperator(db, operatorId))) throw new DomainError(ErrorCode.NotFound, `no transit operator ${operatorId}`);
+    await requireTransitOperator(db, operatorId);
     const rider = await findRider(db, operatorId, userId);
     if (!rider) throw new DomainError(ErrorCode.NotFound, `not enrolled with ${operatorId}`);
     return rider;

@@ -3,7 +3,6 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { readRiderDebt } from '../../db/queries/riderDebt';
 import { issuerKeySetSource } from '../../db/repositories/transitIssuerKeys';
-import { findTransitOperator } from '../../db/repositories/transitRiders';
 import { denyListChangesSince } from '../../db/repositories/transitSettlement';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { netDenyListChanges, signDenyListDelta } from '../../domain/transit/rideCode';
@@ -12,6 +11,7 @@ import { institutionAuth, partnerAuth } from '../auth/middleware';
 import { requireInstitution, requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { addRoute } from '../http/route';
+import { requireTransitOperator } from '../transit/operator';
 import { DebtView, DenyListDeltaView, DenyListQuery, OperatorParam, PayDebtAccepted, PayDebtRequest } from '../schemas/transit';
 
 /**
@@ -20,11 +20,7 @@ import { DebtView, DenyListDeltaView, DenyListQuery, OperatorParam, PayDebtAccep
  */
 export function transitDebtRoutes(deps: ApiDeps) {
   const { db, pii } = deps;
-  const operatorOf = async (operatorId: string) => {
-    const operator = await findTransitOperator(db, operatorId);
-    if (!operator) throw new DomainError(ErrorCode.NotFound, `no transit operator ${operatorId}`);
-    return operator;
-  };
+  const operatorOf = (operatorId: string) => requireTransitOperator(db, operatorId);
   const debtOf = async (operatorId: string, userId: string) => {
     await operatorOf(operatorId);
     const debt = await readRiderDebt(db, { operatorId, userId });

@@ -4,7 +4,6 @@ import { Router, type Request } from 'express';
 import {
   activateRider,
   findRider,
-  findTransitOperator,
   insertCredentialIfAllowed,
   insertPendingRider,
   reenrolRider,
@@ -21,6 +20,7 @@ import type { ApiDeps } from '../deps';
 import { idempotency } from '../http/idempotency';
 import { rateLimited } from '../http/limits';
 import { addRoute } from '../http/route';
+import { requireTransitOperator } from '../transit/operator';
 import { CredentialIssued, CredentialRequest, EnrolmentView, EnrolRequest, IssuerKeySetView, OperatorParam } from '../schemas/transit';
 
 /** Credentials a rider may be issued per rolling 24 h: a phone refreshes a few times a day at most. */
@@ -42,11 +42,7 @@ export function transitEnrolmentRoutes(deps: ApiDeps) {
   const notifyUrl = (): string =>
     `${deps.publicBaseUrl ?? deps.config.PUBLIC_BASE_URL ?? `http://${deps.config.API_HOST}:${deps.config.API_PORT}`}/v1/payments/agreement-notifications`;
 
-  const operatorOf = async (operatorId: string) => {
-    const operator = await findTransitOperator(db, operatorId);
-    if (!operator) throw new DomainError(ErrorCode.NotFound, `no transit operator ${operatorId}`);
-    return operator;
-  };
+  const operatorOf = (operatorId: string) => requireTransitOperator(db, operatorId);
   const ownRider = async (req: Request, operatorId: string): Promise<RiderRecord> => {
     const { userId } = requirePartner(req);
     await operatorOf(operatorId);

@@ -48,6 +48,16 @@ const Trace = z.object({
   caps: z.array(Cap),
   charge: z.number().int(),
 });
+/** Where the day's money stands (RiderDaySettlement), once the run has tried to settle it. */
+export const Settlement = z.object({
+  dueMinor: z.number().int(),
+  paidMinor: z.number().int(),
+  owedMinor: z.number().int(),
+  attempts: z.number().int(),
+  refusal: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  waivedMinor: z.number().int(),
+});
 /** The stored view, parsed at the boundary (it is JSON the workflow wrote, read back by the API). */
 const View = z.object({
   operatorId: z.string(),
@@ -59,17 +69,7 @@ const View = z.object({
   taps: z.object({ total: z.number().int(), denied: z.number().int(), overLimit: z.number().int() }),
   trace: Trace.nullable(),
   settleAfterMs: z.number().int(),
-  settlement: z
-    .object({
-      dueMinor: z.number().int(),
-      paidMinor: z.number().int(),
-      owedMinor: z.number().int(),
-      attempts: z.number().int(),
-      refusal: z.string().nullable(),
-      nextAttemptAt: z.string().nullable(),
-      waivedMinor: z.number().int(),
-    })
-    .optional(),
+  settlement: Settlement.optional(),
 });
 const Row = z.object({ view: View, seq: z.coerce.number().int() });
 

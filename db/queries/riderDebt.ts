@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { workflowIds } from '../../domain/ids';
 import type { SqlRunner } from '../repositories/slots';
+import { Settlement } from './riderDayView';
 
 /**
  * A partner user's money owed to one operator, read from PostgreSQL only: the days whose charge was
@@ -12,14 +13,7 @@ const Row = z.object({
   in_debt: z.boolean(),
   service_day: z.string().nullable(),
   stage: z.string().nullable(),
-  settlement: z
-    .object({
-      owedMinor: z.number().int(),
-      attempts: z.number().int(),
-      refusal: z.string().nullable(),
-      nextAttemptAt: z.string().nullable(),
-    })
-    .nullable(),
+  settlement: Settlement.nullable(),
   currency: z.string().nullable(),
   out_trade_no: z.string().nullable(),
   amount_minor: z.coerce.number().int().nullable(),

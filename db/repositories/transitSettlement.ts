@@ -88,6 +88,23 @@ async function nextDenyListVersion(tx: SqlRunner, operatorId: string): Promise<n
   return Number(rows[0]!.version);
 }
 
+/** One new version listing (or un-listing) a rider's pseudonyms; null when there are none. */
+async function appendDenyListChanges(
+  tx: SqlRunner,
+  k: { operatorId: string; riderRef: string },
+  action: 'add' | 'remove',
+  pseudonyms: string[],
+): Promise<number | null> {
+  if (pseudonyms.length === 0) return null;
+  const version = await nextDenyListVersion(tx, k.operatorId);
+  await tx.query(
+    `INSERT INTO transit_deny_list_changes (operator_id, version, pseudonym, action, rider_ref)
+     SELECT $1, $2, p, $3, $4 FROM unnest($5::text[]) AS p`,
+    [k.operatorId, version, action, k.riderRef, pseudonyms],
+  );
+  return version;
+}
+
 /**
  * Opens (or raises) the day's debt. When it is the rider's first open debt, the rider is marked in
  * debt — no new credential from now on — and the pseudonyms of their live credentials go on the
@@ -118,14 +135,14 @@ export async function openDebt(
       `SELECT pseudonym FROM transit_credentials WHERE rider_id = $1 AND valid_until > now()`,
       [riderId],
     );
-    if (live.length === 0) return { denyListVersion: null };
-    const version = await nextDenyListVersion(tx, d.operatorId);
-    await tx.query(
-      `INSERT INTO transit_deny_list_changes (operator_id, version, pseudonym, action, rider_ref)
-       SELECT $1, $2, p, 'add', $3 FROM unnest($4::text[]) AS p`,
-      [d.operatorId, version, d.riderRef, live.map((r) => r.pseudonym)],
-    );
-    return { denyListVersion: version };
+    return {
+      denyListVersion: await appendDenyListChanges(
+        tx,
+        d,
+        'add',
+        live.map((r) => r.pseudonym),
+      ),
+    };
   });
 }
 
@@ -159,14 +176,14 @@ export async function closeDebt(db: DataSource, d: DayKey & { status: 'paid' | '
         WHERE action = 'add'`,
       [d.operatorId, d.riderRef],
     );
-    if (listed.length === 0) return { denyListVersion: null };
-    const version = await nextDenyListVersion(tx, d.operatorId);
-    await tx.query(
-      `INSERT INTO transit_deny_list_changes (operator_id, version, pseudonym, action, rider_ref)
-       SELECT $1, $2, p, 'remove', $3 FROM unnest($4::text[]) AS p`,
-      [d.operatorId, version, d.riderRef, listed.map((r) => r.pseudonym)],
-    );
-    return { denyListVersion: version };
+    return {
+      denyListVersion: await appendDenyListChanges(
+        tx,
+        d,
+        'remove',
+        listed.map((r) => r.pseudonym),
+      ),
+    };
   });
 }
 

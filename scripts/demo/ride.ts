@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { partnerCall } from './partnerCall';
 import { InstitutionHttpClient } from '../../clients/institution/signedHttp';
 import { newDeviceKey, rideCodeQr } from '../../clients/transit/rideCodeQr';
 import { fromQrText, publicKeyFromRaw } from '../../domain/transit/rideCode';
@@ -54,13 +55,7 @@ export interface DemoRider {
 
 export async function runDemoRide(o: DemoRideOptions): Promise<DemoRider> {
   const op = DEMO_TRANSIT_OPERATOR_ID;
-  const headers = { authorization: `Bearer ${o.partnerApiKey}`, 'content-type': 'application/json', 'x-causeway-user': o.userId };
-  const call = async <T>(schema: z.ZodType<T>, method: string, p: string, body?: object): Promise<T> => {
-    const res = await fetch(`${o.apiUrl}${p}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-    return schema.parse(JSON.parse(text));
-  };
+  const call = partnerCall(o);
 
   let buyerId: string | undefined;
   let enrolment = await call(Enrolment, 'POST', `/v1/transit/${op}/enrolment`, {});

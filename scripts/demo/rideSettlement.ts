@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { partnerCall } from './partnerCall';
 import { InstitutionHttpClient } from '../../clients/institution/signedHttp';
 import { addDays, instantOfLocalTime } from '../../domain/hospital/serviceDay';
 import type { PaymentSimulator } from '../../integrations/payment/simulator';
@@ -88,13 +89,7 @@ function yesterdaysTaps(day: string, zone: string, pseudonym: string) {
  */
 export async function runDemoSettlement(o: DemoSettlementOptions): Promise<void> {
   const op = DEMO_TRANSIT_OPERATOR_ID;
-  const headers = { authorization: `Bearer ${o.partnerApiKey}`, 'content-type': 'application/json', 'x-causeway-user': o.userId };
-  const call = async <T>(schema: z.ZodType<T>, method: string, p: string, body?: object): Promise<T> => {
-    const res = await fetch(`${o.apiUrl}${p}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-    return schema.parse(JSON.parse(text));
-  };
+  const call = partnerCall(o);
   const afc = new AfcSimulator({ baseUrl: o.apiUrl, operatorId: op, secret: o.operatorSecret });
   const dayEnded = async (day: string): Promise<Trips | null> => {
     for (let i = 0; i < 120; i++) {

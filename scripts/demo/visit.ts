@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { partnerCall } from './partnerCall';
 import type { DemoSimulators } from './simulators';
 import { DEMO_DOCTORS, DEMO_HOSPITAL_ID } from './seed';
 
@@ -27,13 +28,7 @@ interface DemoVisitOptions {
  * the HIS, pay the order the doctor placed, receive the results. Each step waits for the workflow.
  */
 export async function runDemoVisit(o: DemoVisitOptions): Promise<void> {
-  const headers = { authorization: `Bearer ${o.partnerApiKey}`, 'content-type': 'application/json', 'x-causeway-user': o.userId };
-  const call = async <T>(schema: z.ZodType<T>, method: string, path: string, body?: object): Promise<T> => {
-    const res = await fetch(`${o.apiUrl}${path}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return schema.parse(JSON.parse(text));
-  };
+  const call = partnerCall(o);
   const waitFor = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
     const end = Date.now() + timeoutMs;
     for (;;) {

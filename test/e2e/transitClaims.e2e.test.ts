@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { addDays } from '../../domain/hospital/serviceDay';
 import { transitServiceDayOf } from '../../domain/transit/serviceDay';
-import { AfcSimulator } from '../../integrations/transit/simulator';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { until } from '../helpers/poll';
 import {
   createTestTransitOperator,
   createTestTransitRider,
   METROVILLE_ZONE,
-  metrovilleTime,
   signTestAgreement,
   storeMetrovilleFeed,
   testOperatorId,
+  uploadTaps,
+  type AfcTapSpec,
   type TestOperator,
   type TestRider,
 } from '../helpers/transitFactories';
@@ -62,18 +62,8 @@ interface Trips {
 
 /** A rider's day: tap-on at `from` at `time`, no tap-off; settled (charged the 9.00 maximum fare). */
 async function forgottenTapOff(rider: TestRider, day: string, time = '08:00', from = 'M1'): Promise<string> {
-  const afc = new AfcSimulator({ baseUrl: p.api.url, operatorId: op.id, secret: op.secret });
   const tapId = `${randomUUID().slice(0, 8)}-on`;
-  afc.collect({
-    tapId,
-    pseudonym: rider.pseudonym,
-    stopId: from,
-    deviceId: 'gate-1',
-    tapType: 'on',
-    gateDecision: 'allow',
-    transactionAt: new Date(metrovilleTime(day, time)).toISOString(),
-  });
-  expect((await afc.upload())[0]).toMatchObject({ status: 200 });
+  expect(await uploadTaps(p.api.url, op, rider.pseudonym, day, [[tapId, time, from, 'on']])).toMatchObject({ status: 200 });
   await until('settled at the maximum fare', async () => {
     const t = await partner<Trips>(rider.userId, 'GET', `/v1/transit/${op.id}/trips?day=${day}`);
     return t.body.stage === 'settled' && t.body.settlement?.paid === 900;
@@ -81,20 +71,8 @@ async function forgottenTapOff(rider: TestRider, day: string, time = '08:00', fr
   return tapId;
 }
 
-async function upload(rider: TestRider, day: string, taps: ReadonlyArray<readonly [string, string, string, 'on' | 'off']>): Promise<void> {
-  const afc = new AfcSimulator({ baseUrl: p.api.url, operatorId: op.id, secret: op.secret });
-  for (const [tapId, time, stopId, tapType] of taps) {
-    afc.collect({
-      tapId,
-      pseudonym: rider.pseudonym,
-      stopId,
-      deviceId: 'gate-2',
-      tapType,
-      gateDecision: 'allow',
-      transactionAt: new Date(metrovilleTime(day, time)).toISOString(),
-    });
-  }
-  expect((await afc.upload())[0]).toMatchObject({ status: 200 });
+async function upload(rider: TestRider, day: string, taps: readonly AfcTapSpec[]): Promise<void> {
+  expect(await uploadTaps(p.api.url, op, rider.pseudonym, day, taps)).toMatchObject({ status: 200 });
 }
 
 async function payingRider(): Promise<TestRider> {

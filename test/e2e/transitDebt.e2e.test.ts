@@ -5,17 +5,17 @@ import { ensureOperatorKeys, operatorRootPublicKey } from '../../db/repositories
 import { addDays } from '../../domain/hospital/serviceDay';
 import { makeCode, publicKeyFromRaw, toQrText } from '../../domain/transit/rideCode';
 import { transitServiceDayOf } from '../../domain/transit/serviceDay';
-import { AfcSimulator, GateSimulator } from '../../integrations/transit/simulator';
+import { GateSimulator } from '../../integrations/transit/simulator';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { until } from '../helpers/poll';
 import {
   createTestTransitOperator,
   createTestTransitRider,
   METROVILLE_ZONE,
-  metrovilleTime,
   signTestAgreement,
   storeMetrovilleFeed,
   testOperatorId,
+  uploadTaps,
   type TestOperator,
 } from '../helpers/transitFactories';
 
@@ -118,22 +118,11 @@ describe('a day in debt, at the gate and in the partner app', () => {
 
     // Yesterday's ride is charged and the balance is short: the day is a debt.
     p.payment.sim.faults.inject({ kind: 'insufficientBalance', buyerId, times: 1 });
-    const afc = new AfcSimulator({ baseUrl: p.api.url, operatorId: op.id, secret: op.secret });
-    for (const [time, stopId, tapType, n] of [
-      ['08:00', 'M1', 'on', 1],
-      ['08:30', 'M3', 'off', 2],
-    ] as const) {
-      afc.collect({
-        tapId: `${rider.riderRef}-${n}`,
-        pseudonym: issued.body.pseudonym,
-        stopId,
-        deviceId: 'gate-yesterday',
-        tapType,
-        gateDecision: 'allow',
-        transactionAt: new Date(metrovilleTime(PAST, time)).toISOString(),
-      });
-    }
-    expect((await afc.upload())[0]).toMatchObject({ status: 200, counts: { accepted: 2 } });
+    const uploaded = await uploadTaps(p.api.url, op, issued.body.pseudonym, PAST, [
+      [`${rider.riderRef}-1`, '08:00', 'M1', 'on'],
+      [`${rider.riderRef}-2`, '08:30', 'M3', 'off'],
+    ]);
+    expect(uploaded).toMatchObject({ status: 200, counts: { accepted: 2 } });
     const owed = await until('in debt', async () => {
       const r = await partner<Debt>(rider.userId, 'GET', `/v1/transit/${op.id}/debt`);
       return r.body.inDebt && r.body.days.length === 1 ? r.body : null;
@@ -189,22 +178,11 @@ describe('a day charged by agreement', () => {
   it("takes the platform's notification of the charge as ours, not as an unknown order", async () => {
     const rider = await createTestTransitRider(p.services.db, { operatorId: op.id, partnerId: p.partner.id });
     await signTestAgreement(p.services.db, p.payment.provider, `${p.api.url}/v1/payments/agreement-notifications`, rider.riderId);
-    const afc = new AfcSimulator({ baseUrl: p.api.url, operatorId: op.id, secret: op.secret });
-    for (const [time, stopId, tapType, n] of [
-      ['10:00', 'M1', 'on', 1],
-      ['10:30', 'M3', 'off', 2],
-    ] as const) {
-      afc.collect({
-        tapId: `${rider.riderRef}-${n}`,
-        pseudonym: rider.pseudonym,
-        stopId,
-        deviceId: 'gate-paid',
-        tapType,
-        gateDecision: 'allow',
-        transactionAt: new Date(metrovilleTime(PAST, time)).toISOString(),
-      });
-    }
-    expect((await afc.upload())[0]).toMatchObject({ status: 200 });
+    const uploaded = await uploadTaps(p.api.url, op, rider.pseudonym, PAST, [
+      [`${rider.riderRef}-1`, '10:00', 'M1', 'on'],
+      [`${rider.riderRef}-2`, '10:30', 'M3', 'off'],
+    ]);
+    expect(uploaded).toMatchObject({ status: 200 });
     const trade = await until('charged', async () => {
       const rows: Array<{ out_trade_no: string }> = await p.services.db.query(
         `SELECT out_trade_no FROM transit_day_trades WHERE operator_id = $1 AND rider_ref = $2 AND status = 'paid'`,
@@ -230,25 +208,14 @@ describe('a refused day retried at the next ride', () => {
     await signTestAgreement(p.services.db, p.payment.provider, `${p.api.url}/v1/payments/agreement-notifications`, rider.riderId, buyerId);
     p.payment.sim.faults.inject({ kind: 'insufficientBalance', buyerId, times: 1 });
     const earlier = addDays(TODAY, -2);
-    const afc = new AfcSimulator({ baseUrl: p.api.url, operatorId: op.id, secret: op.secret });
-    const tap = (tapId: string, day: string, time: string, stopId: string, tapType: 'on' | 'off') =>
-      afc.collect({
-        tapId: `${rider.riderRef}-${tapId}`,
-        pseudonym: rider.pseudonym,
-        stopId,
-        deviceId: 'gate-retry',
-        tapType,
-        gateDecision: 'allow',
-        transactionAt: new Date(metrovilleTime(day, time)).toISOString(),
-      });
-    tap('a', earlier, '08:00', 'M1', 'on');
-    tap('b', earlier, '08:30', 'M3', 'off');
-    await afc.upload();
+    await uploadTaps(p.api.url, op, rider.pseudonym, earlier, [
+      [`${rider.riderRef}-a`, '08:00', 'M1', 'on'],
+      [`${rider.riderRef}-b`, '08:30', 'M3', 'off'],
+    ]);
     await until('in debt', async () => (await partner<Debt>(rider.userId, 'GET', `/v1/transit/${op.id}/debt`)).body.inDebt);
 
     // The balance is back (the fault was used up); the rider taps yesterday's journey in.
-    tap('c', PAST, '09:00', 'M1', 'on');
-    await afc.upload();
+    await uploadTaps(p.api.url, op, rider.pseudonym, PAST, [[`${rider.riderRef}-c`, '09:00', 'M1', 'on']]);
     await until('retried and paid', async () => {
       const r = await partner<Debt>(rider.userId, 'GET', `/v1/transit/${op.id}/debt`);
       return !r.body.inDebt && r.body.days.length === 0;

@@ -6,6 +6,7 @@ import { storeFeedVersion } from '../../db/repositories/transitFeeds';
 import { instantOfLocalTime } from '../../domain/hospital/serviceDay';
 import type { PaymentProvider } from '../../integrations/payment/provider';
 import { readFeedFiles } from '../../integrations/transit/gtfs';
+import { AfcSimulator, type UploadReport } from '../../integrations/transit/simulator';
 
 /**
  * Transit test data, typed. Enrolment is another slice's work: riders and their credentials are
@@ -133,4 +134,30 @@ export async function signTestAgreement(
     riderId,
   ]);
   return agreementNo;
+}
+
+/** A tap as an AFC reports it: [tap id, local time on the day, stop, declared type]. */
+export type AfcTapSpec = readonly [tapId: string, time: string, stopId: string, tapType: 'on' | 'off'];
+
+/** Posts one rider's taps of a day the way the operator's AFC does (signed batch); answers its report. */
+export async function uploadTaps(
+  baseUrl: string,
+  op: TestOperator,
+  pseudonym: string,
+  day: string,
+  taps: readonly AfcTapSpec[],
+): Promise<UploadReport | undefined> {
+  const afc = new AfcSimulator({ baseUrl, operatorId: op.id, secret: op.secret });
+  for (const [tapId, time, stopId, tapType] of taps) {
+    afc.collect({
+      tapId,
+      pseudonym,
+      stopId,
+      deviceId: `gate-${stopId.toLowerCase()}`,
+      tapType,
+      gateDecision: 'allow',
+      transactionAt: new Date(metrovilleTime(day, time)).toISOString(),
+    });
+  }
+  return (await afc.upload())[0];
 }

@@ -128,9 +128,12 @@ export function createTransitSettlementActivities(deps: { db: DataSource; paymen
       });
       return paid(r.tradeNo, r.amountMinor, r.currency);
     } catch (err) {
-      if (err instanceof DomainError && !err.retryable)
-        return refuse(chargeRefusalOf(typeof err.details.subCode === 'string' ? err.details.subCode : undefined));
-      throw err;
+      if (!(err instanceof DomainError) || err.retryable) throw err;
+      // An overlapping run of this same attempt (a timed-out activity still running) may have paid
+      // it: the platform then refuses the repeat. Its word on the trade decides, never the refusal.
+      const now = await payments.query(outTradeNo);
+      if (now.status === 'TRADE_SUCCESS' || now.status === 'TRADE_FINISHED') return paid(now.tradeNo, now.amountMinor, now.currency);
+      return refuse(chargeRefusalOf(typeof err.details.subCode === 'string' ? err.details.subCode : undefined));
     }
   };
 

@@ -239,3 +239,17 @@ function openView(operatorId: string, riderRef: string, serviceDay: string): Rid
     settleAfterMs: Date.now() + 3_600_000,
   };
 }
+
+it('two overlapping runs of the same step (a timed-out attempt still running) charge once and both say paid', async () => {
+  const op = await createTestTransitOperator(db, (s) => s);
+  const rider = await riderWithAgreement(op.id);
+  const a = acts();
+  const input = day(op.id, rider.riderRef, { dueMinor: 700 });
+  const both = await Promise.all([a.settleRiderDay(input), a.settleRiderDay(input)]);
+  expect(both.map((r) => [r.outcome, r.paidMinor])).toEqual([
+    ['settled', 700],
+    ['settled', 700],
+  ]);
+  expect(await h.provider.query(riderDayOutTradeNo(input))).toMatchObject({ status: 'TRADE_SUCCESS', amountMinor: 700 });
+  expect((await tradesOfDay(db, input)).map((t) => [t.status, t.amount_minor])).toEqual([['paid', 700]]);
+});

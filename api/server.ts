@@ -24,6 +24,7 @@ import { visitRoutes } from './routes/visits';
 import { transitRoutes } from './routes/transit';
 import { transitDebtRoutes } from './routes/transitDebt';
 import { transitClaimRoutes } from './routes/transitClaims';
+import { transitReportRoutes } from './routes/transitReports';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
 import { transitOperatorCache } from '../db/repositories/transitOperators';
 
@@ -90,6 +91,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     transitRoutes(deps, forwarder),
     transitDebtRoutes(deps),
     transitClaimRoutes(deps, forwarder),
+    transitReportRoutes(deps),
   ];
 }
 

@@ -287,3 +287,39 @@ export const ClaimsView = z
     claims: z.array(ClaimView),
   })
   .meta({ id: 'TransitClaims' });
+
+/** At most a quarter per request: a report is read by a person, not exported. */
+export const MAX_REPORT_DAYS = 92;
+
+export const ReportQuery = z
+  .object({ from: z.iso.date(), to: z.iso.date() })
+  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] })
+  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_REPORT_DAYS, {
+    message: `at most ${MAX_REPORT_DAYS} days`,
+    path: ['to'],
+  });
+
+export const OperatorDayReportView = z
+  .object({
+    serviceDay: z.string(),
+    /** Riders who tapped that day. */
+    riders: z.number().int(),
+    days: z.object({ settled: z.number().int(), inDebt: z.number().int(), retrying: z.number().int(), open: z.number().int() }),
+    /** Paid for the day's rides, net of refunds, minor units. */
+    revenue: z.number().int(),
+    /** Refused and still owed. */
+    owed: z.number().int(),
+    /** Found too late to charge (taps past the late-tap window). */
+    waived: z.number().int(),
+    ridersCapped: z.number().int(),
+    journeys: z.number().int(),
+    incompleteJourneys: z.number().int(),
+    incompleteRate: z.number(),
+    maximumFares: z.number().int(),
+    currency: z.string().nullable(),
+  })
+  .meta({ id: 'TransitOperatorDay' });
+
+export const OperatorReportView = z
+  .object({ operatorId: z.string(), from: z.string(), to: z.string(), days: z.array(OperatorDayReportView) })
+  .meta({ id: 'TransitOperatorReport' });

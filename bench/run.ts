@@ -11,6 +11,7 @@ import { journeyScenario } from './scenarios/journey';
 import { readsScenario } from './scenarios/reads';
 import { rushScenario } from './scenarios/rush';
 import { streamsScenario } from './scenarios/streams';
+import { transitScenario } from './scenarios/transit';
 
 /**
  * `npm run bench`: stands up the real stack (fresh database, in-memory Temporal, simulators, API and
@@ -34,6 +35,7 @@ const RUNNERS: Record<ScenarioName, Runner> = {
   hl7: async (stack, log) => ({ comparisons: await hl7Scenario(stack, log) }),
   reads: async (stack, log) => ({ comparisons: await readsScenario(stack, log) }),
   streams: async (stack, log) => ({ comparisons: await streamsScenario(stack, log) }),
+  transit: async (stack, log) => ({ comparisons: await transitScenario(stack, log) }),
 };
 
 async function main(): Promise<number> {

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * (`BENCH_JOURNEY_VISITS=50`), the flag winning; `--quick` (or `BENCH_SCALE=quick`) switches the
  * defaults to a smoke run of about two minutes. Parsed once, here, with zod.
  */
-export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams'] as const;
+export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams', 'transit'] as const;
 /** The scenarios also run against several API and worker processes (`--replicas`). */
 export const REPLICATED: readonly ScenarioName[] = ['reads', 'rush', 'journey'];
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -28,6 +28,11 @@ const Sizes = z.object({
   streamsOpen: count,
   streamsIdleSeconds: count,
   streamsChanges: count,
+  transitGateCodes: count,
+  transitTaps: count,
+  transitTapRiders: count,
+  transitLatencySamples: count,
+  transitPeakRiders: count,
 });
 type Sizes = z.infer<typeof Sizes>;
 
@@ -46,6 +51,12 @@ const FULL: Sizes = {
   streamsOpen: 1000,
   streamsIdleSeconds: 10,
   streamsChanges: 20,
+  transitGateCodes: 5000,
+  transitTaps: 20000,
+  transitTapRiders: 2000,
+  transitLatencySamples: 200,
+  // The issue's peak is 20,000 riders (--transit-peak-riders=20000, about 10 minutes here).
+  transitPeakRiders: 2000,
 };
 const QUICK: Sizes = {
   journeyVisits: 30,
@@ -62,6 +73,11 @@ const QUICK: Sizes = {
   streamsOpen: 100,
   streamsIdleSeconds: 3,
   streamsChanges: 5,
+  transitGateCodes: 500,
+  transitTaps: 2000,
+  transitTapRiders: 200,
+  transitLatencySamples: 20,
+  transitPeakRiders: 100,
 };
 
 export const BenchOptions = Sizes.extend({
@@ -107,7 +123,7 @@ export function usage(): string {
     (k) => `  --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${envName(k)}) default ${FULL[k]}, quick ${QUICK[k]}`,
   );
   return [
-    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams] [--replicas=1,2] [--size=value …]',
+    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams,transit] [--replicas=1,2] [--size=value …]',
     '  --quick (BENCH_SCALE=quick)       smoke-run sizes',
     '  --only (BENCH_ONLY)                scenarios to run, comma-separated',
     '  --log-level (BENCH_LOG_LEVEL)      API/worker log level, default error',

@@ -10,6 +10,7 @@ import { startHisSimulator, type HisSimulator } from '../../integrations/hospita
 import { startPaymentHarness, type PaymentHarness } from '../../integrations/payment/simulator/harness';
 import { PiiCipher } from '../../platform/pii';
 import type { ApiHostReady } from '../hosts/api';
+import { FARES_OPERATOR } from '../scenarios/transit';
 import { firstMessage, spawnNode, toEnv, type Child } from './children';
 import { bundleWorkflows, createBenchDatabase, randomKeys, startTemporal, type BenchKeys } from './infra';
 import type { BenchOptions } from './options';
@@ -139,6 +140,8 @@ async function build(options: BenchOptions, say: (m: string) => void, teardown: 
     PATH: options.path,
     NODE_ENV: 'production',
     LOG_LEVEL: options.logLevel,
+    // Only the fares operator's taps reach workflows: the ingestion figure is the route alone (scenarios/transit.ts).
+    TRANSIT_FORWARD_OPERATORS: FARES_OPERATOR,
     API_HOST: '127.0.0.1',
     API_PORT: 0,
     MLLP_HOST: '127.0.0.1',

@@ -68,6 +68,11 @@ export class GateSimulator {
     return { ok: true, version: r.delta.version };
   }
 
+  /** Whether the list this gate holds refuses the pseudonym (what an operator's console would show). */
+  isDenied(pseudonym: string): boolean {
+    return this.denied.has(pseudonym);
+  }
+
   get versions(): { keySet: number; denyList: number } {
     return { keySet: this.keySetVersion, denyList: this.denyListVersion };
   }

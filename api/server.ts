@@ -25,6 +25,7 @@ import { transitRoutes } from './routes/transit';
 import { transitDebtRoutes } from './routes/transitDebt';
 import { transitClaimRoutes } from './routes/transitClaims';
 import { transitReportRoutes } from './routes/transitReports';
+import { userInboxRoutes } from './routes/userInbox';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
 import { transitOperatorCache } from '../db/repositories/transitOperators';
 
@@ -81,6 +82,7 @@ export function tapForwarder(deps: ApiDeps): TapForwarder {
 export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForwarder): RouteModule[] {
   return [
     userRoutes(deps),
+    userInboxRoutes(deps),
     visitRoutes(deps),
     paymentRoutes(deps),
     agreementNotificationRoutes(deps),

@@ -32,3 +32,67 @@ export const UserView = z
   })
   .meta({ id: 'UserView' });
 export type UserView = z.infer<typeof UserView>;
+
+export const NoticesQuery = z.object({
+  /** `nextCursor` of the previous page. */
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, 'a cursor from a previous page')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  institution: z.string().min(1).max(64).optional(),
+  kind: z.string().min(1).max(64).optional(),
+  unread: z.enum(['true', 'false']).optional(),
+});
+
+export const NoticeView = z
+  .object({
+    noticeId: z.string(),
+    institutionId: z.string(),
+    journeyId: z.string(),
+    /** e.g. `booked`, `turn_near`, `results_ready`: the app renders the words. */
+    kind: z.string(),
+    /** Ids, times and amounts only. */
+    data: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    readAt: z.string().nullable(),
+  })
+  .meta({ id: 'Notice' });
+
+export const NoticesPage = z
+  .object({ notices: z.array(NoticeView), unreadCount: z.number().int(), nextCursor: z.string().nullable() })
+  .meta({ id: 'NoticesPage' });
+
+export const MarkNoticesRead = z
+  .object({
+    noticeIds: z
+      .array(z.string().regex(/^\d{1,18}$/, 'a notice id'))
+      .min(1)
+      .max(500)
+      .optional(),
+    /** Every notice up to and including this id. */
+    upTo: z
+      .string()
+      .regex(/^\d{1,18}$/, 'a notice id')
+      .optional(),
+  })
+  .strict()
+  .refine((b) => (b.noticeIds === undefined) !== (b.upTo === undefined), { message: 'give noticeIds or upTo', path: ['noticeIds'] })
+  .meta({ id: 'MarkNoticesRead' });
+
+export const MyVisitsView = z
+  .object({
+    visits: z.array(
+      z.object({
+        bookingRef: z.string(),
+        institutionId: z.string(),
+        stage: z.string(),
+        slotStart: z.string().nullable(),
+        amountDue: z.number().int(),
+        currency: z.string().nullable(),
+        /** What the app should offer: pay_registration, check_in, pay_order, read_results; null when the patient waits. */
+        nextAction: z.enum(['pay_registration', 'check_in', 'pay_order', 'read_results']).nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'MyVisits' });

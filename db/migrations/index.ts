@@ -9,6 +9,7 @@ import { TransitEnrolment1766100000000 } from './1766100000000-TransitEnrolment'
 import { TransitTaps1766200000000 } from './1766200000000-TransitTaps';
 import { TransitSettlement1766300000000 } from './1766300000000-TransitSettlement';
 import { TransitClaims1766400000000 } from './1766400000000-TransitClaims';
+import { UserInbox1766600000000 } from './1766600000000-UserInbox';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   TransitTaps1766200000000,
   TransitSettlement1766300000000,
   TransitClaims1766400000000,
+  UserInbox1766600000000,
 ];

@@ -22,6 +22,9 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry): ReturnType<Open
       title: 'Causeway API',
       version: '0.1.0',
       description: 'Partner, institution and operator routes of Causeway. Errors are RFC 9457 problem+json.',
+      license: { name: 'Proprietary (UNLICENSED)', identifier: 'LicenseRef-Proprietary' },
     },
+    // Relative: the document is served by the API it describes, wherever that runs.
+    servers: [{ url: '/', description: 'The API serving this document' }],
   });
 }

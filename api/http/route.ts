@@ -10,6 +10,8 @@ type Obj = z.ZodObject<z.ZodRawShape>;
 
 export interface RouteSpec<P extends Obj, Q extends Obj, B extends z.ZodType, R extends z.ZodType> {
   method: 'get' | 'post' | 'put' | 'delete';
+  /** The generated clients' method name; derived from the method and path when absent (`operationIdOf`). */
+  operationId?: string;
   /** Express-style path (`/v1/visits/:bookingRef`); converted to `{bookingRef}` for OpenAPI. */
   path: string;
   summary: string;
@@ -33,6 +35,31 @@ export interface RouteSpec<P extends Obj, Q extends Obj, B extends z.ZodType, R 
   ) => Promise<z.infer<R> | undefined>;
 }
 
+/**
+ * A stable operation id from the method and path, for clients generated from the document:
+ * `GET /v1/visits/:bookingRef/queue` → `getVisitsByBookingRefQueue`. Unique because routes are.
+ */
+export function operationIdOf(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter((seg) => seg !== '' && seg !== 'v1')
+    .map((seg) => (seg.startsWith(':') ? `by-${seg.slice(1)}` : seg))
+    .flatMap((seg) => seg.split(/[-_.]|(?=[A-Z])/))
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1));
+  return method.toLowerCase() + words.join('');
+}
+
+/** Every error is problem+json: the client errors are documented as one range, the rest as `default`. */
+export const PROBLEM_RESPONSES = {
+  '4XX': {
+    description:
+      'Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited',
+    content: { 'application/problem+json': { schema: Problem } },
+  },
+  default: { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: Problem } } },
+};
+
 const SECURITY: Record<Audience, RouteConfig['security']> = {
   partner: [{ partnerApiKey: [], userId: [] }],
   institution: [{ institutionSignature: [] }],
@@ -53,6 +80,7 @@ export function addRoute<P extends Obj, Q extends Obj, B extends z.ZodType, R ex
   registry.registerPath({
     method: spec.method,
     path: spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
+    operationId: spec.operationId ?? operationIdOf(spec.method, spec.path),
     summary: spec.summary,
     tags: spec.tags,
     security: SECURITY[spec.audience],
@@ -63,7 +91,7 @@ export function addRoute<P extends Obj, Q extends Obj, B extends z.ZodType, R ex
     },
     responses: {
       [status]: { description: 'Success', content: { [spec.produces ?? 'application/json']: { schema: spec.response } } },
-      default: { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: Problem } } },
+      ...PROBLEM_RESPONSES,
     },
   });
   const run = async (req: Request, res: Response, next: NextFunction): Promise<void> => {

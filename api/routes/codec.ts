@@ -5,7 +5,7 @@ import { writeAudit } from '../../db/repositories/audit';
 import { codecServerRouter } from '../../platform/codecServer';
 import { codecAuthenticatorFromConfig } from '../../platform/codecServerAuth';
 import type { ApiDeps } from '../deps';
-import { Problem } from '../http/problem';
+import { operationIdOf, PROBLEM_RESPONSES } from '../http/route';
 
 const CodecPayloads = z
   .object({
@@ -24,13 +24,14 @@ export function codecRoutes(deps: ApiDeps) {
       registry.registerPath({
         method: 'post',
         path: `/codec/${op}`,
+        operationId: operationIdOf('post', `/codec/${op}`),
         tags: ['operator'],
         summary: `Temporal codec server: ${op} payloads (Web UI, tooling); audited`,
         security: [{ operatorToken: [] }],
         request: { body: { content: { 'application/json': { schema: CodecPayloads } } } },
         responses: {
           200: { description: 'Payloads', content: { 'application/json': { schema: CodecPayloads } } },
-          default: { description: 'Problem (RFC 9457)', content: { 'application/problem+json': { schema: Problem } } },
+          ...PROBLEM_RESPONSES,
         },
       });
     }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { createApp } from '../../api/app';
 import { apiDeps } from '../../api/server';
 import { sweepOnce } from '../../api/http/sweep';
@@ -281,5 +282,19 @@ describe('payment notifications', () => {
     expect(await post({ seller_id: '2088999999999999' })).toEqual({ status: 'failed', error: 'seller_id is not this merchant' });
     expect(await post({ notify_type: 'trade_status_other' })).toEqual({ status: 'failed', error: 'notify_type is not trade_status_sync' });
     expect((await post({})).status).toBe('applied');
+  });
+});
+
+describe('the OpenAPI document, as a partner developer generates a client from it', () => {
+  it("lints clean with Redocly's recommended rules, with a unique operationId on every operation", async () => {
+    const doc = await (await fetch(`${p.api.url}/openapi.json`)).text();
+    const config = await createConfig({ extends: ['recommended'] });
+    const problems = await lintFromString({ source: doc, absoluteRef: 'openapi.json', config });
+    expect(problems.map((x) => `${x.severity} ${x.ruleId}: ${x.message} at ${x.location[0]?.pointer ?? '?'}`)).toEqual([]);
+    const parsed = JSON.parse(doc) as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const ids = Object.values(parsed.paths).flatMap((ops) => Object.values(ops).map((o) => o.operationId));
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z0-9]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain('getVisitsByBookingRefQueue');
   });
 });

@@ -5,6 +5,7 @@ import { listNotices, listUserVisits, markNoticesRead, unreadCount } from '../..
 import { findPartnerUser } from '../../db/repositories/users';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { nextVisitAction } from '../../domain/hospital/nextAction';
+import { renderNotice } from '../../domain/notices/catalogue';
 import { partnerAuth } from '../auth/middleware';
 import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
@@ -58,6 +59,7 @@ export function userInboxRoutes(deps: ApiDeps) {
             data: n.data,
             createdAt: n.created_at.toISOString(),
             readAt: n.read_at?.toISOString() ?? null,
+            ...(query.locale ? { text: renderNotice(n.kind, n.data, query.locale) } : {}),
           })),
           unreadCount: await unreadCount(db, user.user_ref),
           nextCursor: page.nextCursor,

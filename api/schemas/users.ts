@@ -43,6 +43,8 @@ export const NoticesQuery = z.object({
   institution: z.string().min(1).max(64).optional(),
   kind: z.string().min(1).max(64).optional(),
   unread: z.enum(['true', 'false']).optional(),
+  /** Adds each notice's words from the message catalogue, in this language. */
+  locale: z.enum(['zh-CN', 'en']).optional(),
 });
 
 export const NoticeView = z
@@ -56,6 +58,8 @@ export const NoticeView = z
     data: z.record(z.string(), z.unknown()),
     createdAt: z.string(),
     readAt: z.string().nullable(),
+    /** The notice in words, when a `locale` was asked for. */
+    text: z.string().optional(),
   })
   .meta({ id: 'Notice' });
 

@@ -69,6 +69,19 @@ it("pages a user's notices newest first, filters them, counts and marks them rea
   expect(hospA.body.notices.map((n) => n.kind)).toEqual(['results_ready', 'turn_near', 'booked']);
   const results = await call<Page>(me.userId, 'GET', '/v1/users/me/notices?kind=results_ready');
   expect(results.body.notices).toHaveLength(1);
+  const inWords = await call<Page & { notices: Array<{ text?: string }> }>(
+    me.userId,
+    'GET',
+    '/v1/users/me/notices?kind=cancelled&locale=en',
+  );
+  expect(inWords.body.notices).toEqual([]);
+  const english = await call<{ notices: Array<{ kind: string; text?: string }> }>(
+    me.userId,
+    'GET',
+    '/v1/users/me/notices?limit=1&locale=en',
+  );
+  expect(english.body.notices[0]).toMatchObject({ kind: 'booked', text: expect.stringMatching(/^Booked for /) });
+  expect(results.body.notices[0]).not.toHaveProperty('text');
 
   const marked = await call<{ marked: number; unreadCount: number }>(me.userId, 'POST', '/v1/users/me/notices/read', {
     noticeIds: [results.body.notices[0]!.noticeId],
@@ -159,6 +172,7 @@ it('refuses bad cursors, limits and mark-read bodies naming the field, and reque
     ['limit=0', 'query.limit'],
     ['limit=1000', 'query.limit'],
     ['unread=yes', 'query.unread'],
+    ['locale=fr', 'query.locale'],
   ] as const) {
     const r = await call<Page>(me.userId, 'GET', `/v1/users/me/notices?${q}`);
     expect(r.status).toBe(422);

@@ -1,0 +1,78 @@
+/**
+ * The message catalogue of the service window: notices carry a kind and ids, times and amounts only,
+ * and the words are rendered here (or by the partner app) in the reader's language. Amounts are minor
+ * units of CNY; times are shown in the institution's zone (Asia/Shanghai for the demo's). An unknown
+ * kind renders as its name, so a new kind never breaks an old reader.
+ */
+
+export const NOTICE_LOCALES = ['zh-CN', 'en'] as const;
+export type NoticeLocale = (typeof NOTICE_LOCALES)[number];
+
+type Data = Readonly<Record<string, unknown>>;
+type Render = (d: Data, fmt: Formatters) => string;
+
+interface Formatters {
+  money: (minor: unknown) => string;
+  time: (ms: unknown) => string;
+  num: (n: unknown) => string;
+}
+
+const CATALOGUE: Record<string, Record<NoticeLocale, Render>> = {
+  booked: {
+    'zh-CN': (d, f) => `预约成功：${f.time(d.slotStartMs)} 就诊，请按时到院签到。`,
+    en: (d, f) => `Booked for ${f.time(d.slotStartMs)}. Please check in on arrival.`,
+  },
+  reminder: {
+    'zh-CN': (d, f) => `就诊提醒：您的号在 ${f.time(d.slotStartMs)}。`,
+    en: (d, f) => `Reminder: your appointment is at ${f.time(d.slotStartMs)}.`,
+  },
+  turn_near: {
+    'zh-CN': (d, f) => `快到您了：前面还有 ${f.num(d.position)} 位，约 ${f.num(d.etaMinutes)} 分钟。`,
+    en: (d, f) => `Your turn is near: ${f.num(d.position)} ahead, about ${f.num(d.etaMinutes)} minutes.`,
+  },
+  results_ready: {
+    'zh-CN': (d) => `检查结果已出（${String(d.orderId ?? '')}），可在应用内查看。`,
+    en: (d) => `Results are ready (${String(d.orderId ?? '')}); open the app to read them.`,
+  },
+  cancelled: {
+    'zh-CN': (d, f) => `预约已取消，退款 ${f.money(d.refundMinor)}。`,
+    en: (d, f) => `Appointment cancelled; ${f.money(d.refundMinor)} refunded.`,
+  },
+  not_seen: {
+    'zh-CN': (d, f) => `今日未能就诊，挂号费 ${f.money(d.refundMinor)} 已全额退回。`,
+    en: (d, f) => `You could not be seen today; the fee of ${f.money(d.refundMinor)} is refunded in full.`,
+  },
+  no_show: {
+    'zh-CN': () => '您未按时签到，本次预约已失效。',
+    en: () => 'You did not check in in time; the appointment has lapsed.',
+  },
+  slot_rejected: {
+    'zh-CN': () => '医院未能保留该号源，请重新选择时间。',
+    en: () => 'The hospital could not hold that slot; please choose another time.',
+  },
+};
+
+function formatters(locale: NoticeLocale, timeZone: string): Formatters {
+  const money = new Intl.NumberFormat(locale, { style: 'currency', currency: 'CNY' });
+  const time = new Intl.DateTimeFormat(locale, {
+    timeZone,
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  });
+  return {
+    money: (minor) => (typeof minor === 'number' && Number.isFinite(minor) ? money.format(minor / 100) : '—'),
+    time: (ms) => (typeof ms === 'number' && Number.isFinite(ms) ? time.format(new Date(ms)) : '—'),
+    num: (n) => (typeof n === 'number' && Number.isFinite(n) ? String(n) : '?'),
+  };
+}
+
+/** The notice in words, in `locale`; times in `timeZone`. */
+export function renderNotice(kind: string, data: Data, locale: NoticeLocale, timeZone = 'Asia/Shanghai'): string {
+  const entry = CATALOGUE[kind];
+  return entry ? entry[locale](data, formatters(locale, timeZone)) : kind;
+}
+
+export const NOTICE_KINDS = Object.keys(CATALOGUE);

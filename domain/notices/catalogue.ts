@@ -15,6 +15,7 @@ interface Formatters {
   money: (minor: unknown) => string;
   time: (ms: unknown) => string;
   num: (n: unknown) => string;
+  id: (v: unknown) => string;
 }
 
 const CATALOGUE: Record<string, Record<NoticeLocale, Render>> = {
@@ -31,8 +32,8 @@ const CATALOGUE: Record<string, Record<NoticeLocale, Render>> = {
     en: (d, f) => `Your turn is near: ${f.num(d.position)} ahead, about ${f.num(d.etaMinutes)} minutes.`,
   },
   results_ready: {
-    'zh-CN': (d) => `检查结果已出（${String(d.orderId ?? '')}），可在应用内查看。`,
-    en: (d) => `Results are ready (${String(d.orderId ?? '')}); open the app to read them.`,
+    'zh-CN': (d, f) => `检查结果已出（${f.id(d.orderId)}），可在应用内查看。`,
+    en: (d, f) => `Results are ready (${f.id(d.orderId)}); open the app to read them.`,
   },
   cancelled: {
     'zh-CN': (d, f) => `预约已取消，退款 ${f.money(d.refundMinor)}。`,
@@ -66,6 +67,7 @@ function formatters(locale: NoticeLocale, timeZone: string): Formatters {
     money: (minor) => (typeof minor === 'number' && Number.isFinite(minor) ? money.format(minor / 100) : '—'),
     time: (ms) => (typeof ms === 'number' && Number.isFinite(ms) ? time.format(new Date(ms)) : '—'),
     num: (n) => (typeof n === 'number' && Number.isFinite(n) ? String(n) : '?'),
+    id: (v) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '—'),
   };
 }
 

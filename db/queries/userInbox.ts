@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SqlRunner } from '../repositories/slots';
+import { updateResult } from '../updateResult';
 
 /**
  * A user's notices (the service-window inbox) and their journeys, read from PostgreSQL. Notices hold
@@ -59,8 +60,7 @@ export async function markNoticesRead(db: SqlRunner, userRef: string, m: { ids?:
       RETURNING id`,
     [userRef, m.ids ? [...m.ids] : null, m.upTo ?? null],
   );
-  // typeorm answers an UPDATE … RETURNING with [rows, affected].
-  return z.tuple([z.array(z.unknown()), z.number()]).parse(rows)[1];
+  return updateResult(rows).affected;
 }
 
 const VisitRow = z.object({

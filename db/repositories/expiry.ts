@@ -1,7 +1,5 @@
-import { z } from 'zod';
 import type { SqlRunner } from './slots';
-
-const Affected = z.tuple([z.array(z.unknown()), z.number()]);
+import { updateResult } from '../updateResult';
 
 /**
  * Deletes idempotency keys past their TTL and institution nonces past theirs. A nonce only has to
@@ -11,10 +9,10 @@ export async function deleteExpiredKeys(
   db: SqlRunner,
   ttl: { idempotencySeconds: number; nonceSeconds: number },
 ): Promise<{ idempotencyKeys: number; nonces: number }> {
-  const [, idempotencyKeys] = Affected.parse(
+  const { affected: idempotencyKeys } = updateResult(
     await db.query('DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)', [ttl.idempotencySeconds]),
   );
-  const [, nonces] = Affected.parse(
+  const { affected: nonces } = updateResult(
     await db.query('DELETE FROM request_nonces WHERE seen_at < now() - make_interval(secs => $1)', [ttl.nonceSeconds]),
   );
   return { idempotencyKeys, nonces };

@@ -4,6 +4,7 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { ServiceDay } from '../../domain/hospital/schemas';
 import { instantOfLocalTime, isValidTimeZone } from '../../domain/hospital/serviceDay';
 import { CurrencyCode } from '../../domain/money';
+import { updateResult } from '../updateResult';
 
 /**
  * Slot operations that stay correct under a registration rush (a day's slots released at one
@@ -51,11 +52,8 @@ export const SlotRecord = z
   }));
 export type SlotRecord = z.infer<typeof SlotRecord>;
 
-/** `ds.query` answers an UPDATE with [rows, affected] and a SELECT with rows. */
-const UpdateResult = z.tuple([z.array(z.unknown()), z.number()]);
-
 async function update(db: SqlRunner, sql: string, params: unknown[]): Promise<SlotRecord[]> {
-  const [rows] = UpdateResult.parse(await db.query(sql, params));
+  const { rows } = updateResult(await db.query(sql, params));
   return rows.map((row) => SlotRecord.parse(row));
 }
 
@@ -143,7 +141,7 @@ export function createSlotRepository(db: SqlRunner) {
      * and the insert). Expired holds are free to others anyway; this stops them lingering as held.
      */
     async releaseUnrecordedHolds(graceSeconds: number, limit: number): Promise<number> {
-      const [rows] = UpdateResult.parse(
+      const { rows } = updateResult(
         await db.query(
           `
           WITH orphan AS (
@@ -185,7 +183,7 @@ export function createSlotRepository(db: SqlRunner) {
      * another patient took it, or it was booked or released): the journey's compensation deals with that.
      */
     async extendHold(slotId: string, bookingRef: string, heldUntil: Date): Promise<{ extended: boolean }> {
-      const [rows] = UpdateResult.parse(
+      const { rows } = updateResult(
         await db.query(
           `UPDATE slots SET held_until = GREATEST(held_until, $3), updated_at = now()
             WHERE id = $1 AND booking_ref = $2 AND status = 'held' RETURNING id`,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SqlRunner } from './slots';
+import { updateResult } from '../updateResult';
 
 /**
  * Transit riders and their credentials. Every rider query names the operator and the user, so a
@@ -33,8 +34,7 @@ export type RiderRecord = z.infer<typeof RiderRecord>;
 const COLUMNS = `id, operator_id, user_id, rider_ref, rider_category, status, agreement_no, external_agreement_no, in_debt,
   created_at, agreement_signed_at, cancel_requested_at, cancelled_at`;
 const riders = (rows: unknown): RiderRecord[] => z.array(RiderRecord).parse(rows);
-/** `query` answers an UPDATE … RETURNING with [rows, affected], a SELECT or INSERT with rows. */
-const updated = (result: unknown): RiderRecord[] => riders(z.tuple([z.array(z.unknown()), z.number()]).parse(result)[0]);
+const updated = (result: unknown): RiderRecord[] => riders(updateResult(result).rows);
 
 export async function findTransitOperator(db: SqlRunner, operatorId: string): Promise<TransitOperator | undefined> {
   const rows: unknown = await db.query(`SELECT id, name, time_zone, settings FROM institutions WHERE id = $1 AND kind = 'transit'`, [

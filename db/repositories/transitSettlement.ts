@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { SqlRunner } from './slots';
+import { updateResult } from '../updateResult';
 
 /**
  * The money side of rider-days: the trades made for each day, the debts of days refused past the
@@ -8,8 +9,7 @@ import type { SqlRunner } from './slots';
  * (activity retries): inserts are keyed, updates move forward only.
  */
 
-/** typeorm answers an UPDATE … RETURNING with [rows, affected]; a SELECT or INSERT with rows. */
-const updatedRows = <T>(result: unknown): T[] => z.tuple([z.array(z.unknown()), z.number()]).parse(result)[0] as T[];
+const updatedIds = (result: unknown): Array<{ id: string }> => z.array(z.object({ id: z.string() })).parse(updateResult(result).rows);
 
 export interface DayKey {
   operatorId: string;
@@ -122,7 +122,7 @@ export async function openDebt(
          SET amount_minor = EXCLUDED.amount_minor, reason = EXCLUDED.reason, status = 'open', closed_at = NULL`,
       [d.operatorId, d.riderRef, d.serviceDay, d.amountMinor, d.currency, d.reason],
     );
-    const marked = updatedRows<{ id: string }>(
+    const marked = updatedIds(
       await tx.query(
         `UPDATE transit_riders SET in_debt = true, updated_at = now()
         WHERE operator_id = $1 AND rider_ref = $2 AND NOT in_debt RETURNING id`,
@@ -159,7 +159,7 @@ export async function closeDebt(db: DataSource, d: DayKey & { status: 'paid' | '
       [d.operatorId, d.riderRef, d.serviceDay, d.status],
     );
     // Locks the rider row: a concurrent openDebt of another day either sees this close or waits for it.
-    const cleared = updatedRows<{ id: string }>(
+    const cleared = updatedIds(
       await tx.query(
         `UPDATE transit_riders r SET in_debt = false, updated_at = now()
         WHERE r.operator_id = $1 AND r.rider_ref = $2 AND r.in_debt

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { RiderDayTap } from '../../workflows/transit/riderDay/types';
+import { updateResult } from '../updateResult';
 
 /**
  * The AFC's taps, stored before the operator gets its answer. One row per (operator, tap id): a
@@ -180,15 +181,13 @@ export async function claimPendingTaps(
 
 /** Unresolved taps whose pseudonym a credential of their operator now names become pending. */
 export async function resolveLateRiders(db: Pick<DataSource, 'query'>): Promise<number> {
-  const rows: unknown[] = await db.query(
+  const result: unknown = await db.query(
     `UPDATE transit_taps t SET rider_id = c.rider_id, status = 'pending'
        FROM transit_credentials c
       WHERE t.status = 'unresolved' AND c.operator_id = t.operator_id AND c.pseudonym = t.pseudonym
       RETURNING t.id`,
   );
-  // node-postgres answers an UPDATE … RETURNING through typeorm as [rows, count].
-  const first = rows[0];
-  return Array.isArray(first) ? first.length : rows.length;
+  return updateResult(result).affected;
 }
 
 /** The taps of a rider-day that already reached a workflow run: a new run of that day starts from them. */

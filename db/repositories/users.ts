@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SqlRunner } from './slots';
+import { updateResult } from '../updateResult';
 
 /**
  * Users are per partner app: every query here is scoped to one partner, so nothing a partner does
@@ -79,7 +80,7 @@ export async function insertPendingUser(db: SqlRunner, u: NewUser): Promise<User
  * up holding the account once it is verified. A rejected user cannot have booked anything.
  */
 export async function restartRejectedUser(db: SqlRunner, oldId: string, u: NewUser): Promise<UserRecord | undefined> {
-  const [rows] = z.tuple([z.array(z.unknown()), z.number()]).parse(
+  const { rows } = updateResult(
     await db.query(
       `UPDATE users SET id = $2, user_ref = $3, legal_name_enc = $4, legal_name_hash = $5, phone_enc = $6, phone_hash = $7,
               id_number_enc = $8, identity_status = 'pending', identity_reason = NULL, verified_at = NULL, created_at = now()

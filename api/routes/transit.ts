@@ -6,9 +6,10 @@ import { storeTaps, type IncomingTap } from '../../db/repositories/transitTaps';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { transitServiceDayOf } from '../../domain/transit/serviceDay';
 import { institutionAuth, partnerAuth } from '../auth/middleware';
-import { requireInstitution, requirePartner } from '../auth/principal';
+import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { addRoute } from '../http/route';
+import { ownOperator } from '../transit/operator';
 import { afcTapBatch, OperatorParam, TapBatchResult, TripsQuery, TripsView, type TapResult } from '../schemas/transit';
 import type { TapForwarder } from '../transit/tapForwarder';
 import { tripsViewOf } from '../transit/tripsView';
@@ -36,9 +37,7 @@ export function transitRoutes(deps: ApiDeps, forwarder: Pick<TapForwarder, 'poke
       response: TapBatchResult,
       middleware: [institutionAuth(deps.db, deps.pii, { limiter: deps.limits.institution })],
       handler: async ({ params, body }, req) => {
-        const { institutionId } = requireInstitution(req);
-        if (institutionId !== params.operatorId) throw new DomainError(ErrorCode.Forbidden, 'an operator posts its own taps only');
-        const op = await operators(params.operatorId);
+        const op = await ownOperator(req, params.operatorId, operators, 'an operator posts its own taps only');
         const at = now();
         const earliest = at - config.TRANSIT_TAP_MAX_AGE_DAYS * DAY_MS;
         const latest = at + config.TRANSIT_TAP_MAX_FUTURE_SECONDS * 1000;

@@ -12,16 +12,14 @@ import {
   type ClaimRecord,
 } from '../../db/repositories/transitClaims';
 import { effectiveFeedVersion, loadFeedModel } from '../../db/repositories/transitFeeds';
-import { findRider } from '../../db/repositories/transitRiders';
 import { storeTaps } from '../../db/repositories/transitTaps';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { decideClaim, MAX_CLAIMS_PER_MONTH } from '../../domain/transit/claims';
 import { partnerAuth } from '../auth/middleware';
-import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { addRoute } from '../http/route';
 import { ClaimRequest, ClaimsView, ClaimView, OperatorParam } from '../schemas/transit';
-import { requireTransitOperator } from '../transit/operator';
+import { enrolledRider } from '../transit/operator';
 import type { TapForwarder } from '../transit/tapForwarder';
 
 const view = (c: ClaimRecord): z.infer<typeof ClaimView> => ({
@@ -42,12 +40,6 @@ const view = (c: ClaimRecord): z.infer<typeof ClaimView> => ({
 export function transitClaimRoutes(deps: ApiDeps, forwarder: Pick<TapForwarder, 'poke'>) {
   const { db } = deps;
   const asUser = partnerAuth(db, { userRequired: true, limits: deps.limits });
-  const riderOf = async (operatorId: string, userId: string) => {
-    await requireTransitOperator(db, operatorId);
-    const rider = await findRider(db, operatorId, userId);
-    if (!rider) throw new DomainError(ErrorCode.NotFound, `not enrolled with ${operatorId}`);
-    return rider;
-  };
 
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
@@ -63,7 +55,7 @@ export function transitClaimRoutes(deps: ApiDeps, forwarder: Pick<TapForwarder, 
       response: ClaimView,
       middleware: [asUser],
       handler: async ({ params, body }, req) => {
-        const rider = await riderOf(params.operatorId, requirePartner(req).userId);
+        const rider = await enrolledRider(db, req, params.operatorId);
         const k = { operatorId: params.operatorId, riderRef: rider.rider_ref, serviceDay: body.serviceDay };
         const earlier = await findClaim(db, { ...k, journeyId: body.journeyId });
         if (earlier) return view(earlier); // a resent claim: the first answer stands
@@ -137,7 +129,7 @@ export function transitClaimRoutes(deps: ApiDeps, forwarder: Pick<TapForwarder, 
       response: ClaimsView,
       middleware: [asUser],
       handler: async ({ params }, req) => {
-        const rider = await riderOf(params.operatorId, requirePartner(req).userId);
+        const rider = await enrolledRider(db, req, params.operatorId);
         const k = { operatorId: params.operatorId, riderRef: rider.rider_ref };
         const used = await acceptedClaimsThisMonth(db, k);
         return { remainingThisMonth: Math.max(0, MAX_CLAIMS_PER_MONTH - used), claims: (await claimsOf(db, k)).map(view) };

@@ -8,10 +8,11 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { netDenyListChanges, signDenyListDelta } from '../../domain/transit/rideCode';
 import { payRiderDebtSignal } from '../../workflows/transit/riderDay/definitions';
 import { institutionAuth, partnerAuth } from '../auth/middleware';
-import { requireInstitution, requirePartner } from '../auth/principal';
+import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { addRoute } from '../http/route';
-import { requireTransitOperator } from '../transit/operator';
+import { ownOperator } from '../transit/operator';
+import { readTransitOperator } from '../../db/repositories/transitOperators';
 import { DebtView, DenyListDeltaView, DenyListQuery, OperatorParam, PayDebtAccepted, PayDebtRequest } from '../schemas/transit';
 
 /**
@@ -20,7 +21,7 @@ import { DebtView, DenyListDeltaView, DenyListQuery, OperatorParam, PayDebtAccep
  */
 export function transitDebtRoutes(deps: ApiDeps) {
   const { db, pii } = deps;
-  const operatorOf = (operatorId: string) => requireTransitOperator(db, operatorId);
+  const operatorOf = (operatorId: string) => readTransitOperator(db, operatorId);
   const debtOf = async (operatorId: string, userId: string) => {
     await operatorOf(operatorId);
     const debt = await readRiderDebt(db, { operatorId, userId });
@@ -41,9 +42,7 @@ export function transitDebtRoutes(deps: ApiDeps) {
       response: DenyListDeltaView,
       middleware: [institutionAuth(db, pii, { limiter: deps.limits.institution })],
       handler: async ({ params, query }, req) => {
-        const { institutionId } = requireInstitution(req);
-        if (institutionId !== params.operatorId) throw new DomainError(ErrorCode.Forbidden, 'an operator reads only its own deny list');
-        await operatorOf(params.operatorId);
+        await ownOperator(req, params.operatorId, operatorOf, 'an operator reads only its own deny list');
         const { version, changes } = await denyListChangesSince(db, params.operatorId, query.since);
         if (query.since > version) {
           throw new DomainError(ErrorCode.ValidationFailed, `since ${query.since} is ahead of the list (version ${version}); ask from 0`, {

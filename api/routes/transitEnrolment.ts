@@ -15,12 +15,13 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { afterCancelRequest, credentialRefusal, credentialWindow } from '../../domain/transit/enrolment';
 import { issueCredential, publicKeyFromRaw, signKeySet } from '../../domain/transit/rideCode';
 import { institutionAuth, partnerAuth } from '../auth/middleware';
-import { requireInstitution, requirePartner } from '../auth/principal';
+import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { idempotency } from '../http/idempotency';
 import { rateLimited } from '../http/limits';
 import { addRoute } from '../http/route';
-import { requireTransitOperator } from '../transit/operator';
+import { enrolledRider, ownOperator } from '../transit/operator';
+import { readTransitOperator } from '../../db/repositories/transitOperators';
 import { CredentialIssued, CredentialRequest, EnrolmentView, EnrolRequest, IssuerKeySetView, OperatorParam } from '../schemas/transit';
 
 /** Credentials a rider may be issued per rolling 24 h: a phone refreshes a few times a day at most. */
@@ -42,14 +43,8 @@ export function transitEnrolmentRoutes(deps: ApiDeps) {
   const notifyUrl = (): string =>
     `${deps.publicBaseUrl ?? deps.config.PUBLIC_BASE_URL ?? `http://${deps.config.API_HOST}:${deps.config.API_PORT}`}/v1/payments/agreement-notifications`;
 
-  const operatorOf = (operatorId: string) => requireTransitOperator(db, operatorId);
-  const ownRider = async (req: Request, operatorId: string): Promise<RiderRecord> => {
-    const { userId } = requirePartner(req);
-    await operatorOf(operatorId);
-    const rider = await findRider(db, operatorId, userId);
-    if (!rider) throw new DomainError(ErrorCode.NotFound, `not enrolled with ${operatorId}`);
-    return rider;
-  };
+  const operatorOf = (operatorId: string) => readTransitOperator(db, operatorId);
+  const ownRider = (req: Request, operatorId: string): Promise<RiderRecord> => enrolledRider(db, req, operatorId);
   /** The sign page link is made fresh each time it is shown (it is signed with a timestamp). */
   const view = async (r: RiderRecord, returnUrl?: string): Promise<EnrolmentView> => {
     const signUrl =
@@ -242,9 +237,7 @@ export function transitEnrolmentRoutes(deps: ApiDeps) {
       response: IssuerKeySetView,
       middleware: [institutionAuth(db, pii, { limiter: deps.limits.institution })],
       handler: async ({ params }, req) => {
-        const { institutionId } = requireInstitution(req);
-        if (institutionId !== params.operatorId) throw new DomainError(ErrorCode.Forbidden, 'an operator reads only its own key set');
-        await operatorOf(params.operatorId);
+        await ownOperator(req, params.operatorId, operatorOf, 'an operator reads only its own key set');
         const source = await issuerKeySetSource(db, pii, params.operatorId, new Date(now()));
         if (!source) throw new DomainError(ErrorCode.NotFound, `operator ${params.operatorId} has no keys`);
         const keySet = signKeySet(

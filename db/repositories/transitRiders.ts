@@ -6,14 +6,6 @@ import { updateResult } from '../updateResult';
  * Transit riders and their credentials. Every rider query names the operator and the user, so a
  * partner can only reach riders of its own users (the user id came from its authenticated header).
  */
-export const TransitOperator = z.object({
-  id: z.string(),
-  name: z.string(),
-  time_zone: z.string(),
-  settings: z.object({ serviceDayStart: z.string().optional() }).loose(),
-});
-export type TransitOperator = z.infer<typeof TransitOperator>;
-
 export const RiderRecord = z.object({
   id: z.string(),
   operator_id: z.string(),
@@ -35,13 +27,6 @@ const COLUMNS = `id, operator_id, user_id, rider_ref, rider_category, status, ag
   created_at, agreement_signed_at, cancel_requested_at, cancelled_at`;
 const riders = (rows: unknown): RiderRecord[] => z.array(RiderRecord).parse(rows);
 const updated = (result: unknown): RiderRecord[] => riders(updateResult(result).rows);
-
-export async function findTransitOperator(db: SqlRunner, operatorId: string): Promise<TransitOperator | undefined> {
-  const rows: unknown = await db.query(`SELECT id, name, time_zone, settings FROM institutions WHERE id = $1 AND kind = 'transit'`, [
-    operatorId,
-  ]);
-  return z.array(TransitOperator).parse(rows)[0];
-}
 
 export async function findRider(db: SqlRunner, operatorId: string, userId: string): Promise<RiderRecord | undefined> {
   return riders(

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { TEST_KEYS, startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { allSettledOrThrow, until } from '../helpers/poll';
-import { killed, spawnWorker } from '../helpers/workerProcess';
+import { killed, spawnWorker, stopWorkerProcess } from '../helpers/workerProcess';
 import { ordersPlacedSignal } from '../../workflows/hospital/visit/definitions';
 import { PartnerApi } from './helpers/api';
 import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
@@ -52,10 +52,7 @@ beforeAll(async () => {
   await startWorkerProcess();
 }, 60_000);
 afterAll(async () => {
-  if (worker && worker.exitCode === null && worker.signalCode === null) {
-    worker.kill('SIGKILL');
-    await killed(worker);
-  }
+  await stopWorkerProcess(worker);
   await hospital?.stop();
   await p?.stop();
 }, 60_000);

@@ -20,7 +20,7 @@ import {
   type TestOperator,
   type TestRider,
 } from '../helpers/transitFactories';
-import { killed, spawnWorker } from '../helpers/workerProcess';
+import { killed, spawnWorker, stopWorkerProcess } from '../helpers/workerProcess';
 import { activitiesInFlight } from './helpers/temporalProbe';
 import { transitViolations } from './helpers/transitInvariants';
 
@@ -61,10 +61,7 @@ beforeAll(async () => {
   await startWorkerProcess();
 }, 60_000);
 afterAll(async () => {
-  if (worker && worker.exitCode === null && worker.signalCode === null) {
-    worker.kill('SIGKILL');
-    await killed(worker);
-  }
+  await stopWorkerProcess(worker);
   await p?.stop();
 }, 60_000);
 

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { workflowIds } from '../../domain/ids';
 import type { CollectPaymentInput } from '../../workflows/payment/types';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
-import { killed, spawnWorker } from '../helpers/workerProcess';
+import { killed, spawnWorker, stopWorkerProcess } from '../helpers/workerProcess';
 import { PartnerApi } from './helpers/api';
 import { openHospital, payAtPlatform, verifiedUser, VisitDriver, type DrillHospital, DRILL_LIMITS } from './helpers/hospital';
 import { settledInvariants } from './helpers/invariants';
@@ -84,10 +84,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   // The drill is over: no need to wait for a graceful drain (the unpaid payment is still polling).
-  if (worker && worker.exitCode === null && worker.signalCode === null) {
-    worker.kill('SIGKILL');
-    await killed(worker);
-  }
+  await stopWorkerProcess(worker);
   await hospital?.stop();
   await p?.stop();
 }, 60_000);

@@ -42,3 +42,10 @@ export function killed(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
   });
 }
+
+/** Ends a drill's worker process at once (SIGKILL) unless it already exited; resolves when it is gone. */
+export async function stopWorkerProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await killed(child);
+}

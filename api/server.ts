@@ -26,6 +26,9 @@ import { transitDebtRoutes } from './routes/transitDebt';
 import { transitClaimRoutes } from './routes/transitClaims';
 import { transitReportRoutes } from './routes/transitReports';
 import { userInboxRoutes } from './routes/userInbox';
+import { partnerWebhookRoutes } from './routes/partnerWebhooks';
+import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
+import { WEBHOOK_CHANNEL } from '../db/repositories/webhookOutbox';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
 import { transitOperatorCache } from '../db/repositories/transitOperators';
 
@@ -33,7 +36,7 @@ export function apiDeps(services: Services): ApiDeps {
   const { config, logger, db, temporal, metrics, pii, payments, codec, identity } = services;
   const changes = new ChangeFeed({
     url: config.DATABASE_URL,
-    channels: [VISIT_VIEW_CHANNEL, QUEUE_VIEW_CHANNEL],
+    channels: [VISIT_VIEW_CHANNEL, QUEUE_VIEW_CHANNEL, WEBHOOK_CHANNEL],
     applicationName: 'causeway-api-listen',
     onError: (err) => logger.warn({ err }, 'read-model change feed lost its connection; streams poll until it is back'),
   });
@@ -79,6 +82,22 @@ export function tapForwarder(deps: ApiDeps): TapForwarder {
   });
 }
 
+/** Delivers partner webhooks from this process (WEBHOOK_DISPATCH=off leaves it to others). */
+export function webhookDispatcher(deps: ApiDeps): WebhookDispatcher | null {
+  const { config } = deps;
+  if (config.WEBHOOK_DISPATCH === 'off') return null;
+  return startWebhookDispatcher({
+    db: deps.db,
+    cipher: deps.pii,
+    logger: deps.logger.child({ component: 'webhooks' }),
+    changes: deps.changes,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    pauseAfterSeconds: config.WEBHOOK_PAUSE_AFTER_SECONDS,
+    pollMs: config.WEBHOOK_POLL_MS,
+  });
+}
+
 export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForwarder): RouteModule[] {
   return [
     userRoutes(deps),
@@ -94,6 +113,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     transitDebtRoutes(deps),
     transitClaimRoutes(deps, forwarder),
     transitReportRoutes(deps),
+    partnerWebhookRoutes(deps),
   ];
 }
 
@@ -162,6 +182,7 @@ export async function startApi(
   }
   const metricsPort = opts.metricsPort === undefined ? config.API_METRICS_PORT : opts.metricsPort;
   const metrics = metricsPort === null ? null : await startMetricsListener(services, metricsPort);
+  const webhooks = webhookDispatcher(deps);
   const stopSweeper = startSweeper(services.db, config, services.logger.child({ component: 'sweeper' }));
   // Messages a crash left stored but unapplied are applied now.
   void inbound.handle.resumePending().catch((err: unknown) => services.logger.warn({ err }, 'resuming pending inbox messages failed'));
@@ -183,6 +204,7 @@ export async function startApi(
         // an open event stream) are cut rather than holding the shutdown forever.
         setTimeout(() => server.closeAllConnections(), drainMs).unref();
       });
+      await webhooks?.stop();
       await deps.changes.close();
       // After the last request: what it stored is forwarded by this pass or, if cut short, by the next process.
       await forwarder.stop();

@@ -38,6 +38,23 @@ export const EnvSchema = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Base URL the payment platform calls back (notifications). */
   PUBLIC_BASE_URL: z.string().url().optional(),
+  /** Partner webhooks: this process delivers the outbox (off for processes that only serve requests). */
+  WEBHOOK_DISPATCH: z.enum(['on', 'off']).default('on'),
+  /** A receiver that has not answered by then has failed the attempt (it is tried again later). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Deliveries in flight at once per process. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(32),
+  /** An endpoint that fails every attempt for this long is paused (and the partner told). */
+  WEBHOOK_PAUSE_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(86_400),
+  /** Due retries are looked for this often; new deliveries wake the dispatcher at once by NOTIFY. */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  /** Endpoints must be https:// unless this is on (development and tests deliver to local receivers). */
+  WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
   /** Queue event streams are pushed by LISTEN/NOTIFY; only while that connection is down do they re-read this often. */
   QUEUE_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** The worker's Prometheus endpoint (SDK runtime telemetry), beside the API's on 9465; port 0 turns it off. */
@@ -240,6 +257,9 @@ function crossFieldIssues(env: Env): string[] {
   if (oidc !== 0 && oidc !== 3) issues.push('  CODEC_OIDC_*: set ISSUER, AUDIENCE and JWKS_URL together, or none of them');
   if (env.NODE_ENV === 'production' && env.CODEC_OIDC_JWKS_URL && !env.CODEC_OIDC_JWKS_URL.startsWith('https:')) {
     issues.push('  CODEC_OIDC_JWKS_URL: must be https in production');
+  }
+  if (env.NODE_ENV === 'production' && env.WEBHOOK_ALLOW_HTTP === 'true') {
+    issues.push('  WEBHOOK_ALLOW_HTTP: partner endpoints must be https in production');
   }
   return issues;
 }

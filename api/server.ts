@@ -82,11 +82,13 @@ export function tapForwarder(deps: ApiDeps): TapForwarder {
   });
 }
 
-/** Delivers partner webhooks from this process (WEBHOOK_DISPATCH=off leaves it to others). */
+/** Delivers partner webhooks from this process (WEBHOOK_DISPATCH_PARTNERS=none leaves it to others). */
 export function webhookDispatcher(deps: ApiDeps): WebhookDispatcher | null {
   const { config } = deps;
-  if (config.WEBHOOK_DISPATCH === 'off') return null;
+  const partners = config.WEBHOOK_DISPATCH_PARTNERS;
+  if (partners !== '*' && partners.length === 0) return null;
   return startWebhookDispatcher({
+    ...(partners === '*' ? {} : { partners }),
     db: deps.db,
     cipher: deps.pii,
     logger: deps.logger.child({ component: 'webhooks' }),

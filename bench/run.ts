@@ -12,6 +12,7 @@ import { readsScenario } from './scenarios/reads';
 import { rushScenario } from './scenarios/rush';
 import { streamsScenario } from './scenarios/streams';
 import { transitScenario } from './scenarios/transit';
+import { webhooksScenario } from './scenarios/webhooks';
 
 /**
  * `npm run bench`: stands up the real stack (fresh database, in-memory Temporal, simulators, API and
@@ -36,6 +37,7 @@ const RUNNERS: Record<ScenarioName, Runner> = {
   reads: async (stack, log) => ({ comparisons: await readsScenario(stack, log) }),
   streams: async (stack, log) => ({ comparisons: await streamsScenario(stack, log) }),
   transit: async (stack, log) => ({ comparisons: await transitScenario(stack, log) }),
+  webhooks: async (stack, log) => ({ comparisons: await webhooksScenario(stack, log) }),
 };
 
 async function main(): Promise<number> {

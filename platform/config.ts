@@ -38,8 +38,20 @@ export const EnvSchema = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Base URL the payment platform calls back (notifications). */
   PUBLIC_BASE_URL: z.string().url().optional(),
-  /** Partner webhooks: this process delivers the outbox (off for processes that only serve requests). */
-  WEBHOOK_DISPATCH: z.enum(['on', 'off']).default('on'),
+  /**
+   * Whose webhook deliveries this process makes: `*` (every partner's), a comma-separated list of
+   * partner ids (to split partners between groups of API processes), or `none`.
+   */
+  WEBHOOK_DISPATCH_PARTNERS: z
+    .string()
+    .default('*')
+    .transform((v): readonly string[] | '*' => {
+      const t = v.trim();
+      if (t === '*') return '*';
+      if (t === 'none' || t === '') return [];
+      return t.split(',').map((s) => s.trim());
+    })
+    .pipe(z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'partner ids, comma-separated'))])),
   /** A receiver that has not answered by then has failed the attempt (it is tried again later). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Deliveries in flight at once per process. */

@@ -20,6 +20,7 @@ import { runDemoSettlement } from './demo/rideSettlement';
 import { DEMO_TRANSIT_OPERATOR_ID, DEMO_TRANSIT_ZONE } from './demo/transitSeed';
 import { operatorRootPublicKey } from '../db/repositories/transitIssuerKeys';
 import { startSimulators } from './demo/simulators';
+import { startDemoWebhooks } from './demo/webhooks';
 import { Supervisor } from './lib/supervisor';
 
 /**
@@ -155,6 +156,8 @@ async function main(): Promise<void> {
     try {
       const demoUser = await runDemoJourney({ apiUrl: api.url, keys, sims, uiUrl: config.TEMPORAL_UI_URL, say });
       if (demoUser.verified) {
+        const webhooks = await startDemoWebhooks({ apiUrl: api.url, partnerApiKey: keys.partnerApiKey, say });
+        closers.push({ name: 'webhook receiver', close: () => webhooks.stop() });
         await runDemoVisit({
           apiUrl: api.url,
           partnerApiKey: keys.partnerApiKey,
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
           uiUrl: config.TEMPORAL_UI_URL,
           say,
         });
+        await webhooks.report(demoUser.userId);
         const rider = await runDemoRide({
           apiUrl: api.url,
           partnerApiKey: keys.partnerApiKey,

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { listDeliveries } from '../../db/queries/webhookDeliveries';
 import {
   countEndpoints,
+  deleteEndpoint,
   createEndpoint,
   listEndpoints,
   resumeEndpoint,
@@ -92,6 +93,21 @@ export function partnerWebhookRoutes(deps: ApiDeps) {
       response: EndpointList,
       middleware: [asPartner],
       handler: async (_in, req) => ({ endpoints: (await listEndpoints(db, requirePartner(req).partnerId)).map(endpointView) }),
+    });
+    addRoute(router, registry, {
+      method: 'delete',
+      path: '/v1/partner/webhooks/endpoints/:endpointId',
+      summary: 'Removes an endpoint and its deliveries; nothing is sent to it again',
+      tags: ['webhooks'],
+      audience: 'partner',
+      params: EndpointParams,
+      response: z.object({ deleted: z.literal(true) }).meta({ id: 'WebhookEndpointDeleted' }),
+      middleware: [asPartner],
+      handler: async ({ params }, req) => {
+        if (!(await deleteEndpoint(db, requirePartner(req).partnerId, params.endpointId)))
+          throw new DomainError(ErrorCode.NotFound, 'no such endpoint');
+        return { deleted: true as const };
+      },
     });
     addRoute(router, registry, {
       method: 'post',

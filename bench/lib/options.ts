@@ -6,7 +6,7 @@ import { z } from 'zod';
  * (`BENCH_JOURNEY_VISITS=50`), the flag winning; `--quick` (or `BENCH_SCALE=quick`) switches the
  * defaults to a smoke run of about two minutes. Parsed once, here, with zod.
  */
-export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams', 'transit'] as const;
+export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams', 'transit', 'webhooks'] as const;
 /** The scenarios also run against several API and worker processes (`--replicas`). */
 export const REPLICATED: readonly ScenarioName[] = ['reads', 'rush', 'journey'];
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -33,6 +33,8 @@ const Sizes = z.object({
   transitTapRiders: count,
   transitLatencySamples: count,
   transitPeakRiders: count,
+  webhookDeliveries: count,
+  webhookLatencySamples: count,
 });
 type Sizes = z.infer<typeof Sizes>;
 
@@ -57,6 +59,8 @@ const FULL: Sizes = {
   transitLatencySamples: 200,
   // The issue's peak is 20,000 riders (--transit-peak-riders=20000, about 10 minutes here).
   transitPeakRiders: 2000,
+  webhookDeliveries: 5000,
+  webhookLatencySamples: 200,
 };
 const QUICK: Sizes = {
   journeyVisits: 30,
@@ -78,6 +82,8 @@ const QUICK: Sizes = {
   transitTapRiders: 200,
   transitLatencySamples: 20,
   transitPeakRiders: 100,
+  webhookDeliveries: 500,
+  webhookLatencySamples: 30,
 };
 
 export const BenchOptions = Sizes.extend({
@@ -123,7 +129,7 @@ export function usage(): string {
     (k) => `  --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${envName(k)}) default ${FULL[k]}, quick ${QUICK[k]}`,
   );
   return [
-    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams,transit] [--replicas=1,2] [--size=value …]',
+    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams,transit,webhooks] [--replicas=1,2] [--size=value …]',
     '  --quick (BENCH_SCALE=quick)       smoke-run sizes',
     '  --only (BENCH_ONLY)                scenarios to run, comma-separated',
     '  --log-level (BENCH_LOG_LEVEL)      API/worker log level, default error',

@@ -89,13 +89,28 @@ export async function resumeEndpoint(db: SqlRunner, partnerId: string, endpointI
 }
 
 /** The secrets that sign a delivery now: the current one, and the previous one while it is live. */
-export async function signingSecrets(db: SqlRunner, cipher: SecretCipher, endpointId: string, nowMs: number): Promise<string[]> {
-  const rows: Array<{ secret_enc: string; previous_secret_enc: string | null; previous_secret_until: Date | null }> = await db.query(
-    'SELECT secret_enc, previous_secret_enc, previous_secret_until FROM webhook_endpoints WHERE id = $1',
-    [endpointId],
+export function liveSecrets(
+  cipher: SecretCipher,
+  e: { secret_enc: string; previous_secret_enc: string | null; previous_secret_until: Date | null },
+  nowMs: number,
+): string[] {
+  const live = e.previous_secret_enc !== null && e.previous_secret_until !== null && e.previous_secret_until.getTime() > nowMs;
+  return [cipher.decrypt(e.secret_enc), ...(live ? [cipher.decrypt(e.previous_secret_enc!)] : [])];
+}
+
+/**
+ * Removes an endpoint with its deliveries (delivered, waiting or failed): nothing is sent to it again.
+ * False when it is not the partner's.
+ */
+export async function deleteEndpoint(db: SqlRunner, partnerId: string, endpointId: string): Promise<boolean> {
+  const rows: Array<{ n: number }> = await db.query(
+    `WITH e AS (SELECT id FROM webhook_endpoints WHERE id = $1 AND partner_id = $2),
+          d AS (DELETE FROM webhook_deliveries WHERE endpoint_id IN (SELECT id FROM e)),
+          s AS (DELETE FROM webhook_user_sequences WHERE endpoint_id IN (SELECT id FROM e))
+     SELECT count(*)::int AS n FROM e`,
+    [endpointId, partnerId],
   );
-  const r = rows[0];
-  if (!r) return [];
-  const live = r.previous_secret_enc && r.previous_secret_until && r.previous_secret_until.getTime() > nowMs;
-  return [cipher.decrypt(r.secret_enc), ...(live ? [cipher.decrypt(r.previous_secret_enc!)] : [])];
+  if ((rows[0]?.n ?? 0) === 0) return false;
+  await db.query('DELETE FROM webhook_endpoints WHERE id = $1 AND partner_id = $2', [endpointId, partnerId]);
+  return true;
 }

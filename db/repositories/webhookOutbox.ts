@@ -12,6 +12,9 @@ const Claimed = z.object({
   window_start: z.date(),
   endpoint_id: z.string(),
   url: z.string(),
+  secret_enc: z.string(),
+  previous_secret_enc: z.string().nullable(),
+  previous_secret_until: z.date().nullable(),
   event_id: z.coerce.string(),
   type: z.string(),
   user_id: z.string(),
@@ -25,30 +28,46 @@ export type ClaimedDelivery = z.infer<typeof Claimed>;
  * them: `next_attempt_at` moves past the attempt's timeout, so a process that dies mid-attempt leaves
  * the delivery due again once the lease ends. At least once, never lost.
  */
-export async function claimDueDeliveries(db: SqlRunner, now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+export async function claimDueDeliveries(
+  db: SqlRunner,
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+  partners?: readonly string[],
+): Promise<ClaimedDelivery[]> {
   const rows: unknown = await db.query(
     `WITH c AS (
        SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-        WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND e.status = 'active'
+        WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND e.status = 'active' AND ($4::text[] IS NULL OR e.partner_id = ANY($4::text[]))
         ORDER BY d.next_attempt_at, d.id LIMIT $3
         FOR UPDATE OF d SKIP LOCKED)
      UPDATE webhook_deliveries d SET next_attempt_at = $2, attempts = d.attempts + 1
        FROM c, webhook_events ev, webhook_endpoints e
       WHERE d.id = c.id AND ev.id = d.event_id AND e.id = d.endpoint_id
-     RETURNING d.id, d.attempts, d.user_seq, d.window_start, d.endpoint_id, e.url, ev.id AS event_id, ev.type, ev.user_id,
+     RETURNING d.id, d.attempts, d.user_seq, d.window_start, d.endpoint_id, e.url, e.secret_enc, e.previous_secret_enc, e.previous_secret_until,
+               ev.id AS event_id, ev.type, ev.user_id,
                ev.data, ev.created_at`,
-    [now, leaseUntil, limit],
+    [now, leaseUntil, limit, partners ? [...partners] : null],
   );
   return z.array(Claimed).parse(updateResult(rows).rows);
 }
 
-export async function markDelivered(db: SqlRunner, d: { id: string; endpointId: string; httpStatus: number; at: Date }): Promise<void> {
+/** Records successful attempts in one statement per batch, and clears their endpoints' failing streak. */
+export async function markDelivered(
+  db: SqlRunner,
+  done: ReadonlyArray<{ id: string; endpointId: string; httpStatus: number }>,
+  at: Date,
+): Promise<void> {
+  if (done.length === 0) return;
   await db.query(
-    `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, last_http_status = $3, last_error = NULL
-      WHERE id = $1 AND status = 'pending'`,
-    [d.id, d.at, d.httpStatus],
+    `UPDATE webhook_deliveries d SET status = 'delivered', delivered_at = $3, last_http_status = x.status, last_error = NULL
+       FROM unnest($1::bigint[], $2::int[]) AS x(id, status)
+      WHERE d.id = x.id AND d.status = 'pending'`,
+    [done.map((d) => d.id), done.map((d) => d.httpStatus), at],
   );
-  await db.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [d.endpointId]);
+  await db.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ANY($1::uuid[]) AND failing_since IS NOT NULL`, [
+    [...new Set(done.map((d) => d.endpointId))],
+  ]);
 }
 
 /**

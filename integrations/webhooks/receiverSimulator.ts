@@ -35,7 +35,14 @@ export interface ReceiverSimulator {
  * before hanging, the case that makes de-duplication necessary.
  */
 export async function startReceiverSimulator(
-  opts: { secrets?: string[]; now?: () => number; port?: number; mode?: ReceiverMode } = {},
+  opts: {
+    secrets?: string[];
+    now?: () => number;
+    port?: number;
+    mode?: ReceiverMode;
+    /** Called as each new event is applied (the bench times arrivals). */
+    onApplied?: (e: ReceivedEvent) => void;
+  } = {},
 ): Promise<ReceiverSimulator> {
   const now = opts.now ?? Date.now;
   const seen = new Set<string>();
@@ -84,6 +91,7 @@ export async function startReceiverSimulator(
         if (event.sequence !== prev + 1) sim.outOfOrder += 1;
         lastSeq.set(event.userId, Math.max(prev, event.sequence));
         sim.applied.push(event);
+        opts.onApplied?.(event);
       }
       const mode = sim.mode;
       if (mode.kind === 'hang') {

@@ -10,7 +10,7 @@ import { createTestTransitOperator, createTestTransitRider, testOperatorId } fro
  * Partner webhooks with the dispatcher driven by a clock the test moves: an hour-long receiver outage,
  * a receiver that hangs after applying (so the event comes again), a 410, three days of failures and
  * replay take milliseconds, and every figure is read from the receiver and the outbox. The platform's
- * own dispatcher is off (WEBHOOK_DISPATCH=off) so only the test's clock decides when attempts happen;
+ * own dispatcher is off (WEBHOOK_DISPATCH_PARTNERS=none) so only the test's clock decides when attempts happen;
  * the hospital e2e (hospitalWebhooks) covers delivery by the API processes in real time.
  */
 let p: TestPlatform;
@@ -20,13 +20,14 @@ let dispatcher: WebhookDispatcher;
 const receivers: ReceiverSimulator[] = [];
 
 beforeAll(async () => {
-  p = await startTestPlatform({ env: { TRANSIT_FORWARD_OPERATORS: 'none', WEBHOOK_DISPATCH: 'off' } });
+  p = await startTestPlatform({ env: { TRANSIT_FORWARD_OPERATORS: 'none', WEBHOOK_DISPATCH_PARTNERS: 'none' } });
   dispatcher = startWebhookDispatcher({
     db: p.services.db,
     cipher: p.services.pii,
     logger: createLogger({ level: process.env.WEBHOOK_TEST_LOG ?? 'silent', name: 'webhooks-test' }),
     clock,
     autoRun: false,
+    partners: [p.partner.id], // the run's other test files share the database
     timeoutMs: 300,
     concurrency: 8,
     pauseAfterSeconds: 86_400,
@@ -305,7 +306,11 @@ it('refuses bad endpoints and requests with a problem naming the field, and keep
   ).toEqual({
     replayed: 0,
   });
-  // At most five endpoints per partner.
+  expect((await api('DELETE', `/v1/partner/webhooks/endpoints/${endpoint.endpointId}`, undefined, otherKey)).status).toBe(404);
+  // At most five endpoints per partner; removing one makes room.
   for (let i = 0; i < 4; i++) expect((await bad({ url: `https://example.com/h${i}` })).status).toBe(201);
   expect((await bad({ url: 'https://example.com/h9' })).status).toBe(409);
+  expect((await api('DELETE', `/v1/partner/webhooks/endpoints/${endpoint.endpointId}`)).body).toEqual({ deleted: true });
+  expect((await api('DELETE', `/v1/partner/webhooks/endpoints/${endpoint.endpointId}`)).status).toBe(404);
+  expect((await bad({ url: 'https://example.com/h9' })).status).toBe(201);
 });

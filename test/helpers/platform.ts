@@ -39,6 +39,8 @@ export function testEnv(over: Record<string, string> = {}): Env {
     IDENTITY_PROVIDER_SECRET: TEST_KEYS.identitySecret,
     // Every simulated hospital connects from 127.0.0.1: the per-address cap is a production limit.
     MLLP_MAX_CONNECTIONS_PER_PEER: '64',
+    // The run's test files share one database: nothing delivers another file's webhooks.
+    WEBHOOK_DISPATCH_PARTNERS: 'none',
     ...over,
   });
 }
@@ -78,6 +80,7 @@ export async function startTestPlatform(
     replicas?: { api?: number; workers?: number };
   } = {},
 ): Promise<TestPlatform> {
+  const partner = { id: `partner-${randomUUID().slice(0, 8)}`, apiKey: `pk_${randomUUID()}` };
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', name: 'test', destination: logs.stream });
   const payment = await startPaymentHarness({ ...opts.payment, logger });
@@ -96,6 +99,8 @@ export async function startTestPlatform(
     // The run's test files share one database: a platform forwards only the taps of operators its own
     // test names (TRANSIT_FORWARD_OPERATORS in `env`), never another file's.
     TRANSIT_FORWARD_OPERATORS: 'none',
+    // Likewise a platform delivers only its own partner's webhooks.
+    WEBHOOK_DISPATCH_PARTNERS: partner.id,
     ...opts.env,
   });
   const apiCount = opts.replicas?.api ?? 1;
@@ -119,7 +124,6 @@ export async function startTestPlatform(
     workerServices.map((s) => startWorker(s, { workflowBundlePath: process.env.CAUSEWAY_WORKFLOW_BUNDLE, publicBaseUrl: api.url })),
   );
   const worker = workers[0] as RunningWorker;
-  const partner = { id: `partner-${randomUUID().slice(0, 8)}`, apiKey: `pk_${randomUUID()}` };
   await services.db.query('INSERT INTO partners (id, name, api_key_hash) VALUES ($1, $2, $3)', [
     partner.id,
     'Test partner',

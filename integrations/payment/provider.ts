@@ -93,6 +93,18 @@ export const CloseResult = z.object({
 });
 export type CloseResult = z.infer<typeof CloseResult>;
 
+/**
+ * alipay.trade.cancel: undoes a face-to-face payment whose outcome the till could not learn (a
+ * USERPAYING that timed out, a lost answer). An unpaid trade is closed; a paid one is refunded in full.
+ * `retry` says the platform could not finish and the same call should be repeated.
+ */
+export const CancelResult = z.object({
+  outTradeNo: MerchantRef,
+  action: z.enum(['close', 'refund', 'none']),
+  retry: z.boolean(),
+});
+export type CancelResult = z.infer<typeof CancelResult>;
+
 export const RefundInput = z.object({
   outTradeNo: MerchantRef,
   /** Idempotency key: repeating it never refunds twice. */
@@ -277,6 +289,8 @@ export interface PaymentProvider {
   payByBarcode(input: PayByBarcodeInput): Promise<BarcodePayResult>;
   query(outTradeNo: string): Promise<TradeQueryResult>;
   close(outTradeNo: string): Promise<CloseResult>;
+  /** Cancels a face-to-face trade: closed if unpaid, refunded in full if paid (the same day). */
+  cancel(outTradeNo: string): Promise<CancelResult>;
   refund(input: RefundInput): Promise<RefundResult>;
   queryRefund(input: RefundQueryInput): Promise<RefundQueryResult>;
   downloadBill(date: BillDate): Promise<BillRow[]>;

@@ -32,9 +32,47 @@ it('pays at once with a good payment code and notifies', async () => {
   const note = await receiver.waitFor((n) => n.params.out_trade_no === outTradeNo);
   expect(h.provider.verifyNotification(note.params)).toMatchObject({ tradeStatus: 'TRADE_SUCCESS', totalAmountMinor: 2_380 });
 
-  const again = await rejection(pay(outTradeNo, SIM_AUTH_CODES.success));
-  expect(again.code).toBe(ErrorCode.InvalidState);
-  expect(again.details).toMatchObject({ subCode: 'ACQ.TRADE_HAS_SUCCESS' });
+  // The till retrying with the same order number, code and amount is answered, not charged again.
+  const retried = await pay(outTradeNo, SIM_AUTH_CODES.success);
+  expect(retried).toMatchObject({ status: 'TRADE_SUCCESS', tradeNo: result.tradeNo });
+  expect(h.sim.trades.all().filter((t) => t.outTradeNo === outTradeNo)).toHaveLength(1);
+  // Other parameters under the same order number are an error.
+  const other = await rejection(
+    h.provider.payByBarcode({ outTradeNo, amountMinor: 9_999, currency: 'CNY', subject: 'Coffee', authCode: SIM_AUTH_CODES.success }),
+  );
+  expect(other.code).toBe(ErrorCode.InvalidState);
+  expect(other.details).toMatchObject({ subCode: 'ACQ.TRADE_HAS_SUCCESS' });
+});
+
+describe('alipay.trade.cancel', () => {
+  it('closes a trade still waiting for the buyer, so a late confirmation cannot pay it', async () => {
+    const outTradeNo = ref();
+    expect(await pay(outTradeNo, SIM_AUTH_CODES.waitForBuyer)).toMatchObject({ status: 'WAIT_BUYER_PAY' });
+    expect(await h.provider.cancel(outTradeNo)).toEqual({ outTradeNo, action: 'close', retry: false });
+    expect(await h.provider.query(outTradeNo)).toMatchObject({ status: 'TRADE_CLOSED' });
+    const late = await fetch(`${h.sim.url}/sim/trades/${outTradeNo}/pay`, { method: 'POST' });
+    expect(late.status).toBeGreaterThanOrEqual(400);
+    expect(await h.provider.cancel(outTradeNo)).toEqual({ outTradeNo, action: 'close', retry: false }); // repeated: same answer
+  });
+
+  it('refunds in full a payment that landed as the till cancelled it', async () => {
+    const outTradeNo = ref();
+    await pay(outTradeNo, SIM_AUTH_CODES.waitForBuyer, receiver.url);
+    h.sim.faults.inject({ kind: 'payBeforeCancel', times: 1 });
+    expect(await h.provider.cancel(outTradeNo)).toEqual({ outTradeNo, action: 'refund', retry: false });
+    const trade = h.sim.trades.get(outTradeNo);
+    expect(trade).toMatchObject({ state: 'TRADE_CLOSED', totalMinor: 2_380 });
+    expect(trade?.refunds.reduce((s, r) => s + r.amountMinor, 0)).toBe(2_380);
+    const refundNote = await receiver.waitFor((n) => n.params.out_trade_no === outTradeNo && n.params.refund_fee !== undefined);
+    expect(refundNote.params.refund_fee).toBe('23.80');
+  });
+
+  it('cancels an order number the platform never saw, so a payment arriving after it is refused', async () => {
+    const outTradeNo = ref();
+    expect(await h.provider.cancel(outTradeNo)).toEqual({ outTradeNo, action: 'close', retry: false });
+    const late = await rejection(pay(outTradeNo, SIM_AUTH_CODES.success));
+    expect(late.details).toMatchObject({ subCode: 'ACQ.TRADE_HAS_CLOSE' });
+  });
 });
 
 it('returns WAIT_BUYER_PAY (code 10003) when the buyer must confirm, then settles on query', async () => {

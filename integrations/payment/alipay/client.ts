@@ -7,6 +7,7 @@ import {
   AgreementRef,
   AgreementSignInput,
   BillDate,
+  CancelResult,
   CloseResult,
   PayByAgreementInput,
   CreateQrOrderInput,
@@ -37,6 +38,7 @@ import { toBarcodePayResult, toPaymentNotification, toRefundQueryResult, toRefun
 import {
   AgreementNotificationForm,
   BillUrlAnswer,
+  CancelAnswer,
   CloseAnswer,
   CommonAnswer,
   NotificationForm,
@@ -213,6 +215,13 @@ export class AlipayPaymentProvider implements PaymentProvider {
       if (isDomainError(err) && err.code === ErrorCode.NotFound) return { outTradeNo: ref, status: 'NOT_FOUND' };
       throw err;
     }
+  }
+
+  async cancel(outTradeNo: string): Promise<CancelResult> {
+    const ref = parseInput(MerchantRef, outTradeNo);
+    const { body } = await this.call('alipay.trade.cancel', { out_trade_no: ref }, CancelAnswer);
+    const action = body.action === 'close' || body.action === 'refund' ? body.action : 'none';
+    return CancelResult.parse({ outTradeNo: ref, action, retry: body.retry_flag === 'Y' });
   }
 
   async refund(raw: RefundInput): Promise<RefundResult> {

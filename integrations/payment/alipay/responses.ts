@@ -40,6 +40,14 @@ export type QueryAnswer = z.infer<typeof QueryAnswer>;
 export const CloseAnswer = z.object({ trade_no: z.string().optional(), out_trade_no: z.string().optional() });
 export type CloseAnswer = z.infer<typeof CloseAnswer>;
 
+export const CancelAnswer = z.object({
+  out_trade_no: z.string().optional(),
+  retry_flag: z.enum(['Y', 'N']).optional(),
+  /** close: the unpaid trade was closed; refund: the paid trade was refunded in full; '' or absent: nothing to do. */
+  action: z.string().optional(),
+});
+export type CancelAnswer = z.infer<typeof CancelAnswer>;
+
 export const RefundAnswer = z.object({
   trade_no: z.string().min(1),
   out_trade_no: z.string(),

@@ -31,6 +31,8 @@ export const Fault = z.discriminatedUnion('kind', [
    * reaches the platform: the trade is paid first, so the close is refused with ACQ.TRADE_STATUS_ERROR.
    */
   z.object({ kind: z.literal('payBeforeClose'), times: Times }),
+  /** The same in the instant before the next alipay.trade.cancel: a USERPAYING buyer confirms as the till gives up. */
+  z.object({ kind: z.literal('payBeforeCancel'), times: Times }),
   /** The buyer (platform user id 2088…) has no money: their next charges by agreement are refused. */
   z.object({ kind: z.literal('insufficientBalance'), buyerId: z.string().min(1).max(32), times: Times }),
   /** Sign the next notification with a key that is not the platform's (a forgery). */

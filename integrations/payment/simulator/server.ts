@@ -135,6 +135,10 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions): Prom
       if (faults.take('payBeforeClose')) payBeforeClose(biz);
       return trades.close(biz);
     },
+    'alipay.trade.cancel': (biz) => {
+      if (faults.take('payBeforeCancel')) payBeforeClose(biz);
+      return trades.cancel(biz);
+    },
     'alipay.trade.refund': (biz) => trades.refund(biz),
     'alipay.trade.fastpay.refund.query': (biz) => trades.refundQuery(biz),
     'alipay.data.dataservice.bill.downloadurl.query': billUrl,

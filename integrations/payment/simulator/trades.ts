@@ -34,6 +34,10 @@ export interface SimTrade {
   paidAt?: Date;
   closedAt?: Date;
   refunds: SimRefund[];
+  /** alipay.trade.pay: what the till sent (payment code and amount), so a retry with the same is answered, not refused. */
+  payKey?: string;
+  /** Set when alipay.trade.cancel ended it: what it did. */
+  cancelled?: 'close' | 'refund';
 }
 
 /** Something the platform tells the merchant about asynchronously. */
@@ -154,21 +158,75 @@ export class TradeBook {
     const b = biz.data;
     const amount = this.amount(b.total_amount);
     if (amount === undefined) return badParam('total_amount out of range');
+    // The same order number with the same code and amount is the till retrying: answer what is
+    // true now. Anything else under a known order number is refused, never charged again.
+    const payKey = `${b.auth_code}:${amount}`;
+    const existing = this.get(b.out_trade_no);
+    if (existing?.payKey === payKey) return this.payRetryAnswer(existing);
     const repeat = this.repeatRefusal(b.out_trade_no);
     if (repeat) return repeat;
     if (!AUTH_CODE.test(b.auth_code)) return refused('ACQ.PAYMENT_AUTH_CODE_INVALID', 'payment code invalid');
     if (b.auth_code.endsWith('9999')) return refused('ACQ.BUYER_BALANCE_NOT_ENOUGH', 'buyer balance not enough');
     const trade = this.openTrade(b.out_trade_no, amount, b.subject, notifyUrl);
-    if (b.auth_code.endsWith('0000'))
-      return {
-        code: '10003',
-        msg: 'order success pay inprocess',
-        trade_no: trade.tradeNo,
-        out_trade_no: trade.outTradeNo,
-        total_amount: formatMinor(amount, CURRENCY),
-      };
+    trade.payKey = payKey;
+    if (b.auth_code.endsWith('0000')) return this.userPayingAnswer(trade);
     this.markPaid(trade);
     return this.paidAnswer(trade);
+  }
+
+  private userPayingAnswer(trade: SimTrade): Answer {
+    return {
+      code: '10003',
+      msg: 'order success pay inprocess',
+      trade_no: trade.tradeNo,
+      out_trade_no: trade.outTradeNo,
+      total_amount: formatMinor(trade.totalMinor, CURRENCY),
+    };
+  }
+
+  private payRetryAnswer(trade: SimTrade): Answer {
+    if (trade.state === 'TRADE_SUCCESS' || trade.state === 'TRADE_FINISHED') return this.paidAnswer(trade);
+    if (trade.state === 'WAIT_BUYER_PAY') return this.userPayingAnswer(trade);
+    return refused('ACQ.TRADE_HAS_CLOSE', 'trade closed');
+  }
+
+  /**
+   * alipay.trade.cancel: closes an unpaid trade, refunds a paid one in full (the platform allows it
+   * the same day; the simulator does not check the day). An order number never seen is recorded as
+   * cancelled, so a payment arriving after the cancel (with that order number) is refused.
+   */
+  cancel(raw: unknown): Answer {
+    const ref = z.object({ out_trade_no: z.string().min(1).max(64) }).safeParse(raw);
+    if (!ref.success) return badParam('out_trade_no required');
+    const outTradeNo = ref.data.out_trade_no;
+    const trade = this.get(outTradeNo);
+    const answer = (action: '' | 'close' | 'refund', t?: SimTrade): Answer =>
+      ok({ out_trade_no: outTradeNo, retry_flag: 'N', action, ...(t ? { trade_no: t.tradeNo } : {}) });
+    if (!trade) {
+      const closed = this.openTrade(outTradeNo, 1, 'cancelled before it was created', undefined);
+      closed.state = 'TRADE_CLOSED';
+      closed.closedAt = this.deps.now();
+      closed.cancelled = 'close';
+      return answer('close');
+    }
+    if (trade.cancelled) return answer(trade.cancelled, trade);
+    if (trade.state === 'TRADE_FINISHED') return refused('ACQ.TRADE_STATUS_ERROR', 'trade finished, cannot cancel');
+    if (trade.state === 'TRADE_CLOSED') return answer('', trade);
+    if (trade.state === 'TRADE_SUCCESS') {
+      const left = trade.totalMinor - this.refunded(trade);
+      const refund: SimRefund = { outRequestNo: `cancel-${trade.outTradeNo}`, amountMinor: left, reason: 'cancel', at: this.deps.now() };
+      if (left > 0) trade.refunds.push(refund);
+      trade.state = 'TRADE_CLOSED';
+      trade.closedAt = refund.at;
+      trade.cancelled = 'refund';
+      if (left > 0) this.deps.onEvent({ trade, refund });
+      return answer('refund', trade);
+    }
+    trade.state = 'TRADE_CLOSED';
+    trade.closedAt = this.deps.now();
+    trade.cancelled = 'close';
+    this.deps.onEvent({ trade });
+    return answer('close', trade);
   }
 
   /**

@@ -11,6 +11,7 @@ import { TransitSettlement1766300000000 } from './1766300000000-TransitSettlemen
 import { TransitClaims1766400000000 } from './1766400000000-TransitClaims';
 import { UserInbox1766600000000 } from './1766600000000-UserInbox';
 import { PartnerWebhooks1766900000000 } from './1766900000000-PartnerWebhooks';
+import { RetailCampaigns1767000000000 } from './1767000000000-RetailCampaigns';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   TransitClaims1766400000000,
   UserInbox1766600000000,
   PartnerWebhooks1766900000000,
+  RetailCampaigns1767000000000,
 ];

@@ -9,6 +9,7 @@ import { createIdentityActivities } from './identity';
 import { createNotifier } from './notifications';
 import { createPaymentActivities } from './payment';
 import { createReconciliationActivities } from './reconciliation';
+import { createRetailActivities } from './retail';
 import { createTransitActivities } from './transit';
 import { createTransitEnrolmentActivities } from './transitEnrolment';
 import { createTransitSettlementActivities } from './transitSettlement';
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTransitActivities({ db: deps.db }),
     ...createTransitSettlementActivities({ db: deps.db, payments: deps.payments, notifyUrl: deps.notifyUrl }),
     ...createTransitEnrolmentActivities({ db: deps.db, payments: deps.payments }),
+    ...createRetailActivities({ db: deps.db, payments: deps.payments, notifier: createNotifier(deps.db) }),
     ...createHospitalActivities({
       db: deps.db,
       his: deps.his,

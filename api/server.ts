@@ -27,6 +27,7 @@ import { transitClaimRoutes } from './routes/transitClaims';
 import { transitReportRoutes } from './routes/transitReports';
 import { userInboxRoutes } from './routes/userInbox';
 import { partnerWebhookRoutes } from './routes/partnerWebhooks';
+import { retailRoutes } from './routes/retail';
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
 import { WEBHOOK_CHANNEL } from '../db/repositories/webhookOutbox';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
@@ -116,6 +117,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     transitClaimRoutes(deps, forwarder),
     transitReportRoutes(deps),
     partnerWebhookRoutes(deps),
+    retailRoutes(deps),
   ];
 }
 

@@ -53,6 +53,7 @@ export const workflowIds = {
   identity: (userId: string) => `identity/${userId}`,
   reconciliation: (date: string) => `reconciliation/${date}`,
   transitDay: (operatorId: string, riderRef: string, serviceDay: string) => `transit-day/${operatorId}/${riderRef}/${serviceDay}`,
+  retailOrder: (merchantId: string, orderRef: string) => `retail-order/${merchantId}/${orderRef}`,
 };
 
 /**

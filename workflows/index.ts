@@ -8,3 +8,4 @@ export { hospitalVisit } from './hospital/visit/workflow';
 export { reapOrphanBookingsWorkflow } from './hospital/reaper';
 export { sweepAbandonedVisits } from './hospital/sweep/workflow';
 export { transitRiderDay } from './transit/riderDay/workflow';
+export { retailOrder } from './retail/order/workflow';

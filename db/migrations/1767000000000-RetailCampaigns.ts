@@ -85,9 +85,25 @@ export class RetailCampaigns1767000000000 implements MigrationInterface {
          CONSTRAINT "UQ_points_ledger_movement" UNIQUE ("program_id", "movement_key"))`,
     );
     await q.query(`CREATE INDEX "IDX_points_ledger_member" ON "points_ledger" ("program_id", "user_id", "id")`);
+    // The order read model: written by the retail-order journey (seq-guarded), read by the POS and the shopper.
+    await q.query(
+      `CREATE TABLE "retail_order_views" (
+         "merchant_id" text NOT NULL,
+         "order_ref" text NOT NULL,
+         "user_id" uuid,
+         "request_hash" text NOT NULL,
+         "stage" text NOT NULL,
+         "seq" bigint NOT NULL,
+         "view" jsonb NOT NULL,
+         "created_at" timestamptz NOT NULL DEFAULT now(),
+         "updated_at" timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY ("merchant_id", "order_ref"))`,
+    );
+    await q.query(`CREATE INDEX "IDX_retail_order_views_user" ON "retail_order_views" ("user_id", "created_at" DESC)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE "retail_order_views"');
     await q.query('DROP TABLE "points_ledger"');
     await q.query('DROP TABLE "retail_budget_moves"');
     await q.query('DROP TABLE "retail_coupons"');

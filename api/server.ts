@@ -8,6 +8,7 @@ import type { Services } from '../platform/services';
 import { ChangeFeed } from '../db/changeFeed';
 import { QUEUE_VIEW_CHANNEL } from '../db/queries/doctorQueueView';
 import { VISIT_VIEW_CHANNEL } from '../db/queries/visitView';
+import { USER_NOTICE_CHANNEL } from '../db/queries/userInbox';
 import { createApp, type RouteModule } from './app';
 import type { ApiDeps } from './deps';
 import { hospitalDispatch, institutionTimeZone, visitInstitution } from './hospital/dispatch';
@@ -26,6 +27,8 @@ import { transitDebtRoutes } from './routes/transitDebt';
 import { transitClaimRoutes } from './routes/transitClaims';
 import { transitReportRoutes } from './routes/transitReports';
 import { userInboxRoutes } from './routes/userInbox';
+import { userNoticeRoutes } from './routes/userNotices';
+import { announcementRoutes } from './routes/announcements';
 import { partnerWebhookRoutes } from './routes/partnerWebhooks';
 import { retailRoutes } from './routes/retail';
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
@@ -37,7 +40,7 @@ export function apiDeps(services: Services): ApiDeps {
   const { config, logger, db, temporal, metrics, pii, payments, codec, identity } = services;
   const changes = new ChangeFeed({
     url: config.DATABASE_URL,
-    channels: [VISIT_VIEW_CHANNEL, QUEUE_VIEW_CHANNEL, WEBHOOK_CHANNEL],
+    channels: [VISIT_VIEW_CHANNEL, QUEUE_VIEW_CHANNEL, WEBHOOK_CHANNEL, USER_NOTICE_CHANNEL],
     applicationName: 'causeway-api-listen',
     onError: (err) => logger.warn({ err }, 'read-model change feed lost its connection; streams poll until it is back'),
   });
@@ -104,7 +107,9 @@ export function webhookDispatcher(deps: ApiDeps): WebhookDispatcher | null {
 export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForwarder): RouteModule[] {
   return [
     userRoutes(deps),
+    userNoticeRoutes(deps),
     userInboxRoutes(deps),
+    announcementRoutes(deps),
     visitRoutes(deps),
     paymentRoutes(deps),
     agreementNotificationRoutes(deps),

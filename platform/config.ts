@@ -69,6 +69,8 @@ export const EnvSchema = z.object({
   WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
   /** Queue event streams are pushed by LISTEN/NOTIFY; only while that connection is down do they re-read this often. */
   QUEUE_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** Notice streams likewise: pushed by NOTIFY on `user_notices`, re-read this often only while LISTEN is down. */
+  NOTICE_STREAM_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** The worker's Prometheus endpoint (SDK runtime telemetry), beside the API's on 9465; port 0 turns it off. */
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
@@ -174,6 +176,11 @@ export const EnvSchema = z.object({
   PARTNER_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
   /** Queue event streams one user may have open at once (per API process). */
   MAX_QUEUE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(2),
+  /** Notice event streams one user, and one partner app in all, may have open at once (per API process). */
+  MAX_NOTICE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(2),
+  MAX_NOTICE_STREAMS_PER_PARTNER: z.coerce.number().int().min(1).default(10_000),
+  /** Announcements one institution may send in any 24 hours (counted in PostgreSQL, across API processes). */
+  ANNOUNCEMENTS_PER_DAY: z.coerce.number().int().min(1).max(1_000).default(5),
 
   /** Idempotency keys are forgotten after this; a key still in progress past its lease is taken over by a retry. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),

@@ -67,6 +67,8 @@ export interface PartnerLimits {
   /** Signed institution requests, per institution (after the signature is verified). */
   institution: RateLimiter;
   queueStreams: ConcurrencyLimiter;
+  /** Notice event streams, per user and per partner app. */
+  noticeStreams: { perUser: ConcurrencyLimiter; perPartner: ConcurrencyLimiter };
   maxOpenBookings: number;
   /** How long partnerAuth keeps a verified answer (0: not at all); see api/auth/middleware.ts. */
   authCacheMs: number;
@@ -78,6 +80,10 @@ export function partnerLimits(config: Env): PartnerLimits {
     user: bucketLimiter('user', config.RATE_USER_PER_SECOND, config.RATE_USER_BURST),
     institution: bucketLimiter('institution', config.RATE_INSTITUTION_PER_SECOND, config.RATE_INSTITUTION_BURST),
     queueStreams: new ConcurrencyLimiter(config.MAX_QUEUE_STREAMS_PER_USER),
+    noticeStreams: {
+      perUser: new ConcurrencyLimiter(config.MAX_NOTICE_STREAMS_PER_USER),
+      perPartner: new ConcurrencyLimiter(config.MAX_NOTICE_STREAMS_PER_PARTNER),
+    },
     maxOpenBookings: config.MAX_OPEN_BOOKINGS_PER_USER,
     authCacheMs: config.PARTNER_AUTH_CACHE_MS,
   };

@@ -5,11 +5,11 @@ import { listNotices, listUserVisits, markNoticesRead, unreadCount } from '../..
 import { findPartnerUser } from '../../db/repositories/users';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { nextVisitAction } from '../../domain/hospital/nextAction';
-import { renderNotice } from '../../domain/notices/catalogue';
 import { partnerAuth } from '../auth/middleware';
 import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import { addRoute } from '../http/route';
+import { noticeView } from '../users/noticeView';
 import { MarkNoticesRead, MyVisitsView, NoticesPage, NoticesQuery } from '../schemas/users';
 
 /** How many visits "my visits" lists: a patient's recent ones; older ones are in the hospital's records. */
@@ -51,16 +51,7 @@ export function userInboxRoutes(deps: ApiDeps) {
           unreadOnly: query.unread === 'true',
         });
         return {
-          notices: page.notices.map((n) => ({
-            noticeId: n.id,
-            institutionId: n.institution_id,
-            journeyId: n.journey_id,
-            kind: n.kind,
-            data: n.data,
-            createdAt: n.created_at.toISOString(),
-            readAt: n.read_at?.toISOString() ?? null,
-            ...(query.locale ? { text: renderNotice(n.kind, n.data, query.locale) } : {}),
-          })),
+          notices: page.notices.map((n) => noticeView(n, query.locale)),
           unreadCount: await unreadCount(db, user.user_ref),
           nextCursor: page.nextCursor,
         };

@@ -10,6 +10,7 @@ import { TransitTaps1766200000000 } from './1766200000000-TransitTaps';
 import { TransitSettlement1766300000000 } from './1766300000000-TransitSettlement';
 import { TransitClaims1766400000000 } from './1766400000000-TransitClaims';
 import { UserInbox1766600000000 } from './1766600000000-UserInbox';
+import { NoticeStream1766800000000 } from './1766800000000-NoticeStream';
 import { PartnerWebhooks1766900000000 } from './1766900000000-PartnerWebhooks';
 import { RetailCampaigns1767000000000 } from './1767000000000-RetailCampaigns';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   TransitSettlement1766300000000,
   TransitClaims1766400000000,
   UserInbox1766600000000,
+  NoticeStream1766800000000,
   PartnerWebhooks1766900000000,
   RetailCampaigns1767000000000,
 ];

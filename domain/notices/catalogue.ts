@@ -5,6 +5,8 @@
  * kind renders as its name, so a new kind never breaks an old reader.
  */
 
+import { ANNOUNCEMENT_TEMPLATES, type AnnouncementTemplate } from './announcements';
+
 export const NOTICE_LOCALES = ['zh-CN', 'en'] as const;
 export type NoticeLocale = (typeof NOTICE_LOCALES)[number];
 
@@ -51,7 +53,33 @@ const CATALOGUE: Record<string, Record<NoticeLocale, Render>> = {
     'zh-CN': () => '医院未能保留该号源，请重新选择时间。',
     en: () => 'The hospital could not hold that slot; please choose another time.',
   },
+  announcement: {
+    'zh-CN': (d, f) => announcement(d, 'zh-CN', f),
+    en: (d, f) => announcement(d, 'en', f),
+  },
 };
+
+/** An institution's announcements, one entry per template (domain/notices/announcements.ts). */
+const ANNOUNCEMENTS: Record<AnnouncementTemplate, Record<NoticeLocale, Render>> = {
+  service_closed: {
+    'zh-CN': (d, f) => `${f.time(d.startsAtMs)} 至 ${f.time(d.endsAtMs)} 暂停服务，给您带来不便，敬请谅解。`,
+    en: (d, f) => `Closed from ${f.time(d.startsAtMs)} to ${f.time(d.endsAtMs)}. We apologise for the inconvenience.`,
+  },
+  new_department: {
+    'zh-CN': (d, f) => `新科室 ${f.id(d.departmentId)} 将于 ${f.time(d.startsAtMs)} 开诊，欢迎预约。`,
+    en: (d, f) => `A new department, ${f.id(d.departmentId)}, opens on ${f.time(d.startsAtMs)}; bookings are open.`,
+  },
+  offer: {
+    'zh-CN': (d, f) => `优惠：${f.time(d.startsAtMs)} 至 ${f.time(d.endsAtMs)} 立减 ${f.money(d.amountMinor)}。`,
+    en: (d, f) => `Offer: ${f.money(d.amountMinor)} off from ${f.time(d.startsAtMs)} to ${f.time(d.endsAtMs)}.`,
+  },
+};
+
+const isTemplate = (v: unknown): v is AnnouncementTemplate => ANNOUNCEMENT_TEMPLATES.some((t) => t === v);
+
+function announcement(d: Data, locale: NoticeLocale, f: Formatters): string {
+  return isTemplate(d.templateKey) ? ANNOUNCEMENTS[d.templateKey][locale](d, f) : 'announcement';
+}
 
 function formatters(locale: NoticeLocale, timeZone: string): Formatters {
   const money = new Intl.NumberFormat(locale, { style: 'currency', currency: 'CNY' });

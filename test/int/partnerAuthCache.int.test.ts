@@ -27,6 +27,7 @@ const limits: PartnerLimits = {
   user: noLimit,
   institution: noLimit,
   queueStreams: new ConcurrencyLimiter(1),
+  noticeStreams: { perUser: new ConcurrencyLimiter(1), perPartner: new ConcurrencyLimiter(1) },
   maxOpenBookings: 3,
   authCacheMs: 60_000, // long, so that a reuse cannot be mistaken for a fresh read
 };

@@ -53,6 +53,10 @@ const CATALOGUE: Record<string, Record<NoticeLocale, Render>> = {
     'zh-CN': () => '医院未能保留该号源，请重新选择时间。',
     en: () => 'The hospital could not hold that slot; please choose another time.',
   },
+  retail_receipt: {
+    'zh-CN': (d, f) => `消费凭证（${f.id(d.orderRef)}）：实付 ${f.money(d.amountMinor)}，待入账积分 ${f.num(d.pointsPending)}。`,
+    en: (d, f) => `Receipt ${f.id(d.orderRef)}: paid ${f.money(d.amountMinor)}; ${f.num(d.pointsPending)} points pending.`,
+  },
   announcement: {
     'zh-CN': (d, f) => announcement(d, 'zh-CN', f),
     en: (d, f) => announcement(d, 'en', f),

@@ -17,6 +17,7 @@ export const ESSENTIAL_NOTICE_KINDS = [
   'not_seen',
   'no_show',
   'slot_rejected',
+  'retail_receipt',
 ] as const;
 
 export const MARKETING_NOTICE_KINDS = ['announcement'] as const;

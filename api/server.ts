@@ -31,6 +31,7 @@ import { userNoticeRoutes } from './routes/userNotices';
 import { announcementRoutes } from './routes/announcements';
 import { partnerWebhookRoutes } from './routes/partnerWebhooks';
 import { retailRoutes } from './routes/retail';
+import { doctorViewRoutes } from './routes/doctorView';
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
 import { WEBHOOK_CHANNEL } from '../db/repositories/webhookOutbox';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
@@ -123,6 +124,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     transitReportRoutes(deps),
     partnerWebhookRoutes(deps),
     retailRoutes(deps),
+    doctorViewRoutes(deps),
   ];
 }
 

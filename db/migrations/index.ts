@@ -13,6 +13,7 @@ import { UserInbox1766600000000 } from './1766600000000-UserInbox';
 import { NoticeStream1766800000000 } from './1766800000000-NoticeStream';
 import { PartnerWebhooks1766900000000 } from './1766900000000-PartnerWebhooks';
 import { RetailCampaigns1767000000000 } from './1767000000000-RetailCampaigns';
+import { ResultShares1767100000000 } from './1767100000000-ResultShares';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   NoticeStream1766800000000,
   PartnerWebhooks1766900000000,
   RetailCampaigns1767000000000,
+  ResultShares1767100000000,
 ];

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { InstitutionHttpClient } from '../../clients/institution/signedHttp';
+import { recentAudit } from '../../db/repositories/audit';
+import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { until } from '../helpers/poll';
+
+/**
+ * Results in the doctor's hands: a real visit ends with results from the HIS; the hospital's own app
+ * (signed as the hospital) shows them to the visit's doctor and to nobody else; the patient's grant
+ * opens them to a doctor of another hospital, and revoking or expiry closes that again.
+ */
+let d: HospitalDriver;
+let patient: string;
+let stranger: string;
+let ref: string;
+let otherHospital: string;
+const OTHER_SECRET = 'other-hospital-secret';
+
+beforeAll(async () => {
+  d = await startHospitalDriver({
+    policy: {
+      holdMinutes: 1,
+      fullRefundCutoffMinutes: 60,
+      noShowGraceMinutes: 0,
+      reminderLeadMinutes: 4 * 24 * 60,
+      visitQuietCloseSeconds: 3,
+    },
+    replicas: { api: 1, workers: 1 },
+  });
+  patient = await d.verifiedUser();
+  stranger = await d.verifiedUser();
+  const db = d.p.services.db;
+  await db.query(`INSERT INTO doctors (institution_id, id, department_id, display_name) VALUES ($1, 'D2', 'CARD', 'Dr. Li')`, [d.hospital]);
+  otherHospital = `h${randomUUID().slice(0, 6)}`;
+  await db.query(
+    `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc, settings) VALUES ($1, 'hospital', 'Other Hospital', 'Asia/Shanghai', $2, '{}')`,
+    [otherHospital, d.p.services.pii.encrypt(OTHER_SECRET)],
+  );
+  await db.query(`INSERT INTO departments (institution_id, id, name) VALUES ($1, 'ONC', 'Oncology')`, [otherHospital]);
+  await db.query(`INSERT INTO doctors (institution_id, id, department_id, display_name) VALUES ($1, 'X1', 'ONC', 'Dr. Wang')`, [
+    otherHospital,
+  ]);
+
+  // A whole visit with Dr. D1, ending with a blood count.
+  const booked = await d.api<{ bookingRef: string }>('POST', '/v1/visits', patient, { institutionId: d.hospital, slotId: d.slotIds[0] });
+  ref = booked.body.bookingRef;
+  await d.payOpen(ref, patient, 'registration');
+  await d.waitStage(ref, patient, 'booked');
+  await d.api('POST', `/v1/visits/${ref}/check-in`, patient, {});
+  await until('HIS call', async () => d.his.callNext(d.doctor), { timeoutMs: 30_000 });
+  await d.waitStage(ref, patient, 'called');
+  await d.his.placeOrders(ref, { items: [{ code: 'CBC', text: 'Blood count', priceMinor: 4500 }], orderId: 'ORD-1' });
+  await d.payOpen(ref, patient, 'order-ORD-1');
+  await until('order paid', async () => (await d.stage(ref, patient)).orders.find((o) => o.orderId === 'ORD-1')?.status === 'paid', {
+    timeoutMs: 30_000,
+  });
+  await d.his.sendResults(ref, 'ORD-1', [
+    { code: 'HGB', text: 'Haemoglobin', value: '135', units: 'g/L', referenceRange: '115-150', abnormalFlag: 'N' },
+  ]);
+  await until(
+    'results stored',
+    async () => ((await d.p.services.db.query('SELECT 1 FROM visit_results WHERE booking_ref = $1', [ref])) as unknown[]).length > 0,
+    {
+      timeoutMs: 30_000,
+    },
+  );
+});
+afterAll(async () => {
+  await d?.stop();
+});
+
+interface Results {
+  results: Array<{ bookingRef: string; orderId: string; patient: string; via: string; report: unknown; grantExpiresAt: string | null }>;
+}
+const hospitalApp = () => new InstitutionHttpClient({ baseUrl: d.p.api.url, institutionId: d.hospital, secret: 'hospital-secret' });
+const otherApp = () => new InstitutionHttpClient({ baseUrl: d.p.api.url, institutionId: otherHospital, secret: OTHER_SECRET });
+
+it("shows the visit's doctor their patient's results, audited, and no other doctor or hospital", async () => {
+  const mine = await hospitalApp().get<Results>(`/v1/institutions/${d.hospital}/doctors/${d.doctor}/results`);
+  expect(mine.status).toBe(200);
+  expect(mine.body.results).toHaveLength(1);
+  expect(mine.body.results[0]).toMatchObject({
+    bookingRef: ref,
+    orderId: 'ORD-1',
+    via: 'own',
+    grantExpiresAt: null,
+    patient: expect.stringMatching(/\*/),
+  });
+  expect(JSON.stringify(mine.body.results[0]!.report)).toContain('135');
+  expect(await recentAudit(d.p.services.db, { action: 'results.viewed', subject: `${ref}/ORD-1` })).toHaveLength(1);
+
+  expect((await hospitalApp().get<Results>(`/v1/institutions/${d.hospital}/doctors/D2/results`)).body.results).toEqual([]);
+  expect((await otherApp().get<Results>(`/v1/institutions/${otherHospital}/doctors/X1/results`)).body.results).toEqual([]);
+  // Another hospital cannot ask as this one, nor name a doctor that is not theirs.
+  expect((await otherApp().get(`/v1/institutions/${d.hospital}/doctors/${d.doctor}/results`)).status).toBe(403);
+  expect((await otherApp().get(`/v1/institutions/${otherHospital}/doctors/${d.doctor}/results`)).status).toBe(404);
+  const forged = new InstitutionHttpClient({ baseUrl: d.p.api.url, institutionId: d.hospital, secret: 'guess' });
+  expect((await forged.get(`/v1/institutions/${d.hospital}/doctors/${d.doctor}/results`)).status).toBe(401);
+});
+
+it("opens another hospital's doctor's view by the patient's grant, and closes it on revoke and on expiry", async () => {
+  const share = await d.api<{ shareId: string; live: boolean; expiresAt: string }>('POST', `/v1/visits/${ref}/shares`, patient, {
+    institutionId: otherHospital,
+    doctorId: 'X1',
+    hours: 24,
+  });
+  expect(share.status).toBe(201);
+  expect(share.body.live).toBe(true);
+  const view = async () => (await otherApp().get<Results>(`/v1/institutions/${otherHospital}/doctors/X1/results`)).body.results;
+  expect(await view()).toEqual([expect.objectContaining({ bookingRef: ref, via: 'grant', grantExpiresAt: share.body.expiresAt })]);
+  // Only X1 was granted: another doctor of that hospital sees nothing.
+  await d.p.services.db.query(
+    `INSERT INTO doctors (institution_id, id, department_id, display_name) VALUES ($1, 'X2', 'ONC', 'Dr. Zhao')`,
+    [otherHospital],
+  );
+  expect((await otherApp().get<Results>(`/v1/institutions/${otherHospital}/doctors/X2/results`)).body.results).toEqual([]);
+
+  const revoked = await d.api<{ live: boolean }>('DELETE', `/v1/visits/${ref}/shares/${share.body.shareId}`, patient);
+  expect(revoked.body.live).toBe(false);
+  expect(await view()).toEqual([]);
+  expect((await d.api('DELETE', `/v1/visits/${ref}/shares/${share.body.shareId}`, patient)).status).toBe(200); // again: fine
+
+  const second = await d.api<{ shareId: string }>('POST', `/v1/visits/${ref}/shares`, patient, {
+    institutionId: otherHospital,
+    doctorId: 'X1',
+    hours: 1,
+  });
+  expect(await view()).toHaveLength(1);
+  await d.p.services.db.query(`UPDATE result_shares SET expires_at = now() - interval '1 second' WHERE id = $1`, [second.body.shareId]);
+  expect(await view()).toEqual([]);
+  const listed = await d.api<{ shares: Array<{ live: boolean }> }>('GET', `/v1/visits/${ref}/shares`, patient);
+  expect(listed.body.shares.map((s) => s.live)).toEqual([false, false]);
+});
+
+it('refuses shares that are not the patient’s to give, or malformed', async () => {
+  const share = (user: string, body: object) =>
+    d.api<{ errors?: Array<{ field: string }> }>('POST', `/v1/visits/${ref}/shares`, user, body);
+  expect((await share(stranger, { institutionId: otherHospital, doctorId: 'X1', hours: 1 })).status).toBe(404);
+  expect((await share(patient, { institutionId: d.hospital, doctorId: 'D2', hours: 1 })).body.errors?.[0]?.field).toBe(
+    'body.institutionId',
+  );
+  expect((await share(patient, { institutionId: otherHospital, doctorId: 'NOPE', hours: 1 })).body.errors?.[0]?.field).toBe(
+    'body.doctorId',
+  );
+  expect((await share(patient, { institutionId: otherHospital, doctorId: 'X1', hours: 0 })).status).toBe(422);
+  expect((await share(patient, { institutionId: otherHospital, doctorId: 'X1', hours: 24 * 365 })).status).toBe(422);
+  expect((await share(patient, { institutionId: otherHospital, doctorId: 'X1', hours: 1, extra: 1 })).status).toBe(422);
+  expect((await d.api('DELETE', `/v1/visits/${ref}/shares/not-a-uuid`, patient)).status).toBe(422);
+  expect((await d.api('DELETE', `/v1/visits/${ref}/shares/${randomUUID()}`, stranger)).status).toBe(404);
+  expect((await hospitalApp().get(`/v1/institutions/${d.hospital}/doctors/${'x'.repeat(60)}/results`)).status).toBe(422);
+});

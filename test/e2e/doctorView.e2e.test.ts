@@ -59,7 +59,7 @@ beforeAll(async () => {
   ]);
   await until(
     'results stored',
-    async () => ((await d.p.services.db.query('SELECT 1 FROM visit_results WHERE booking_ref = $1', [ref])) as unknown[]).length > 0,
+    async () => (await d.p.services.db.query<unknown[]>('SELECT 1 FROM visit_results WHERE booking_ref = $1', [ref])).length > 0,
     {
       timeoutMs: 30_000,
     },

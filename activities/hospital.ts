@@ -119,8 +119,8 @@ export function createHospitalActivities(deps: HospitalActivityDeps) {
      * money, whose workflow is terminated (or otherwise ended without compensating). Terminate runs
      * no workflow code, so this is the path that gives that money back.
      */
-    async findAbandonedVisits(i: { staleMs: number; limit: number }): Promise<AbandonedVisit[]> {
-      const held = await heldMoneyOfStaleVisits(deps.db, new Date(Date.now() - i.staleMs), i.limit);
+    async findAbandonedVisits(i: { staleMs: number; limit: number; institutionId?: string }): Promise<AbandonedVisit[]> {
+      const held = await heldMoneyOfStaleVisits(deps.db, new Date(Date.now() - i.staleMs), i.limit, i.institutionId);
       const byVisit = new Map<string, AbandonedVisit>();
       const ended = new Map<string, string | null>();
       for (const h of held) {

@@ -119,14 +119,27 @@ export function operatorRoutes(deps: ApiDeps) {
       summary: 'Refund now the money of visits that were terminated (also run every 10 minutes by a schedule)',
       tags: ['operator'],
       audience: 'operator',
-      body: z.object({ staleSeconds: z.number().int().min(0).max(86_400).optional() }),
+      body: z.object({
+        staleSeconds: z.number().int().min(0).max(86_400).optional(),
+        /** Only this hospital's visits; every hospital's when absent. */
+        institutionId: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/)
+          .optional(),
+      }),
       response: z.object({ visits: z.number().int(), refundedMinor: z.number().int() }),
       middleware: [auth],
       handler: async ({ body }) =>
         deps.temporal.workflow.execute<typeof sweepAbandonedVisits>('sweepAbandonedVisits', {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           workflowId: `sweep-abandoned-visits/${Date.now()}`,
-          args: [{ version: 1, ...(body.staleSeconds !== undefined ? { staleMs: body.staleSeconds * 1000 } : {}) }],
+          args: [
+            {
+              version: 1,
+              ...(body.staleSeconds !== undefined ? { staleMs: body.staleSeconds * 1000 } : {}),
+              ...(body.institutionId ? { institutionId: body.institutionId } : {}),
+            },
+          ],
         }),
     });
     return router;

@@ -32,8 +32,11 @@ export type HeldMoney = z.infer<typeof HeldMoney>;
 
 const LIVE_STAGES = ['holding', 'awaiting_payment', 'booked', 'queued', 'called'];
 
-/** Visits in a live stage, last changed before `before`, with their paid-but-unrefunded payments (oldest first). */
-export async function heldMoneyOfStaleVisits(db: SqlRunner, before: Date, limit: number): Promise<HeldMoney[]> {
+/**
+ * Visits in a live stage, last changed before `before`, with their paid-but-unrefunded payments (oldest
+ * first); of one hospital when `institutionId` is given (an operator sweeping one hospital).
+ */
+export async function heldMoneyOfStaleVisits(db: SqlRunner, before: Date, limit: number, institutionId?: string): Promise<HeldMoney[]> {
   const rows: unknown = await db.query(
     `SELECT v.booking_ref, v.workflow_id, v.slot_id, v.stage, p.out_trade_no, p.step,
             p.amount_minor - p.refunded_minor AS unrefunded_minor,
@@ -41,11 +44,11 @@ export async function heldMoneyOfStaleVisits(db: SqlRunner, before: Date, limit:
                  ELSE EXISTS (SELECT 1 FROM visit_results r WHERE r.booking_ref = v.booking_ref AND 'order-' || r.order_id = p.step)
             END AS delivered
        FROM visits v JOIN payments p ON p.journey_id = v.workflow_id
-      WHERE v.stage = ANY($1) AND v.updated_at < $2
+      WHERE v.stage = ANY($1) AND v.updated_at < $2 AND ($4::text IS NULL OR v.institution_id = $4)
         AND p.status IN ('paid', 'partially_refunded') AND p.refunded_minor < p.amount_minor
       ORDER BY v.updated_at
       LIMIT $3`,
-    [LIVE_STAGES, before, limit],
+    [LIVE_STAGES, before, limit, institutionId ?? null],
   );
   return z.array(HeldMoney).parse(rows);
 }

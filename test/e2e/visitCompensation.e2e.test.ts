@@ -127,6 +127,8 @@ describe('compensation (item 1)', () => {
     await d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`).terminate('drill: operator terminated');
     const swept = await operator<{ visits: number; refundedMinor: number }>('POST', '/v1/operator/sweeps/abandoned-visits/run', {
       staleSeconds: 0,
+      // The run's other test files terminate visits too: this sweep takes only this file's hospital.
+      institutionId: d.hospital,
     });
     expect(swept.status).toBe(200);
     expect(swept.body.refundedMinor).toBeGreaterThanOrEqual(2500);
@@ -144,7 +146,10 @@ describe('compensation (item 1)', () => {
       await recordHistory(d.p.services.temporal.workflow.getHandle(sweep.workflowId), 'refunded-terminated-visit');
     }
     // Run again: nothing left to do, nothing refunded twice.
-    const again = await operator<{ visits: number }>('POST', '/v1/operator/sweeps/abandoned-visits/run', { staleSeconds: 0 });
+    const again = await operator<{ visits: number }>('POST', '/v1/operator/sweeps/abandoned-visits/run', {
+      staleSeconds: 0,
+      institutionId: d.hospital,
+    });
     expect(again.body.visits).toBe(0);
     expect(platformRefunded(outTradeNo)).toBe(2500);
     expect(hisTypes(ref).filter((t) => t === 'SIU^S15')).toEqual(['SIU^S15']);

@@ -27,6 +27,8 @@ export interface SweepInput {
   /** Only visits that have not changed stage for this long (a live visit moves, or waits in a stage that holds no risk). */
   staleMs?: number;
   limit?: number;
+  /** Only this hospital's visits (an operator's targeted sweep); every hospital's when absent. */
+  institutionId?: string;
 }
 
 export interface SweepOutcome {
@@ -43,7 +45,11 @@ export interface SweepOutcome {
  * PostgreSQL: the workflow's input is gone); the visit ends `failed` for operators to see.
  */
 export async function sweepAbandonedVisits(input: SweepInput = { version: 1 }): Promise<SweepOutcome> {
-  const found = await hospital.findAbandonedVisits({ staleMs: input.staleMs ?? 10 * 60_000, limit: input.limit ?? 200 });
+  const found = await hospital.findAbandonedVisits({
+    staleMs: input.staleMs ?? 10 * 60_000,
+    limit: input.limit ?? 200,
+    ...(input.institutionId ? { institutionId: input.institutionId } : {}),
+  });
   let refundedMinor = 0;
   for (const visit of found) {
     for (const r of visit.refunds) {

@@ -1,12 +1,5 @@
-import { z } from 'zod';
+import { partnerClient } from '../../clients/partner/client';
 import { startReceiverSimulator, type ReceiverSimulator } from '../../integrations/webhooks/receiverSimulator';
-
-const Endpoints = z.object({ endpoints: z.array(z.object({ endpointId: z.string(), url: z.string() })) });
-const Created = z.object({ endpointId: z.string(), secret: z.string() });
-const Notices = z.object({
-  notices: z.array(z.object({ kind: z.string(), createdAt: z.string(), text: z.string().optional() })),
-  unreadCount: z.number(),
-});
 
 interface DemoWebhooks {
   receiver: ReceiverSimulator;
@@ -15,34 +8,32 @@ interface DemoWebhooks {
   stop(): Promise<void>;
 }
 
+/** openapi-fetch answers `{ data, error, response }`: the demo stops on an error with what the API said. */
+function must<T>(what: string, r: { data?: T; error?: unknown; response: Response }): T {
+  if (r.data === undefined) throw new Error(`${what}: ${r.response.status} ${JSON.stringify(r.error)}`);
+  return r.data;
+}
+
 /**
  * The demo partner app's webhook endpoint: a receiver on loopback that verifies signatures and
- * de-duplicates, registered through the partner API (an earlier run's loopback endpoint is removed
- * first, since its port is gone).
+ * de-duplicates, registered through the partner API with the client generated from the OpenAPI
+ * document (an earlier run's loopback endpoint is removed first, since its port is gone).
  */
 export async function startDemoWebhooks(o: { apiUrl: string; partnerApiKey: string; say: (m: string) => void }): Promise<DemoWebhooks> {
-  const headers = { authorization: `Bearer ${o.partnerApiKey}`, 'content-type': 'application/json' };
-  const call = async <T>(schema: z.ZodType<T>, method: string, path: string, body?: object, user?: string): Promise<T> => {
-    const res = await fetch(`${o.apiUrl}${path}`, {
-      method,
-      headers: { ...headers, ...(user ? { 'x-causeway-user': user } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return schema.parse(JSON.parse(text));
-  };
+  const app = partnerClient({ baseUrl: o.apiUrl, apiKey: o.partnerApiKey });
   const receiver = await startReceiverSimulator();
-  for (const e of (await call(Endpoints, 'GET', '/v1/partner/webhooks/endpoints')).endpoints) {
-    if (e.url.startsWith('http://127.0.0.1:')) await call(z.unknown(), 'DELETE', `/v1/partner/webhooks/endpoints/${e.endpointId}`);
+  for (const e of must('list endpoints', await app.GET('/v1/partner/webhooks/endpoints')).endpoints) {
+    if (e.url.startsWith('http://127.0.0.1:'))
+      must('remove endpoint', await app.DELETE('/v1/partner/webhooks/endpoints/{endpointId}', { params: { path: { endpointId: e.endpointId } } }));
   }
-  const created = await call(Created, 'POST', '/v1/partner/webhooks/endpoints', { url: receiver.url });
+  const created = must('register endpoint', await app.POST('/v1/partner/webhooks/endpoints', { body: { url: receiver.url, eventTypes: [] } }));
   receiver.secrets = [created.secret];
   o.say(`webhooks     the demo partner's endpoint ${receiver.url} (signed events: notices and journey stages)`);
   return {
     receiver,
     async report(userId) {
-      const inbox = await call(Notices, 'GET', '/v1/users/me/notices?limit=8&locale=en', undefined, userId);
+      const me = partnerClient({ baseUrl: o.apiUrl, apiKey: o.partnerApiKey, userId });
+      const inbox = must('inbox', await me.GET('/v1/users/me/notices', { params: { query: { limit: 8, locale: 'en' } } }));
       o.say(`inbox: ${inbox.unreadCount} unread; the newest:`);
       for (const n of inbox.notices) o.say(`  ${n.createdAt.slice(11, 19)}  ${n.text ?? n.kind}`);
       const events = receiver.applied;

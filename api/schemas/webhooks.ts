@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
 /** The event types a partner can subscribe an endpoint to (an empty list subscribes to all). */
-export const WEBHOOK_EVENT_TYPES = ['notice.created', 'visit.stage_changed', 'rider_day.stage_changed'] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  'notice.created',
+  'visit.stage_changed',
+  'rider_day.stage_changed',
+  'retail_order.stage_changed',
+] as const;
 
 export const CreateEndpoint = z
   .object({

@@ -1634,7 +1634,7 @@ export interface components {
             /** Format: uri */
             url: string;
             /** @default [] */
-            eventTypes: ("notice.created" | "visit.stage_changed" | "rider_day.stage_changed")[];
+            eventTypes: ("notice.created" | "visit.stage_changed" | "rider_day.stage_changed" | "retail_order.stage_changed")[];
         };
         WebhookEndpoints: {
             endpoints: components["schemas"]["WebhookEndpoint"][];

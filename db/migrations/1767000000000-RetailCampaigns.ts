@@ -100,9 +100,28 @@ export class RetailCampaigns1767000000000 implements MigrationInterface {
          PRIMARY KEY ("merchant_id", "order_ref"))`,
     );
     await q.query(`CREATE INDEX "IDX_retail_order_views_user" ON "retail_order_views" ("user_id", "created_at" DESC)`);
+    // A member's order stages reach their partner app like visits and rider-days (the webhook outbox).
+    await q.query(
+      `CREATE FUNCTION causeway_webhook_on_retail_order_stage() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.user_id IS NULL OR NEW.seq = 0 THEN RETURN NULL; END IF;
+         IF TG_OP = 'UPDATE' AND OLD.stage IS NOT DISTINCT FROM NEW.stage THEN RETURN NULL; END IF;
+         PERFORM causeway_publish_webhook(NEW.user_id, 'retail_order.stage_changed',
+           'retail-order/' || NEW.merchant_id || '/' || NEW.order_ref,
+           jsonb_build_object('merchantId', NEW.merchant_id, 'orderRef', NEW.order_ref, 'stage', NEW.stage,
+                              'paidMinor', NEW.view->'paidMinor', 'refundedMinor', NEW.view->'refundedMinor'));
+         RETURN NULL;
+       END $$`,
+    );
+    await q.query(
+      `CREATE TRIGGER "TR_retail_order_views_webhook" AFTER INSERT OR UPDATE OF "stage" ON "retail_order_views"
+         FOR EACH ROW EXECUTE FUNCTION causeway_webhook_on_retail_order_stage()`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TRIGGER "TR_retail_order_views_webhook" ON "retail_order_views"');
+    await q.query('DROP FUNCTION causeway_webhook_on_retail_order_stage()');
     await q.query('DROP TABLE "retail_order_views"');
     await q.query('DROP TABLE "points_ledger"');
     await q.query('DROP TABLE "retail_budget_moves"');

@@ -24,9 +24,15 @@ export async function startDemoWebhooks(o: { apiUrl: string; partnerApiKey: stri
   const receiver = await startReceiverSimulator();
   for (const e of must('list endpoints', await app.GET('/v1/partner/webhooks/endpoints')).endpoints) {
     if (e.url.startsWith('http://127.0.0.1:'))
-      must('remove endpoint', await app.DELETE('/v1/partner/webhooks/endpoints/{endpointId}', { params: { path: { endpointId: e.endpointId } } }));
+      must(
+        'remove endpoint',
+        await app.DELETE('/v1/partner/webhooks/endpoints/{endpointId}', { params: { path: { endpointId: e.endpointId } } }),
+      );
   }
-  const created = must('register endpoint', await app.POST('/v1/partner/webhooks/endpoints', { body: { url: receiver.url, eventTypes: [] } }));
+  const created = must(
+    'register endpoint',
+    await app.POST('/v1/partner/webhooks/endpoints', { body: { url: receiver.url, eventTypes: [] } }),
+  );
   receiver.secrets = [created.secret];
   o.say(`webhooks     the demo partner's endpoint ${receiver.url} (signed events: notices and journey stages)`);
   return {

@@ -6,6 +6,7 @@ import { recordHistory } from '../helpers/histories';
 import { until } from '../helpers/poll';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { createTestMerchant } from '../helpers/retailFactories';
+import { startReceiverSimulator } from '../../integrations/webhooks/receiverSimulator';
 
 /**
  * A shop's till through the real API, the real workflow and the payment simulator behind the real SDK:
@@ -99,6 +100,14 @@ it('sets up a campaign and lets the shopper claim a coupon once per request numb
 });
 
 it('sells with a coupon allocated to the units, then refunds by units exactly what they were paid', async () => {
+  // The shopper's partner app is pushed the order's stages.
+  const receiver = await startReceiverSimulator();
+  const hook = await fetch(`${p.api.url}/v1/partner/webhooks/endpoints`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${p.partner.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: receiver.url, eventTypes: ['retail_order.stage_changed'] }),
+  });
+  receiver.secrets = [((await hook.json()) as { secret: string }).secret];
   const couponId = await freshCoupon('c2');
   const sale = await till.post<Order>(`/v1/merchants/${merchant}/orders`, {
     orderRef: 'S1',
@@ -117,6 +126,15 @@ it('sells with a coupon allocated to the units, then refunds by units exactly wh
   ]);
   expect(sale.body.discounts).toEqual([{ couponId, applied: 500, roundedUp: ['B#001'] }]);
   expect(sale.body.pointsPending).toBe(8 + 8 + 4);
+  await until(
+    'the paid stage pushed',
+    async () => receiver.applied.some((e) => e.data['orderRef'] === 'S1' && e.data['stage'] === 'paid'),
+    {
+      timeoutMs: 15_000,
+    },
+  );
+  expect(receiver.applied.find((e) => e.data['stage'] === 'paid')?.data).toMatchObject({ merchantId: merchant, paidMinor: 2_100 });
+  await receiver.close();
   // The POS retrying the same sale gets the same answer and pays nothing more.
   const retried = await till.post<Order>(`/v1/merchants/${merchant}/orders`, {
     orderRef: 'S1',

@@ -13,6 +13,7 @@ import { rushScenario } from './scenarios/rush';
 import { streamsScenario } from './scenarios/streams';
 import { transitScenario } from './scenarios/transit';
 import { webhooksScenario } from './scenarios/webhooks';
+import { retailScenario } from './scenarios/retail';
 
 /**
  * `npm run bench`: stands up the real stack (fresh database, in-memory Temporal, simulators, API and
@@ -38,6 +39,7 @@ const RUNNERS: Record<ScenarioName, Runner> = {
   streams: async (stack, log) => ({ comparisons: await streamsScenario(stack, log) }),
   transit: async (stack, log) => ({ comparisons: await transitScenario(stack, log) }),
   webhooks: async (stack, log) => ({ comparisons: await webhooksScenario(stack, log) }),
+  retail: async (stack, log) => ({ comparisons: await retailScenario(stack, log) }),
 };
 
 async function main(): Promise<number> {

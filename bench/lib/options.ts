@@ -6,7 +6,7 @@ import { z } from 'zod';
  * (`BENCH_JOURNEY_VISITS=50`), the flag winning; `--quick` (or `BENCH_SCALE=quick`) switches the
  * defaults to a smoke run of about two minutes. Parsed once, here, with zod.
  */
-export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams', 'transit', 'webhooks'] as const;
+export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams', 'transit', 'webhooks', 'retail'] as const;
 /** The scenarios also run against several API and worker processes (`--replicas`). */
 export const REPLICATED: readonly ScenarioName[] = ['reads', 'rush', 'journey'];
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -35,6 +35,11 @@ const Sizes = z.object({
   transitPeakRiders: count,
   webhookDeliveries: count,
   webhookLatencySamples: count,
+  retailCheckouts: count,
+  retailRushClaims: count,
+  retailRushCoupons: count,
+  retailRushCheckouts: count,
+  retailLedgerWrites: count,
 });
 type Sizes = z.infer<typeof Sizes>;
 
@@ -61,6 +66,11 @@ const FULL: Sizes = {
   transitPeakRiders: 2000,
   webhookDeliveries: 5000,
   webhookLatencySamples: 200,
+  retailCheckouts: 200,
+  retailRushClaims: 10000,
+  retailRushCoupons: 1000,
+  retailRushCheckouts: 400,
+  retailLedgerWrites: 20000,
 };
 const QUICK: Sizes = {
   journeyVisits: 30,
@@ -84,6 +94,11 @@ const QUICK: Sizes = {
   transitPeakRiders: 100,
   webhookDeliveries: 500,
   webhookLatencySamples: 30,
+  retailCheckouts: 20,
+  retailRushClaims: 1000,
+  retailRushCoupons: 100,
+  retailRushCheckouts: 40,
+  retailLedgerWrites: 2000,
 };
 
 export const BenchOptions = Sizes.extend({
@@ -129,7 +144,7 @@ export function usage(): string {
     (k) => `  --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${envName(k)}) default ${FULL[k]}, quick ${QUICK[k]}`,
   );
   return [
-    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams,transit,webhooks] [--replicas=1,2] [--size=value …]',
+    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams,transit,webhooks,retail] [--replicas=1,2] [--size=value …]',
     '  --quick (BENCH_SCALE=quick)       smoke-run sizes',
     '  --only (BENCH_ONLY)                scenarios to run, comma-separated',
     '  --log-level (BENCH_LOG_LEVEL)      API/worker log level, default error',

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevServer, type DevServer } from '../../platform/temporal/devServer';
+import { until } from '../helpers/poll';
 import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 
 /**
@@ -63,7 +64,13 @@ describe('reads from the read model', () => {
     await d.waitStage(refs.booked, user, 'booked');
     refs.unpaid = await book(2);
     await d.waitStage(refs.unpaid, user, 'awaiting_payment');
-    await d.p.worker.shutdown();
+    // The stage is written before the payment's QR order: wait for the journey to settle on the QR.
+    await until('the unpaid visit waiting on its QR code', async () => {
+      const v = (await read(refs.unpaid)).body as { registration?: { status?: string } };
+      return v.registration?.status === 'awaiting_payment';
+    });
+    // Every worker (the driver runs two): one left running could still write a view after the snapshot.
+    await Promise.all(d.p.workers.map((w) => w.shutdown()));
     for (const ref of Object.values(refs)) before.set(ref, (await read(ref)).body);
     await server?.stop();
     server = undefined;

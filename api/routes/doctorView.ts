@@ -2,11 +2,11 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
 import { doctorExists, resultsForDoctor } from '../../db/queries/doctorResults';
-import { writeAudit } from '../../db/repositories/audit';
+import { writeAudit, writeAudits } from '../../db/repositories/audit';
 import { createShare, listShares, revokeShare, type ShareRow } from '../../db/repositories/resultShares';
 import { findOwnVisit } from '../../db/queries/partnerVisits';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { shareExpiry, SHARE_MAX_HOURS } from '../../domain/hospital/resultShares';
+import { shareExpiry, SHARE_MAX_HOURS, SHARE_MAX_LIVE_PER_VISIT } from '../../domain/hospital/resultShares';
 import { maskName } from '../../domain/masking';
 import { institutionAuth, partnerAuth } from '../auth/middleware';
 import { requireInstitution, requirePartner } from '../auth/principal';
@@ -99,13 +99,21 @@ export function doctorViewRoutes(deps: ApiDeps) {
           ...(query.bookingRef ? { bookingRef: query.bookingRef } : {}),
           limit: query.limit,
         });
-        for (const r of rows)
-          await writeAudit(db, {
+        // Ids only: one entry for the look itself (a probe that found nothing is traced too), one per result shown.
+        await writeAudits(db, [
+          {
+            actor: `institution:${params.institutionId}`,
+            action: 'results.listed',
+            subject: `doctor:${params.institutionId}:${params.doctorId}`,
+            details: { count: rows.length, bookingRef: query.bookingRef ?? null },
+          },
+          ...rows.map((r) => ({
             actor: `institution:${params.institutionId}`,
             action: 'results.viewed',
             subject: `${r.booking_ref}/${r.order_id}`,
             details: { doctorId: params.doctorId, via: r.via },
-          });
+          })),
+        ]);
         return {
           results: rows.map((r) => ({
             bookingRef: r.booking_ref,
@@ -155,13 +163,16 @@ export function doctorViewRoutes(deps: ApiDeps) {
           throw new DomainError(ErrorCode.ValidationFailed, 'no such doctor', {
             fields: [{ field: 'body.doctorId', message: 'not a doctor of that hospital' }],
           });
-        const share = await createShare(db, {
+        const created = await createShare(db, {
           bookingRef: visit.booking_ref,
           userId,
           institutionId: body.institutionId,
           doctorId: body.doctorId,
           expiresAt: new Date(when.expiresAtMs),
         });
+        if (created.kind === 'too_many')
+          throw new DomainError(ErrorCode.Conflict, `this visit holds ${SHARE_MAX_LIVE_PER_VISIT} live shares already: revoke one first`);
+        const { share } = created;
         await writeAudit(db, {
           actor: `user:${userId}`,
           action: 'results.shared',

@@ -24,7 +24,12 @@ export async function resultsForDoctor(
 ): Promise<DoctorResultRow[]> {
   return z.array(Row).parse(
     await db.query(
-      `SELECT * FROM (
+      `WITH live AS (
+         -- A visit shared twice with the same doctor is shown once, until the later grant ends.
+         SELECT booking_ref, max(expires_at) AS expires_at FROM result_shares
+          WHERE institution_id = $1 AND doctor_id = $2 AND revoked_at IS NULL AND expires_at > now()
+          GROUP BY booking_ref)
+       SELECT * FROM (
          SELECT r.booking_ref, r.order_id, r.abnormal, r.received_at, r.results_enc, u.legal_name_enc, v.institution_id AS visit_institution_id,
                 'own' AS via, NULL::timestamptz AS grant_expires_at
            FROM visits v JOIN visit_results r ON r.booking_ref = v.booking_ref JOIN users u ON u.id = v.user_id
@@ -32,9 +37,10 @@ export async function resultsForDoctor(
          UNION ALL
          SELECT r.booking_ref, r.order_id, r.abnormal, r.received_at, r.results_enc, u.legal_name_enc, v.institution_id,
                 'grant', s.expires_at
-           FROM result_shares s JOIN visits v ON v.booking_ref = s.booking_ref JOIN visit_results r ON r.booking_ref = s.booking_ref
+           FROM live s JOIN visits v ON v.booking_ref = s.booking_ref JOIN visit_results r ON r.booking_ref = s.booking_ref
            JOIN users u ON u.id = v.user_id
-          WHERE s.institution_id = $1 AND s.doctor_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+          -- Grants go only to another hospital's doctors (the route refuses the visit's own), so no row is both.
+          WHERE v.institution_id <> $1
        ) x
        WHERE ($3::text IS NULL OR x.booking_ref = $3)
        ORDER BY x.received_at DESC, x.booking_ref, x.order_id LIMIT $4`,

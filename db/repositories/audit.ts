@@ -24,6 +24,21 @@ export async function writeAudit(db: SqlRunner, entry: AuditEntry): Promise<void
   ]);
 }
 
+/** Several entries in one statement: a read that must audit every record it shows, without a round trip each. */
+export async function writeAudits(db: SqlRunner, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db.query(
+    `INSERT INTO audit_log (actor, action, subject, details)
+     SELECT a, b, c, d::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS e(a, b, c, d)`,
+    [
+      entries.map((e) => e.actor),
+      entries.map((e) => e.action),
+      entries.map((e) => e.subject),
+      entries.map((e) => JSON.stringify(e.details ?? {})),
+    ],
+  );
+}
+
 /** The same entry (actor, action, subject, details) once: for writers that may run again (a retried activity). */
 export async function writeAuditOnce(db: SqlRunner, entry: AuditEntry): Promise<void> {
   await db.query(

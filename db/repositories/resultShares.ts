@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { DataSource } from 'typeorm';
+import { mayGrantAnother } from '../../domain/hospital/resultShares';
 import type { SqlRunner } from './slots';
 
 const ShareRow = z.object({
@@ -14,15 +16,31 @@ const ShareRow = z.object({
 export type ShareRow = z.infer<typeof ShareRow>;
 const COLUMNS = 'id, booking_ref, institution_id, doctor_id, expires_at, revoked_at, created_at';
 
+/**
+ * Records a grant unless the visit holds as many live grants as it may. The count and the insert run
+ * under a per-visit lock so two API processes cannot both take the last place.
+ */
 export async function createShare(
-  db: SqlRunner,
+  db: DataSource,
   s: { bookingRef: string; userId: string; institutionId: string; doctorId: string; expiresAt: Date },
-): Promise<ShareRow> {
-  const rows: unknown = await db.query(
-    `INSERT INTO result_shares (id, booking_ref, user_id, institution_id, doctor_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-    [randomUUID(), s.bookingRef, s.userId, s.institutionId, s.doctorId, s.expiresAt],
-  );
-  return z.array(ShareRow).parse(rows)[0]!;
+): Promise<{ kind: 'created'; share: ShareRow } | { kind: 'too_many' }> {
+  return db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('result_shares:' || $1))`, [s.bookingRef]);
+    const [live] = z
+      .array(z.object({ n: z.number().int() }))
+      .parse(
+        await tx.query(
+          'SELECT count(*)::int AS n FROM result_shares WHERE booking_ref = $1 AND revoked_at IS NULL AND expires_at > now()',
+          [s.bookingRef],
+        ),
+      );
+    if (!mayGrantAnother(live?.n ?? 0)) return { kind: 'too_many' };
+    const rows: unknown = await tx.query(
+      `INSERT INTO result_shares (id, booking_ref, user_id, institution_id, doctor_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [randomUUID(), s.bookingRef, s.userId, s.institutionId, s.doctorId, s.expiresAt],
+    );
+    return { kind: 'created', share: z.array(ShareRow).parse(rows)[0]! };
+  });
 }
 
 export async function listShares(db: SqlRunner, bookingRef: string, userId: string): Promise<ShareRow[]> {

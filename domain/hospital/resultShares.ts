@@ -4,6 +4,9 @@
  */
 export const SHARE_MAX_HOURS = 30 * 24;
 
+/** Live grants one visit may hold at once: enough for every doctor a patient consults, not a flood of rows. */
+export const SHARE_MAX_LIVE_PER_VISIT = 20;
+
 export type ShareRefusal = 'own_hospital' | 'duration';
 
 export function shareExpiry(o: {
@@ -20,4 +23,9 @@ export function shareExpiry(o: {
 /** A grant opens the view while it is neither revoked nor past its expiry. */
 export function shareIsLive(g: { expiresAtMs: number; revokedAtMs: number | null }, nowMs: number): boolean {
   return g.revokedAtMs === null && nowMs < g.expiresAtMs;
+}
+
+/** Whether a visit holding `liveCount` live grants may take another. */
+export function mayGrantAnother(liveCount: number): boolean {
+  return liveCount < SHARE_MAX_LIVE_PER_VISIT;
 }

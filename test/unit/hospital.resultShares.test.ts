@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { SHARE_MAX_HOURS, shareExpiry, shareIsLive } from '../../domain/hospital/resultShares';
+import { mayGrantAnother, SHARE_MAX_HOURS, SHARE_MAX_LIVE_PER_VISIT, shareExpiry, shareIsLive } from '../../domain/hospital/resultShares';
 
 describe('result shares', () => {
   it('grants 1 hour to 30 days to another hospital, never to the patient own', () => {
@@ -26,5 +26,12 @@ describe('result shares', () => {
         },
       ),
     );
+  });
+
+  it('lets a visit hold a bounded number of live grants', () => {
+    expect(mayGrantAnother(0)).toBe(true);
+    expect(mayGrantAnother(SHARE_MAX_LIVE_PER_VISIT - 1)).toBe(true);
+    expect(mayGrantAnother(SHARE_MAX_LIVE_PER_VISIT)).toBe(false);
+    expect(mayGrantAnother(SHARE_MAX_LIVE_PER_VISIT + 5)).toBe(false);
   });
 });

@@ -153,6 +153,14 @@ export async function retailScenario(stack: Stack, say: (m: string) => void): Pr
     else if (r.body.stage === 'refused') refusedCheckouts++;
   });
   const rushMs = nowMs() - r0;
+  // Coupons are committed just after the till's answer: wait for the last reservations to settle.
+  for (let i = 0; i < 200; i++) {
+    const left: Array<{ reserved_minor: string }> = await stack.db.query('SELECT reserved_minor FROM retail_campaigns WHERE id = $1', [
+      campaignId,
+    ]);
+    if (Number(left[0]?.reserved_minor) === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const budget: Array<{ issued_count: number; committed_minor: string; reserved_minor: string }> = await stack.db.query(
     'SELECT issued_count, committed_minor, reserved_minor FROM retail_campaigns WHERE id = $1',
     [campaignId],

@@ -19,16 +19,18 @@ import { refundUnitsUpdate } from './definitions';
 import type { RefundOutcome, RefundRequest, RetailOrderInput, RetailOrderOutcome, RetailOrderStage, RetailOrderView } from './types';
 
 const steps = proxyActivities<
-  Pick<
-    RetailActivities,
-    'priceRetailOrder' | 'commitOrderCoupons' | 'releaseOrderCoupons' | 'refundOrderCoupons' | 'movePoints' | 'sendReceipt' | 'tradeStatus'
-  >
+  Pick<RetailActivities, 'commitOrderCoupons' | 'releaseOrderCoupons' | 'refundOrderCoupons' | 'movePoints' | 'sendReceipt' | 'tradeStatus'>
 >({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });
-// The till waits on this one: a few quick tries, then the outcome is unknown and the trade is cancelled.
-const till = proxyActivities<Pick<RetailActivities, 'payAtTill'>>({
+// The till waits for these two: local activities (no task round trip through the server each).
+const pricing = proxyLocalActivities<Pick<RetailActivities, 'priceRetailOrder'>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', maximumInterval: '5s', backoffCoefficient: 2 },
+});
+// A few quick tries, then the outcome is unknown and the trade is cancelled.
+const till = proxyLocalActivities<Pick<RetailActivities, 'payAtTill'>>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', maximumInterval: '2s', maximumAttempts: 3 },
 });
@@ -94,15 +96,16 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
   const refundedUnits = new Set<string>();
   const clawedBack = new Set<string>();
   const outcomes = new Map<string, RefundOutcome>();
-  let windowOpen = false;
+  // Refunds wait while the sale settles, run while the window is open, and are refused after.
+  let refunds: 'not_yet' | 'open' | 'closed' = 'not_yet';
   let busy = false;
   setHandler(
     refundUnitsUpdate,
     async (req: RefundRequest): Promise<RefundOutcome> => {
-      await condition(() => !busy);
+      await condition(() => refunds !== 'not_yet' && !busy);
       const seen = outcomes.get(req.refundNo);
       if (seen) return seen;
-      if (!windowOpen || !allocation) throw ApplicationFailure.nonRetryable('the order cannot be refunded now', 'invalid_state');
+      if (refunds !== 'open' || !allocation) throw ApplicationFailure.nonRetryable('the order cannot be refunded now', 'invalid_state');
       busy = true;
       try {
         const plan = planRefund(
@@ -171,7 +174,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
   );
 
   await publish('pricing');
-  const priced = await steps.priceRetailOrder({
+  const priced = await pricing.priceRetailOrder({
     merchantId: input.merchantId,
     orderKey,
     userId: input.userId,
@@ -181,6 +184,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
     nowMs: Date.now(),
   });
   if (!priced.ok) {
+    refunds = 'closed';
     await publish('refused', priced.couponId ? `${priced.reason} (${priced.couponId})` : priced.reason);
     return { stage: 'refused', paidMinor: 0, refundedMinor: 0 };
   }
@@ -238,15 +242,21 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
     }
   }
   if (!paid) {
+    refunds = 'closed';
     await undo.run();
     await publish('payment_failed', failure);
     return { stage: 'payment_failed', paidMinor: 0, refundedMinor: 0 };
   }
+  // Paid: the till's answer goes out first; committing the coupons and the points follow (retried until done).
   undo.remove('coupons');
   view.tradeStatus = 'paid';
   view.paidMinor = allocation.paidMinor;
-  await steps.commitOrderCoupons({ orderKey, nowMs: Date.now() });
   const earned = Object.values(unitPoints).reduce((s, p) => s + p, 0) + (input.userId && input.accrual ? input.accrual.perVisit : 0);
+  view.pointsPending = input.userId ? earned : 0;
+  const windowEndsMs = Date.now() + input.refundWindowSeconds * 1000;
+  view.refundWindowEndsAt = new Date(windowEndsMs).toISOString();
+  await publish('paid');
+  if (priced.allocation.discounts.length > 0) await steps.commitOrderCoupons({ orderKey, nowMs: Date.now() });
   if (input.userId && earned > 0)
     await steps.movePoints({
       programId: input.merchantId,
@@ -257,11 +267,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
       availableDelta: 0,
       orderKey,
     });
-  view.pointsPending = earned;
-  const windowEndsMs = Date.now() + input.refundWindowSeconds * 1000;
-  view.refundWindowEndsAt = new Date(windowEndsMs).toISOString();
-  windowOpen = true;
-  await publish('paid');
+  refunds = 'open';
   if (input.userId)
     await steps.sendReceipt({
       userId: input.userId,
@@ -274,7 +280,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
   // The refund window: refunds run in their handler; the window ends on the clock.
   await sleep(Math.max(0, windowEndsMs - Date.now()));
   await condition(() => !busy);
-  windowOpen = false;
+  refunds = 'closed';
   await condition(allHandlersFinished);
   if (input.userId && view.pointsPending > 0)
     await steps.movePoints({

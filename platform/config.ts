@@ -30,6 +30,23 @@ const csv = z.string().transform((raw) =>
     .filter(Boolean),
 );
 
+/**
+ * Which institutions or partners a process serves: `*` (all), a comma-separated list of ids (to split
+ * them between groups of processes), or `none` (an empty list).
+ */
+function idsOrAll(message: string) {
+  return z
+    .string()
+    .default('*')
+    .transform((v): readonly string[] | '*' => {
+      const t = v.trim();
+      if (t === '*') return '*';
+      if (t === 'none' || t === '') return [];
+      return t.split(',').map((s) => s.trim());
+    })
+    .pipe(z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, message))]));
+}
+
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -42,16 +59,7 @@ export const EnvSchema = z.object({
    * Whose webhook deliveries this process makes: `*` (every partner's), a comma-separated list of
    * partner ids (to split partners between groups of API processes), or `none`.
    */
-  WEBHOOK_DISPATCH_PARTNERS: z
-    .string()
-    .default('*')
-    .transform((v): readonly string[] | '*' => {
-      const t = v.trim();
-      if (t === '*') return '*';
-      if (t === 'none' || t === '') return [];
-      return t.split(',').map((s) => s.trim());
-    })
-    .pipe(z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'partner ids, comma-separated'))])),
+  WEBHOOK_DISPATCH_PARTNERS: idsOrAll('partner ids, comma-separated'),
   /** A receiver that has not answered by then has failed the attempt (it is tried again later). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Deliveries in flight at once per process. */
@@ -242,16 +250,7 @@ export const EnvSchema = z.object({
    * Whose taps this process forwards: `*` (every operator), a comma-separated list of operator ids
    * (to split operators between groups of API processes), or `none`.
    */
-  TRANSIT_FORWARD_OPERATORS: z
-    .string()
-    .default('*')
-    .transform((v): readonly string[] | '*' => {
-      const t = v.trim();
-      if (t === '*') return '*';
-      if (t === 'none' || t === '') return [];
-      return t.split(',').map((s) => s.trim());
-    })
-    .pipe(z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'operator ids, comma-separated'))])),
+  TRANSIT_FORWARD_OPERATORS: idsOrAll('operator ids, comma-separated'),
 });
 
 /** Settings that are fine on a laptop but must never reach production. */

@@ -3,7 +3,7 @@ import { InstitutionHttpClient } from '../../clients/institution/signedHttp';
 import { signRequest } from '../../domain/requestSignature';
 import { SHARE_MAX_LIVE_PER_VISIT } from '../../domain/hospital/resultShares';
 import { recentAudit } from '../../db/repositories/audit';
-import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { QUICK_VISIT_POLICY, startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
 
 /**
@@ -20,13 +20,7 @@ const OTHER_SECRET = 'other-hospital-secret';
 
 beforeAll(async () => {
   d = await startHospitalDriver({
-    policy: {
-      holdMinutes: 1,
-      fullRefundCutoffMinutes: 60,
-      noShowGraceMinutes: 0,
-      reminderLeadMinutes: 4 * 24 * 60,
-      visitQuietCloseSeconds: 3,
-    },
+    policy: QUICK_VISIT_POLICY,
     replicas: { api: 1, workers: 1 },
   });
   patient = await d.verifiedUser();

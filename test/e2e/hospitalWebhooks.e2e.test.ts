@@ -1,5 +1,5 @@
 import { startReceiverSimulator, type ReceiverSimulator } from '../../integrations/webhooks/receiverSimulator';
-import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { QUICK_VISIT_POLICY, startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
 
 /**
@@ -12,13 +12,7 @@ let r: ReceiverSimulator;
 
 beforeAll(async () => {
   d = await startHospitalDriver({
-    policy: {
-      holdMinutes: 1,
-      fullRefundCutoffMinutes: 60,
-      noShowGraceMinutes: 0,
-      reminderLeadMinutes: 4 * 24 * 60,
-      visitQuietCloseSeconds: 3,
-    },
+    policy: QUICK_VISIT_POLICY,
   });
   r = await startReceiverSimulator();
 });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { partnerClient } from '../../clients/partner/client';
 import { startReceiverSimulator, type ReceiverSimulator } from '../../integrations/webhooks/receiverSimulator';
 import { createTestIdNumber } from '../helpers/factories';
-import { startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
+import { QUICK_VISIT_POLICY, startHospitalDriver, type HospitalDriver } from '../helpers/hospitalDriver';
 import { generateClientTypes, PARTNER_CLIENT_TYPES } from '../helpers/partnerClientFile';
 import { until } from '../helpers/poll';
 
@@ -17,13 +17,7 @@ let receiver: ReceiverSimulator;
 
 beforeAll(async () => {
   d = await startHospitalDriver({
-    policy: {
-      holdMinutes: 1,
-      fullRefundCutoffMinutes: 60,
-      noShowGraceMinutes: 0,
-      reminderLeadMinutes: 4 * 24 * 60,
-      visitQuietCloseSeconds: 3,
-    },
+    policy: QUICK_VISIT_POLICY,
     replicas: { api: 1, workers: 1 },
   });
   receiver = await startReceiverSimulator();

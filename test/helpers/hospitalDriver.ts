@@ -37,6 +37,15 @@ export interface VisitStatusView {
   notices: Array<{ kind: string }>;
 }
 
+/** A policy for tests that walk a visit quickly: holds of a minute, no no-show grace, a visit closing 3 s after it settles. */
+export const QUICK_VISIT_POLICY: Partial<HospitalPolicy> = {
+  holdMinutes: 1,
+  fullRefundCutoffMinutes: 60,
+  noShowGraceMinutes: 0,
+  reminderLeadMinutes: 4 * 24 * 60,
+  visitQuietCloseSeconds: 3,
+};
+
 /** The hospital e2e tests run as Causeway is deployed: two API replicas and two workers. */
 export const SCALED_OUT = { api: 2, workers: 2 };
 

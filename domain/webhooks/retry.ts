@@ -21,7 +21,8 @@ export type AfterFailure = { kind: 'retry'; atMs: number } | { kind: 'give_up' }
  * little jitter (0–10%) keeps a recovered receiver from being hit by every retry in the same second.
  */
 export function afterFailure(failedAttempts: number, nowMs: number, windowStartMs: number, jitter01 = 0): AfterFailure {
-  const delayMs = backoffSeconds(failedAttempts) * 1000 * (1 + Math.min(Math.max(jitter01, 0), 1) * 0.1);
+  // Whole milliseconds: 1.1 × a delay in floating point can land a fraction past the 10% jitter bound.
+  const delayMs = Math.floor(backoffSeconds(failedAttempts) * 1000 * (1 + Math.min(Math.max(jitter01, 0), 1) * 0.1));
   const atMs = nowMs + delayMs;
   if (atMs > windowStartMs + DELIVERY_WINDOW_SECONDS * 1000) return { kind: 'give_up' };
   return { kind: 'retry', atMs };

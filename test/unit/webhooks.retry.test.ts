@@ -8,6 +8,10 @@ describe('webhook retry schedule', () => {
     ]);
   });
 
+  it('keeps whole milliseconds at the top of the jitter (the counterexample fast-check found: 5th failure, jitter → 1)', () => {
+    expect(afterFailure(5, 0, 0, 0.9999999999999997)).toEqual({ kind: 'retry', atMs: 1_980_000 });
+  });
+
   it('retries inside the three-day window and gives up past it', () => {
     const start = 1_000_000;
     expect(afterFailure(1, start, start)).toEqual({ kind: 'retry', atMs: start + 5_000 });

@@ -31,6 +31,7 @@ import { userNoticeRoutes } from './routes/userNotices';
 import { announcementRoutes } from './routes/announcements';
 import { partnerWebhookRoutes } from './routes/partnerWebhooks';
 import { retailRoutes } from './routes/retail';
+import { RETAIL_ORDER_CHANNEL } from '../db/queries/retailOrderView';
 import { doctorViewRoutes } from './routes/doctorView';
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
 import { WEBHOOK_CHANNEL } from '../db/repositories/webhookOutbox';
@@ -41,7 +42,7 @@ export function apiDeps(services: Services): ApiDeps {
   const { config, logger, db, temporal, metrics, pii, payments, codec, identity } = services;
   const changes = new ChangeFeed({
     url: config.DATABASE_URL,
-    channels: [VISIT_VIEW_CHANNEL, QUEUE_VIEW_CHANNEL, WEBHOOK_CHANNEL, USER_NOTICE_CHANNEL],
+    channels: [VISIT_VIEW_CHANNEL, QUEUE_VIEW_CHANNEL, WEBHOOK_CHANNEL, RETAIL_ORDER_CHANNEL, USER_NOTICE_CHANNEL],
     applicationName: 'causeway-api-listen',
     onError: (err) => logger.warn({ err }, 'read-model change feed lost its connection; streams poll until it is back'),
   });

@@ -38,6 +38,11 @@ export function outTradeNoFor(journeyKey: string, step: string): string {
   return value.length > MERCHANT_NO_MAX ? merchantOrderNo(journeyKey, step) : value;
 }
 
+/** The merchant order number of a retail order's payment: the journey and the route both name it. */
+export function retailOutTradeNo(merchantId: string, orderRef: string): string {
+  return merchantOrderNo(`ro/${merchantId}/${orderRef}`, 'pay');
+}
+
 /** Refund request number for a reason; unchanged when it fits, hashed (never cut into a clash) when not. */
 export function refundRequestNoFor(outTradeNo: string, reason: string): string {
   const value = `${outTradeNo}_R_${reason}`.replace(SAFE, '_');

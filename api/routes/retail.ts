@@ -2,7 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
 import { refundRetailOrder, startRetailOrder } from '../../clients/retail/order';
-import { claimOrderRef, readRetailOrderView, retailOrdersOfUser } from '../../db/queries/retailOrderView';
+import { claimOrderRef, readRetailOrderView, retailOrdersOfUser, RETAIL_ORDER_CHANNEL } from '../../db/queries/retailOrderView';
 import { pointsBalance, pointsHistory } from '../../db/repositories/pointsLedger';
 import {
   claimCoupon,
@@ -14,7 +14,7 @@ import {
 } from '../../db/repositories/retailCampaigns';
 import { findPartnerUser } from '../../db/repositories/users';
 import { DomainError, ErrorCode } from '../../domain/errors';
-import { hashOfParts, merchantOrderNo } from '../../domain/ids';
+import { hashOfParts, retailOutTradeNo } from '../../domain/ids';
 import type { RetailOrderView } from '../../workflows/retail/order/types';
 import { institutionAuth, partnerAuth } from '../auth/middleware';
 import { requirePartner } from '../auth/principal';
@@ -107,13 +107,37 @@ export function retailRoutes(deps: ApiDeps) {
   const asUser = partnerAuth(db, { userRequired: true, limits: deps.limits });
   const now = () => deps.now?.() ?? Date.now();
 
+  /**
+   * The order's view once the payment settled (or the shopper is confirming on the phone), or as it is
+   * at the deadline. Woken by the view's NOTIFY through the process's change feed; while that LISTEN
+   * connection is down it re-reads every 100 ms.
+   */
   const waitForOutcome = async (merchantId: string, orderRef: string): Promise<RetailOrderView> => {
     const deadline = Date.now() + POS_WAIT_MS;
-    for (;;) {
-      const row = await readRetailOrderView(db, merchantId, orderRef);
-      const v = row?.view;
-      if (v && (SETTLED.has(v.stage) || v.tradeStatus === 'user_paying' || Date.now() >= deadline)) return v;
-      await new Promise((r) => setTimeout(r, 25));
+    let notified = 0;
+    let wake: (() => void) | null = null;
+    const unsubscribe = deps.changes.subscribe(RETAIL_ORDER_CHANNEL, `${merchantId}/${orderRef}`, () => {
+      notified += 1;
+      const w = wake;
+      wake = null;
+      w?.();
+    });
+    try {
+      for (;;) {
+        const seen = notified;
+        const v = (await readRetailOrderView(db, merchantId, orderRef))?.view;
+        if (v && (SETTLED.has(v.stage) || v.tradeStatus === 'user_paying' || Date.now() >= deadline)) return v;
+        if (notified !== seen) continue; // changed while it was being read
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, deps.changes.listening ? Math.max(0, deadline - Date.now()) : 100);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      unsubscribe();
     }
   };
 
@@ -147,7 +171,6 @@ export function retailRoutes(deps: ApiDeps) {
             fields: [{ field: 'body.memberId', message: 'required with couponIds' }],
           });
         const requestHash = hashOfParts([JSON.stringify(body)]);
-        const orderKey = `${merchant.id}/${body.orderRef}`;
         const initial: RetailOrderView = {
           merchantId: merchant.id,
           orderRef: body.orderRef,
@@ -156,7 +179,7 @@ export function retailRoutes(deps: ApiDeps) {
           totalMinor: body.lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0),
           paidMinor: 0,
           refundedMinor: 0,
-          outTradeNo: merchantOrderNo(`ro/${orderKey}`, 'pay'),
+          outTradeNo: retailOutTradeNo(merchant.id, body.orderRef),
           tradeStatus: 'none',
           allocation: null,
           pointsPending: 0,

@@ -1,4 +1,4 @@
-import { createEndpoint } from '../../db/repositories/webhookEndpoints';
+import { createEndpoint, deleteEndpoint, listEndpoints } from '../../db/repositories/webhookEndpoints';
 import { signatureHeader } from '../../domain/webhooks/signature';
 import { startReceiverSimulator, type ReceivedEvent } from '../../integrations/webhooks/receiverSimulator';
 import { insertVerifiedUsers } from '../lib/seed';
@@ -153,13 +153,6 @@ export async function webhooksScenario(stack: Stack, say: (m: string) => void): 
   } finally {
     await receiver.close();
     // Later scenarios' notices must not queue deliveries to a receiver that is gone.
-    await stack.db.query(
-      `WITH e AS (SELECT id FROM webhook_endpoints WHERE partner_id = $1),
-            d AS (DELETE FROM webhook_deliveries WHERE endpoint_id IN (SELECT id FROM e)),
-            s AS (DELETE FROM webhook_user_sequences WHERE endpoint_id IN (SELECT id FROM e))
-       SELECT 1`,
-      [stack.partner.id],
-    );
-    await stack.db.query('DELETE FROM webhook_endpoints WHERE partner_id = $1', [stack.partner.id]);
+    for (const e of await listEndpoints(stack.db, stack.partner.id)) await deleteEndpoint(stack.db, stack.partner.id, e.id);
   }
 }

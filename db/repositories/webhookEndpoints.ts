@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { SqlRunner } from './slots';
 import { updateResult } from '../updateResult';
+import { WEBHOOK_CHANNEL } from './webhookOutbox';
 
 /** Encrypts and decrypts endpoint secrets (the PII cipher): signing needs them back, so they cannot be hashed. */
 export interface SecretCipher {
@@ -84,7 +85,7 @@ export async function resumeEndpoint(db: SqlRunner, partnerId: string, endpointI
   );
   if (updateResult(rows).affected === 0) return false;
   await db.query(`UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE endpoint_id = $1 AND status = 'pending'`, [endpointId, now]);
-  await db.query(`SELECT pg_notify('webhook_deliveries', 'due')`);
+  await db.query(`SELECT pg_notify($1, 'due')`, [WEBHOOK_CHANNEL]);
   return true;
 }
 

@@ -1,6 +1,7 @@
 import { createNotifier } from '../../activities/notifications';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../../api/webhooks/dispatcher';
 import { recentAudit } from '../../db/repositories/audit';
+import { deleteEndpoint, listEndpoints } from '../../db/repositories/webhookEndpoints';
 import { createLogger } from '../../platform/logger';
 import { startReceiverSimulator, type ReceiverSimulator } from '../../integrations/webhooks/receiverSimulator';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
@@ -64,15 +65,7 @@ interface Endpoint {
 
 /** The partner's receivers, each with one endpoint; earlier ones are removed so events go to this one only. */
 async function receiverWithEndpoint(eventTypes: string[] = []): Promise<{ r: ReceiverSimulator; endpoint: Endpoint }> {
-  await p.services.db.query(
-    `DELETE FROM webhook_deliveries WHERE endpoint_id IN (SELECT id FROM webhook_endpoints WHERE partner_id = $1)`,
-    [p.partner.id],
-  );
-  await p.services.db.query(
-    `DELETE FROM webhook_user_sequences WHERE endpoint_id IN (SELECT id FROM webhook_endpoints WHERE partner_id = $1)`,
-    [p.partner.id],
-  );
-  await p.services.db.query('DELETE FROM webhook_endpoints WHERE partner_id = $1', [p.partner.id]);
+  for (const e of await listEndpoints(p.services.db, p.partner.id)) await deleteEndpoint(p.services.db, p.partner.id, e.id);
   const r = await startReceiverSimulator({ now: clock });
   receivers.push(r);
   const created = await api<Endpoint>('POST', '/v1/partner/webhooks/endpoints', { url: r.url, eventTypes });

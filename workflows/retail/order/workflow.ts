@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetailActivities } from '../../../activities/retail';
-import { merchantOrderNo, refundRequestNoFor } from '../../../domain/ids';
+import { refundRequestNoFor, retailOutTradeNo } from '../../../domain/ids';
 import type { Allocation } from '../../../domain/retail/allocation';
 import { planRefund, type CouponTerms } from '../../../domain/retail/refunds';
 import { AmountDue, Institution, Stage, Vertical } from '../../searchAttributes';
@@ -58,7 +58,7 @@ const views = proxyLocalActivities<Pick<RetailActivities, 'publishRetailOrderVie
  */
 export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderOutcome> {
   const orderKey = `${input.merchantId}/${input.orderRef}`;
-  const outTradeNo = merchantOrderNo(`ro/${orderKey}`, 'pay');
+  const outTradeNo = retailOutTradeNo(input.merchantId, input.orderRef);
   const requestHash = workflowInfo().memo?.['requestHash'];
   let seq = 0;
   const view: RetailOrderView = {

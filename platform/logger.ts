@@ -26,11 +26,12 @@ const REDACT = [
   'res.body',
 ];
 
+/**
+ * The logger's own name goes in `svc`, not pino's `name`: a top-level `name` is redacted above (a
+ * person's name), so every line would otherwise say `"name":"[redacted]"`.
+ */
 export function createLogger(opts: { level: string; name: string; destination?: pino.DestinationStream }): Logger {
-  return pino(
-    { name: opts.name, level: opts.level, redact: { paths: REDACT, censor: '[redacted]' }, base: { svc: opts.name } },
-    opts.destination,
-  );
+  return pino({ level: opts.level, redact: { paths: REDACT, censor: '[redacted]' }, base: { svc: opts.name } }, opts.destination);
 }
 
 export type { Logger };

@@ -46,6 +46,9 @@ if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 run('bash', [path.join(root, 'scripts', 'install-temporal.sh')]);
-if (steps.includes('build')) run('npm', ['run', '--silent', 'build']);
+if (steps.includes('build')) {
+  process.stdout.write('[causeway] compiling TypeScript (tsc, about a minute)…\n');
+  run('npm', ['run', '--silent', 'build']);
+}
 // In this process: the demo's own signal handling (Ctrl-C shuts it down) stays as it is.
 if (steps.includes('start')) require(path.join(root, 'dist', 'scripts', 'start.js'));

@@ -13,15 +13,19 @@ import { devServerCommand, startDevServer, waitForTemporal } from '../platform/t
 import { startWorker } from '../worker/run';
 import { demoEnv, loadOrCreateDevKeys } from './demo/devKeys';
 import { runDemoJourney } from './demo/journey';
-import { seedDemo } from './demo/seed';
+import { DEMO_HOSPITAL_ID, seedDemo } from './demo/seed';
 import { runDemoVisit } from './demo/visit';
 import { runDemoRide } from './demo/ride';
 import { runDemoSettlement } from './demo/rideSettlement';
+import { runDemoRetail } from './demo/retail';
+import { DEMO_MERCHANT_ID } from './demo/retailSeed';
 import { DEMO_TRANSIT_OPERATOR_ID, DEMO_TRANSIT_ZONE } from './demo/transitSeed';
 import { operatorRootPublicKey } from '../db/repositories/transitIssuerKeys';
 import { startSimulators } from './demo/simulators';
 import { startDemoWebhooks } from './demo/webhooks';
 import { Supervisor } from './lib/supervisor';
+import { databaseKeysDiffer } from './lib/dataKeys';
+import { devLogger } from './lib/devLog';
 
 /**
  * `npm start`: the whole platform on one machine. Temporal dev server (SQLite under data/, Web UI),
@@ -131,10 +135,20 @@ async function main(): Promise<void> {
       CODEC_CORS_ORIGINS: `http://localhost:${env.TEMPORAL_UI_PORT},http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
     }),
   );
-  const services = await openServices(config, 'causeway');
+  const log = devLogger(dataDir, config.LOG_LEVEL);
+  const services = await openServices(config, 'causeway', { logger: log.logger });
   closers.push({ name: 'connections', close: () => services.close() });
+  say(`logs         ${log.file}   (JSON lines; warnings and errors also print here)`);
   const applied = await runMigrations(services.db);
   if (applied.length) say(`migrations applied: ${applied.join(', ')}`);
+  if (await databaseKeysDiffer(services.db, services.pii, DEMO_HOSPITAL_ID)) {
+    say(
+      `the database ${embedded ? 'under data/pglite' : pg.host + pg.pathname} was filled with other keys than ${path.join(dataDir, 'dev-keys.json')}`,
+    );
+    say('(a new data folder next to an old database, or the reverse). `npm run reset` clears both; then `npm start` again.');
+    supervisor.fatal('data folder and database disagree', 2);
+    return;
+  }
   await seedDemo(services, { partnerApiKey: keys.partnerApiKey, hospitalSecret: keys.hospitalSecret, hisHost: '127.0.0.1' });
   const worker = await startWorker(services);
   closers.push({ name: 'worker', close: () => worker.shutdown() });
@@ -184,6 +198,16 @@ async function main(): Promise<void> {
           userId: demoUser.userId,
           rider,
           payment: sims.payment,
+          say,
+        });
+        await runDemoRetail({
+          apiUrl: api.url,
+          partnerApiKey: keys.partnerApiKey,
+          institutionSecret: keys.hospitalSecret,
+          merchantId: DEMO_MERCHANT_ID,
+          userId: demoUser.userId,
+          payment: sims.payment,
+          uiUrl: config.TEMPORAL_UI_URL,
           say,
         });
       }

@@ -48,8 +48,8 @@ export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeys> {
 /** The environment the platform's config is parsed from in the demo. */
 export function demoEnv(keys: DevKeys, over: Record<string, string>): NodeJS.ProcessEnv {
   return {
-    // Request lines would bury the demo's narration; LOG_LEVEL=info brings them back.
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // The file under data/logs gets this level; the terminal only warnings and errors (scripts/lib/devLog.ts).
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     PII_KEYS: `d1:${keys.piiKey}`,
     PII_ACTIVE_KEY_ID: 'd1',
     PII_HMAC_KEY: keys.piiHmacKey,

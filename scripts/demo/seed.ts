@@ -3,6 +3,7 @@ import { seedSchedule } from '../../db/repositories/slots';
 import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
 import type { DataSource } from 'typeorm';
 import type { PiiCipher } from '../../platform/pii';
+import { seedRetail } from './retailSeed';
 import { DEMO_TRANSIT_OPERATOR_ID, DEMO_TRANSIT_ZONE, seedTransitFeed, seedTransitOperator } from './transitSeed';
 
 export const DEMO_PARTNER_ID = 'demo-app';
@@ -48,6 +49,7 @@ export async function seedDemo({ db, pii }: { db: DataSource; pii: PiiCipher }, 
     secret: keys.hospitalSecret,
   });
   await seedTransitFeed(db, { id: DEMO_TRANSIT_OPERATOR_ID, timeZone: DEMO_TRANSIT_ZONE });
+  await seedRetail(db, pii, keys.hospitalSecret);
   const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
   await seedSchedule(db, {
     institutionId: DEMO_HOSPITAL_ID,

@@ -141,7 +141,7 @@ export const EnvSchema = z.object({
   IDENTITY_VERIFY_WINDOW_MS: z.coerce.number().int().min(1_000).default(86_400_000),
 
   /** The enterprise credit registry merchants' codes are checked against (integrations/registry). */
-  REGISTRY_URL: z.string().url().default('http://127.0.0.1:8092'),
+  REGISTRY_URL: z.string().url().default('http://127.0.0.1:8093'),
   REGISTRY_API_KEY: z.string().min(1).default('dev-registry-key'),
   /** How long onboarding retries an unreachable registry or identity provider before a person reviews the application. */
   MERCHANT_CHECK_WINDOW_SECONDS: z.coerce

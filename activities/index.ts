@@ -3,9 +3,11 @@ import type { DataSource } from 'typeorm';
 import type { HisGateway } from '../integrations/hospital/gateway/types';
 import type { IdentityProvider } from '../integrations/identity/provider';
 import type { PaymentProvider } from '../integrations/payment/provider';
+import type { CompanyRegistry } from '../integrations/registry/provider';
 import { createBookingReaperActivities } from './bookingReaper';
 import { createHospitalActivities } from './hospital';
 import { createIdentityActivities } from './identity';
+import { createMerchantOnboardingActivities } from './merchantOnboarding';
 import { createNotifier } from './notifications';
 import { createPaymentActivities } from './payment';
 import { createReconciliationActivities } from './reconciliation';
@@ -18,7 +20,8 @@ export interface ActivityDeps {
   db: DataSource;
   payments: PaymentProvider;
   identity: IdentityProvider;
-  secrets: { decrypt(ciphertext: string): string };
+  registry: CompanyRegistry;
+  secrets: { encrypt(plaintext: string): string; decrypt(ciphertext: string): string };
   /** Where the payment platform posts its notifications (the API's public URL). */
   notifyUrl: string;
   his: (institutionId: string) => Promise<HisGateway>;
@@ -36,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTransitActivities({ db: deps.db }),
     ...createTransitSettlementActivities({ db: deps.db, payments: deps.payments, notifyUrl: deps.notifyUrl }),
     ...createTransitEnrolmentActivities({ db: deps.db, payments: deps.payments }),
+    ...createMerchantOnboardingActivities({ db: deps.db, registry: deps.registry, identity: deps.identity, secrets: deps.secrets }),
     ...createRetailActivities({ db: deps.db, payments: deps.payments, notifier: createNotifier(deps.db) }),
     ...createHospitalActivities({
       db: deps.db,

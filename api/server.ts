@@ -31,6 +31,7 @@ import { userNoticeRoutes } from './routes/userNotices';
 import { announcementRoutes } from './routes/announcements';
 import { partnerWebhookRoutes } from './routes/partnerWebhooks';
 import { retailRoutes } from './routes/retail';
+import { merchantOnboardingRoutes } from './routes/merchantOnboarding';
 import { RETAIL_ORDER_CHANNEL } from '../db/queries/retailOrderView';
 import { doctorViewRoutes } from './routes/doctorView';
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
@@ -125,6 +126,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     transitReportRoutes(deps),
     partnerWebhookRoutes(deps),
     retailRoutes(deps),
+    merchantOnboardingRoutes(deps),
     doctorViewRoutes(deps),
   ];
 }

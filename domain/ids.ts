@@ -59,6 +59,7 @@ export const workflowIds = {
   reconciliation: (date: string) => `reconciliation/${date}`,
   transitDay: (operatorId: string, riderRef: string, serviceDay: string) => `transit-day/${operatorId}/${riderRef}/${serviceDay}`,
   retailOrder: (merchantId: string, orderRef: string) => `retail-order/${merchantId}/${orderRef}`,
+  merchantOnboarding: (applicationId: string) => `merchant-onboarding/${applicationId}`,
 };
 
 /**

@@ -140,6 +140,24 @@ export const EnvSchema = z.object({
   /** How long a registration retries an unreachable identity provider before the user is marked unverified. */
   IDENTITY_VERIFY_WINDOW_MS: z.coerce.number().int().min(1_000).default(86_400_000),
 
+  /** The enterprise credit registry merchants' codes are checked against (integrations/registry). */
+  REGISTRY_URL: z.string().url().default('http://127.0.0.1:8093'),
+  REGISTRY_API_KEY: z.string().min(1).default('dev-registry-key'),
+  /** How long onboarding retries an unreachable registry or identity provider before a person reviews the application. */
+  MERCHANT_CHECK_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(3_600),
+  /** How long an application waits for an operator's review before it expires (rejected, with that reason). */
+  MERCHANT_REVIEW_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
+
   MLLP_HOST: z.string().default('127.0.0.1'),
   MLLP_PORT: z.coerce.number().int().min(0).max(65535).default(2575),
   MLLP_TLS_KEY_PATH: z.string().optional(),

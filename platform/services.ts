@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource } from '../db/dataSource';
 import { HttpIdentityProvider } from '../integrations/identity';
 import type { IdentityProvider } from '../integrations/identity/provider';
+import { HttpCompanyRegistry, type CompanyRegistry } from '../integrations/registry';
 import { createAlipayProvider } from '../integrations/payment/alipay';
 import type { PaymentProvider } from '../integrations/payment/provider';
 import type { Env } from './config';
@@ -25,6 +26,7 @@ export interface Services {
   codec: PayloadCodec;
   payments: PaymentProvider;
   identity: IdentityProvider;
+  registry: CompanyRegistry;
   temporal: Client;
   metrics: Registry;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export async function openServices(config: Env, name: string, overrides: { logge
     logger.child({ adapter: 'payment' }),
   );
   const identity = new HttpIdentityProvider({ baseUrl: config.IDENTITY_PROVIDER_URL, sharedSecret: config.IDENTITY_PROVIDER_SECRET });
+  const registry = new HttpCompanyRegistry({ baseUrl: config.REGISTRY_URL, apiKey: config.REGISTRY_API_KEY });
   const temporal = await connectClient(config, codec);
   const metrics = new Registry();
   metrics.setDefaultLabels({ svc: name });
@@ -58,6 +61,7 @@ export async function openServices(config: Env, name: string, overrides: { logge
     codec,
     payments,
     identity,
+    registry,
     temporal,
     metrics,
     close: async () => {

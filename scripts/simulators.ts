@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { startIdentitySimulator } from '../integrations/identity';
+import { startRegistrySimulator } from '../integrations/registry';
 import { startHisSimulator } from '../integrations/hospital/simulator';
 import { generateKeyPairs, startPaymentSimulator } from '../integrations/payment/simulator';
 import { createLogger } from '../platform/logger';
@@ -9,8 +10,8 @@ import { DEMO_DEPARTMENTS, DEMO_DOCTORS, DEMO_HIS_MLLP_PORT, DEMO_HOSPITAL_ID } 
 
 /**
  * The institution simulators as their own process (docker compose's `simulators` service): the
- * payment platform (8090), the identity provider (8091) and the demo hospital's HIS (MLLP 2576,
- * control API 8092). The payment key pairs are created once in PAYMENT_KEYS_DIR, where the API and
+ * payment platform (8090), the identity provider (8091), the company registry (8093, nothing registered)
+ * and the demo hospital's HIS (MLLP 2576, control API 8092). The payment key pairs are created once in PAYMENT_KEYS_DIR, where the API and
  * worker read the app's private key and the platform's public key.
  */
 const SimEnv = z.object({
@@ -18,6 +19,7 @@ const SimEnv = z.object({
   PAYMENT_KEYS_DIR: z.string().default('data/keys'),
   PAYMENT_APP_ID: z.string().default('2021000000000001'),
   IDENTITY_PROVIDER_SECRET: z.string().default('dev-identity-secret'),
+  REGISTRY_API_KEY: z.string().default('dev-registry-key'),
   HIS_TARGET_HOST: z.string().default('127.0.0.1'),
   MLLP_PORT: z.coerce.number().int().default(2575),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     logger,
   });
   const identity = await startIdentitySimulator({ host, port: 8091, sharedSecret: env.IDENTITY_PROVIDER_SECRET });
+  const registry = await startRegistrySimulator({ host, port: 8093, apiKey: env.REGISTRY_API_KEY });
   const his = await startHisSimulator({
     host,
     port: DEMO_HIS_MLLP_PORT,
@@ -61,11 +64,12 @@ async function main(): Promise<void> {
     control: { host, port: 8092 },
     logger,
   });
-  logger.info({ payment: payment.gatewayUrl, identity: identity.url, hisMllp: his.port }, 'simulators listening');
+  logger.info({ payment: payment.gatewayUrl, identity: identity.url, registry: registry.url, hisMllp: his.port }, 'simulators listening');
   const stop = async (): Promise<void> => {
     await his.stop();
     await payment.stop();
     await identity.stop();
+    await registry.stop();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

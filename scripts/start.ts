@@ -130,6 +130,7 @@ async function main(): Promise<void> {
       PAYMENT_GATEWAY_URL: sims.payment.gatewayUrl,
       PAYMENT_APP_ID: sims.payment.appId,
       IDENTITY_PROVIDER_URL: sims.identity.url,
+      REGISTRY_URL: sims.registry.url,
       TEMPORAL_UI_URL: `http://localhost:${env.TEMPORAL_UI_PORT}`,
       CODEC_LISTEN_PORT: String(env.CODEC_LISTEN_PORT),
       CODEC_CORS_ORIGINS: `http://localhost:${env.TEMPORAL_UI_PORT},http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,

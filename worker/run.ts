@@ -29,6 +29,7 @@ export async function startWorker(
     db: services.db,
     payments: services.payments,
     identity: services.identity,
+    registry: services.registry,
     secrets: services.pii,
     notifyUrl: `${publicBase}/v1/payments/notifications`,
   });

@@ -9,3 +9,4 @@ export { reapOrphanBookingsWorkflow } from './hospital/reaper';
 export { sweepAbandonedVisits } from './hospital/sweep/workflow';
 export { transitRiderDay } from './transit/riderDay/workflow';
 export { retailOrder } from './retail/order/workflow';
+export { merchantOnboarding } from './retail/onboarding/workflow';

@@ -1064,6 +1064,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/merchant-applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A merchant applies (through an operator): checked by the workflow `merchant-onboarding/<application-id>`; answers the application's id and token (the same ones again for the same requestId and details) */
+        post: operations["postOperatorMerchantApplications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/merchant-applications/{applicationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An application as it stands: status, every failed check by name, review reasons, times */
+        get: operations["getOperatorMerchantApplicationsByApplicationId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/merchant-applications/{applicationId}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An operator approves or rejects an application in review: a signal to its workflow (seen in the Web UI's history) */
+        post: operations["postOperatorMerchantApplicationsByApplicationIdReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/merchant-applications/{applicationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The applicant's view of its application (Authorization: Bearer <application token>) */
+        get: operations["getMerchantApplicationsByApplicationId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/merchant-applications/{applicationId}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The POS credentials of an active merchant (Authorization: Bearer <application token>): the HMAC secret is shown once; later calls answer 409 */
+        get: operations["getMerchantApplicationsByApplicationIdCredentials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/institutions/{institutionId}/doctors/{doctorId}/results": {
         parameters: {
             query?: never;
@@ -1862,6 +1947,53 @@ export interface components {
         };
         MyRetailOrders: {
             orders: components["schemas"]["RetailOrder"][];
+        };
+        MerchantApplicationAnswer: {
+            /** Format: uuid */
+            applicationId: string;
+            applicationToken: string;
+            status: string;
+            repeated: boolean;
+        };
+        MerchantApplicationRequest: {
+            requestId: string;
+            uscc: string;
+            legalRepresentative: {
+                name: string;
+                idNumber: string;
+            };
+            settlementAccount: string;
+            districtId?: string;
+            storeName: string;
+            timeZone: string;
+        };
+        MerchantApplicationView: {
+            /** Format: uuid */
+            applicationId: string;
+            uscc: string;
+            storeName: string;
+            districtId: string | null;
+            /** @enum {string} */
+            status: "checking" | "review" | "approved" | "active" | "rejected" | "expired";
+            failedChecks: {
+                check: string;
+                reason: string;
+            }[];
+            reviewReasons: {
+                check: string;
+                reason: string;
+            }[];
+            reason: string | null;
+            reviewedBy: string | null;
+            merchantId: string | null;
+            createdAt: string;
+            updatedAt: string;
+            decidedAt: string | null;
+            credentialsCollectedAt: string | null;
+        };
+        MerchantCredentials: {
+            merchantId: string;
+            hmacSecret: string;
         };
         DoctorResults: {
             results: {
@@ -6184,6 +6316,333 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MyRetailOrders"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    postOperatorMerchantApplications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MerchantApplicationRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantApplicationAnswer"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getOperatorMerchantApplicationsByApplicationId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantApplicationView"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    postOperatorMerchantApplicationsByApplicationIdReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    decision: "approve" | "reject";
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        applicationId: string;
+                        /** @enum {string} */
+                        decision: "approve" | "reject";
+                        /** @enum {boolean} */
+                        accepted: true;
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getMerchantApplicationsByApplicationId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantApplicationView"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getMerchantApplicationsByApplicationIdCredentials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MerchantCredentials"];
                 };
             };
             /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */

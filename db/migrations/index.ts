@@ -14,6 +14,7 @@ import { NoticeStream1766800000000 } from './1766800000000-NoticeStream';
 import { PartnerWebhooks1766900000000 } from './1766900000000-PartnerWebhooks';
 import { RetailCampaigns1767000000000 } from './1767000000000-RetailCampaigns';
 import { ResultShares1767100000000 } from './1767100000000-ResultShares';
+import { MerchantOnboarding1767200000000 } from './1767200000000-MerchantOnboarding';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   PartnerWebhooks1766900000000,
   RetailCampaigns1767000000000,
   ResultShares1767100000000,
+  MerchantOnboarding1767200000000,
 ];

@@ -16,6 +16,8 @@ export const DevKeys = z.object({
   partnerApiKey: z.string(),
   hospitalSecret: z.string(),
   identitySecret: z.string(),
+  // Data dirs from before the registry existed have no key: the simulator and the platform share this one.
+  registryApiKey: z.string().default('dev-registry-key'),
   payment: z.object({
     app: z.object({ privateKeyPem: z.string(), publicKeyPem: z.string() }),
     platform: z.object({ privateKeyPem: z.string(), publicKeyPem: z.string() }),
@@ -36,6 +38,7 @@ export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeys> {
     partnerApiKey: `pk_demo_${randomBytes(18).toString('base64url')}`,
     hospitalSecret: randomBytes(24).toString('base64url'),
     identitySecret: randomBytes(24).toString('base64url'),
+    registryApiKey: randomBytes(24).toString('base64url'),
     payment: {
       app: { privateKeyPem: pairs.app.privateKeyPem, publicKeyPem: pairs.app.publicKeyPem },
       platform: { privateKeyPem: pairs.platform.privateKeyPem, publicKeyPem: pairs.platform.publicKeyPem },
@@ -59,6 +62,7 @@ export function demoEnv(keys: DevKeys, over: Record<string, string>): NodeJS.Pro
     PAYMENT_APP_PRIVATE_KEY: keys.payment.app.privateKeyPem,
     PAYMENT_PLATFORM_PUBLIC_KEY: keys.payment.platform.publicKeyPem,
     IDENTITY_PROVIDER_SECRET: keys.identitySecret,
+    REGISTRY_API_KEY: keys.registryApiKey,
     // The demo's refused charge is retried once after 3 s, then becomes a debt (the default policy takes 30 days).
     TRANSIT_CHARGE_RETRY_SECONDS: '3',
     ...over,

@@ -1,5 +1,6 @@
 import { startPaymentSimulator, type PaymentSimulator } from '../../integrations/payment/simulator';
 import { startIdentitySimulator } from '../../integrations/identity';
+import { startRegistrySimulator, type RegistrySimulator } from '../../integrations/registry';
 import { startHisSimulator, type HisSimulator } from '../../integrations/hospital/simulator';
 import type { DevKeys } from './devKeys';
 import { DEMO_DEPARTMENTS, DEMO_DOCTORS, DEMO_HIS_MLLP_PORT, DEMO_HOSPITAL_ID } from './seed';
@@ -7,6 +8,8 @@ import { DEMO_DEPARTMENTS, DEMO_DOCTORS, DEMO_HIS_MLLP_PORT, DEMO_HOSPITAL_ID } 
 export interface DemoSimulators {
   payment: PaymentSimulator;
   identity: { url: string; stop(): Promise<void> };
+  /** The company registry: a demo registers the merchants it onboards. */
+  registry: RegistrySimulator;
   his: HisSimulator;
   /** The HIS simulator's HTTP control API (call next patient, place orders, send results). */
   hisControlUrl: string;
@@ -16,7 +19,14 @@ export interface DemoSimulators {
 /** The counterparts the demo talks to, on their usual local ports. */
 export async function startSimulators(
   keys: DevKeys,
-  opts: { host?: string; paymentPort?: number; identityPort?: number; hisControlPort?: number; causewayMllpPort: number },
+  opts: {
+    host?: string;
+    paymentPort?: number;
+    identityPort?: number;
+    registryPort?: number;
+    hisControlPort?: number;
+    causewayMllpPort: number;
+  },
 ): Promise<DemoSimulators> {
   const host = opts.host ?? '127.0.0.1';
   const payment = await startPaymentSimulator({
@@ -26,6 +36,7 @@ export async function startSimulators(
     platformPrivateKey: keys.payment.platform.privateKeyPem,
   });
   const identity = await startIdentitySimulator({ host, port: opts.identityPort ?? 8091, sharedSecret: keys.identitySecret });
+  const registry = await startRegistrySimulator({ host, port: opts.registryPort ?? 8093, apiKey: keys.registryApiKey });
   const hisControlPort = opts.hisControlPort ?? 8092;
   const his = await startHisSimulator({
     host,
@@ -39,12 +50,14 @@ export async function startSimulators(
   return {
     payment,
     identity,
+    registry,
     his,
     hisControlUrl: `http://${host}:${hisControlPort}`,
     stop: async () => {
       await his.stop();
       await payment.stop();
       await identity.stop();
+      await registry.stop();
     },
   };
 }

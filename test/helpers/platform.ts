@@ -3,6 +3,7 @@ import { hashApiKey } from '../../api/auth/middleware';
 import { startApi, type RunningApi } from '../../api/server';
 import { startPaymentHarness, type PaymentHarness } from '../../integrations/payment/simulator/harness';
 import { startIdentitySimulator } from '../../integrations/identity';
+import { startRegistrySimulator, type RegistrySimulator } from '../../integrations/registry';
 import { loadConfig, type Env } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { openServices, type Services } from '../../platform/services';
@@ -16,6 +17,7 @@ export const TEST_KEYS = {
   codec: 'ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=',
   operatorToken: 'test-operator-token',
   identitySecret: 'test-identity-secret',
+  registryKey: 'test-registry-key',
 };
 
 export function testEnv(over: Record<string, string> = {}): Env {
@@ -37,6 +39,7 @@ export function testEnv(over: Record<string, string> = {}): Env {
     PAYLOAD_CODEC_ACTIVE_KEY_ID: 'tc1',
     OPERATOR_TOKENS: TEST_KEYS.operatorToken,
     IDENTITY_PROVIDER_SECRET: TEST_KEYS.identitySecret,
+    REGISTRY_API_KEY: TEST_KEYS.registryKey,
     // Every simulated hospital connects from 127.0.0.1: the per-address cap is a production limit.
     MLLP_MAX_CONNECTIONS_PER_PEER: '64',
     // The run's test files share one database: nothing delivers another file's webhooks.
@@ -56,6 +59,8 @@ export interface TestPlatform {
   workers: RunningWorker[];
   payment: PaymentHarness;
   identitySim: Awaited<ReturnType<typeof startIdentitySimulator>>;
+  /** The company registry simulator: nothing is registered until a test registers it. */
+  registrySim: RegistrySimulator;
   logs: LogCapture;
   partner: { id: string; apiKey: string };
   stop(): Promise<void>;
@@ -90,12 +95,14 @@ export async function startTestPlatform(
     sharedSecret: TEST_KEYS.identitySecret,
     ...(opts.identityOutcomes ? { outcomes: opts.identityOutcomes } : {}),
   });
+  const registrySim = await startRegistrySimulator({ host: '127.0.0.1', port: 0, apiKey: TEST_KEYS.registryKey });
   const config = testEnv({
     PAYMENT_GATEWAY_URL: payment.sim.gatewayUrl,
     PAYMENT_APP_ID: payment.sim.appId,
     PAYMENT_APP_PRIVATE_KEY: payment.keys.app.privateKeyPem,
     PAYMENT_PLATFORM_PUBLIC_KEY: payment.keys.platform.publicKeyPem,
     IDENTITY_PROVIDER_URL: identitySim.url,
+    REGISTRY_URL: registrySim.url,
     // The run's test files share one database: a platform forwards only the taps of operators its own
     // test names (TRANSIT_FORWARD_OPERATORS in `env`), never another file's.
     TRANSIT_FORWARD_OPERATORS: 'none',
@@ -137,6 +144,7 @@ export async function startTestPlatform(
     workers,
     payment,
     identitySim,
+    registrySim,
     logs,
     partner,
     stop: async () => {
@@ -145,6 +153,7 @@ export async function startTestPlatform(
       await Promise.all([...new Set([...apiServices, ...workerServices])].map((s) => s.close()));
       await payment.stop();
       await identitySim.stop();
+      await registrySim.stop();
     },
   };
 }

@@ -1,0 +1,3 @@
+export * from './provider';
+export { HttpCompanyRegistry } from './http';
+export { startRegistrySimulator, type RegistrySimulator } from './simulator';

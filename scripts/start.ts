@@ -18,7 +18,8 @@ import { runDemoVisit } from './demo/visit';
 import { runDemoRide } from './demo/ride';
 import { runDemoSettlement } from './demo/rideSettlement';
 import { runDemoRetail } from './demo/retail';
-import { DEMO_MERCHANT_ID } from './demo/retailSeed';
+import { DEMO_DISTRICT_ID } from './demo/retailSeed';
+import { onboardDemoMerchant } from './demo/onboarding';
 import { DEMO_TRANSIT_OPERATOR_ID, DEMO_TRANSIT_ZONE } from './demo/transitSeed';
 import { operatorRootPublicKey } from '../db/repositories/transitIssuerKeys';
 import { startSimulators } from './demo/simulators';
@@ -201,11 +202,20 @@ async function main(): Promise<void> {
           payment: sims.payment,
           say,
         });
+        const merchant = await onboardDemoMerchant({
+          apiUrl: api.url,
+          operatorToken: keys.operatorToken,
+          registry: sims.registry,
+          districtId: DEMO_DISTRICT_ID,
+          uiUrl: config.TEMPORAL_UI_URL,
+          say,
+        });
         await runDemoRetail({
           apiUrl: api.url,
           partnerApiKey: keys.partnerApiKey,
-          institutionSecret: keys.hospitalSecret,
-          merchantId: DEMO_MERCHANT_ID,
+          districtSecret: keys.hospitalSecret,
+          merchantId: merchant.merchantId,
+          merchantSecret: merchant.secret,
           userId: demoUser.userId,
           payment: sims.payment,
           uiUrl: config.TEMPORAL_UI_URL,

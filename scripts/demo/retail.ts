@@ -41,9 +41,11 @@ const Points = z.object({ pending: z.number(), available: z.number() });
 export interface DemoRetailOptions {
   apiUrl: string;
   partnerApiKey: string;
-  /** The district's and the merchant's signing secret (one demo key). */
-  institutionSecret: string;
+  /** The district's signing secret (the demo's institution key). */
+  districtSecret: string;
+  /** The merchant onboarded a moment ago and the till secret it collected. */
   merchantId: string;
+  merchantSecret: string;
   userId: string;
   payment: PaymentSimulator;
   uiUrl: string;
@@ -63,8 +65,8 @@ const LINES = [
  */
 export async function runDemoRetail(o: DemoRetailOptions): Promise<void> {
   const shopper = partnerCall(o);
-  const district = new InstitutionHttpClient({ baseUrl: o.apiUrl, institutionId: DEMO_DISTRICT_ID, secret: o.institutionSecret });
-  const till = new InstitutionHttpClient({ baseUrl: o.apiUrl, institutionId: o.merchantId, secret: o.institutionSecret });
+  const district = new InstitutionHttpClient({ baseUrl: o.apiUrl, institutionId: DEMO_DISTRICT_ID, secret: o.districtSecret });
+  const till = new InstitutionHttpClient({ baseUrl: o.apiUrl, institutionId: o.merchantId, secret: o.merchantSecret });
   const must = <T>(schema: z.ZodType<T>, what: string, r: { status: number; body: unknown }): T => {
     if (r.status >= 400) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
     return schema.parse(r.body);
@@ -120,9 +122,14 @@ export async function runDemoRetail(o: DemoRetailOptions): Promise<void> {
     const share = Object.values(u.shares).reduce((s, v) => s + v, 0);
     o.say(`retail:   unit ${u.unitId} (${u.category}) price ${yuan(u.price)} − coupon ${yuan(share)} = paid ${yuan(u.paid)}`);
   }
-  const points = await shopper(Points, 'GET', `/v1/users/me/points?program=${o.merchantId}`);
+  // The journey records the pending points just after the payment: wait for the ledger to show them.
+  let points = await shopper(Points, 'GET', `/v1/users/me/points?program=${o.merchantId}`);
+  for (let i = 0; i < 30 && points.pending < order.pointsPending; i++) {
+    await sleep(200);
+    points = await shopper(Points, 'GET', `/v1/users/me/points?program=${o.merchantId}`);
+  }
   o.say(
-    `retail: points pending ${order.pointsPending} (1 per yuan, tea ×2), available once the refund window ends; balance ${points.pending} pending, ${points.available} available`,
+    `retail: points pending ${order.pointsPending} (1 per yuan paid), available once the refund window ends; balance ${points.pending} pending, ${points.available} available`,
   );
 
   const tea = order.units.filter((u) => u.lineId === 'B').map((u) => u.unitId);

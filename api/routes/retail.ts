@@ -15,7 +15,7 @@ import {
 import { findPartnerUser } from '../../db/repositories/users';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { hashOfParts, retailOutTradeNo } from '../../domain/ids';
-import type { RetailOrderView } from '../../workflows/retail/order/types';
+import type { RefundOutcome, RetailOrderView } from '../../workflows/retail/order/types';
 import { institutionAuth, partnerAuth } from '../auth/middleware';
 import { requirePartner } from '../auth/principal';
 import type { ApiDeps } from '../deps';
@@ -65,17 +65,21 @@ export function orderBody(v: RetailOrderView): z.infer<typeof RetailOrderBody> {
     })),
     discounts: (v.allocation?.discounts ?? []).map((d) => ({ couponId: d.discountId, applied: d.appliedMinor, roundedUp: d.roundedUp })),
     pointsPending: v.pointsPending,
-    refunds: v.refunds.map((r) => ({
-      refundNo: r.refundNo,
-      unitIds: r.unitIds,
-      refund: r.refundMinor,
-      unitsPaid: r.unitsPaidMinor,
-      clawedBack: r.clawedBackMinor,
-      couponShares: r.couponSharesMinor,
-      couponsReturned: r.couponsReturned,
-      pointsReversed: r.pointsReversed,
-    })),
+    refunds: v.refunds.map(refundBody),
     refundWindowEndsAt: v.refundWindowEndsAt,
+  };
+}
+
+function refundBody(r: RefundOutcome): z.infer<typeof RefundAnswer> {
+  return {
+    refundNo: r.refundNo,
+    unitIds: r.unitIds,
+    refund: r.refundMinor,
+    unitsPaid: r.unitsPaidMinor,
+    clawedBack: r.clawedBackMinor,
+    couponShares: r.couponSharesMinor,
+    couponsReturned: r.couponsReturned,
+    pointsReversed: r.pointsReversed,
   };
 }
 
@@ -259,21 +263,20 @@ export function retailRoutes(deps: ApiDeps) {
         if (row.view.stage !== 'paid') {
           const done = row.view.refunds.find((r) => r.refundNo === body.refundNo);
           if (!done) throw new DomainError(ErrorCode.Conflict, `the order is ${row.view.stage}: no refunds`);
+          // The journey has ended (no update reaches it): a till repeating a refund it never heard back
+          // from gets the answer the journey recorded, as it would have while the order was open.
+          if ([...body.unitIds].sort().join() !== done.unitIds.join())
+            throw new DomainError(ErrorCode.ValidationFailed, 'refundNo was used for other units', {
+              fields: [{ field: 'body.unitIds', message: 'refundNo was used for other units' }],
+            });
+          return refundBody(done);
         }
-        const out = await refundRetailOrder(temporal, params.merchantId, params.orderRef, {
-          refundNo: body.refundNo,
-          unitIds: body.unitIds,
-        });
-        return {
-          refundNo: out.refundNo,
-          unitIds: out.unitIds,
-          refund: out.refundMinor,
-          unitsPaid: out.unitsPaidMinor,
-          clawedBack: out.clawedBackMinor,
-          couponShares: out.couponSharesMinor,
-          couponsReturned: out.couponsReturned,
-          pointsReversed: out.pointsReversed,
-        };
+        return refundBody(
+          await refundRetailOrder(temporal, params.merchantId, params.orderRef, {
+            refundNo: body.refundNo,
+            unitIds: body.unitIds,
+          }),
+        );
       },
     });
     addRoute(router, registry, {

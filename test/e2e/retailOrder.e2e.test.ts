@@ -203,6 +203,8 @@ it('refunds concurrently without returning more than was paid, and each unit onc
   expect(refunded).toBeLessThanOrEqual(1_665);
   const trade = p.payment.sim.trades.all().find((t) => t.totalMinor === 1_665)!;
   expect(trade.refunds.reduce((s, r) => s + r.amountMinor, 0)).toBe(refunded);
+  // Refunds waiting their turn, one at a time (the retail-refunds-one-at-a-time patch).
+  await recordHistory(p.services.temporal.workflow.getHandle(`retail-order/${merchant}/S2`), 'concurrent-refunds');
 });
 
 it('waits for a USERPAYING buyer, and keeps nothing when they never confirm or pay as the till cancels', async () => {

@@ -77,6 +77,7 @@ function refundBody(r: RefundOutcome): z.infer<typeof RefundAnswer> {
     refund: r.refundMinor,
     unitsPaid: r.unitsPaidMinor,
     clawedBack: r.clawedBackMinor,
+    clawBackReturned: r.clawBackReturnedMinor ?? 0,
     couponShares: r.couponSharesMinor,
     couponsReturned: r.couponsReturned,
     pointsReversed: r.pointsReversed,

@@ -55,6 +55,8 @@ const RefundView = z.object({
   refund: z.number().int(),
   unitsPaid: z.number().int(),
   clawedBack: z.number().int(),
+  /** A claw-back taken by an earlier refund on these units, returned now with them. */
+  clawBackReturned: z.number().int(),
   couponShares: z.record(z.string(), z.number().int()),
   couponsReturned: z.array(z.string()),
   pointsReversed: z.number().int(),

@@ -8,6 +8,9 @@ import type { Allocation, AllocatedUnit } from './allocation';
  *  - when a partial refund leaves less than a coupon's minimum spend, its policy decides: `keep`
  *    (the shopper keeps the discount on what they kept) or `claw_back` (the coupon's share on the
  *    units kept is taken from this refund, never below zero).
+ * What a claw-back takes is charged to the kept units it came from: those units then stand at what the
+ * shopper really paid for them (their paid amount plus the claw-back), and refunding them later returns
+ * that, so refunding every unit always returns exactly what was paid.
  */
 
 export interface CouponTerms {
@@ -28,7 +31,11 @@ export interface RefundPlan {
   clawedBackMinor: number;
   /** Coupons clawed back by this refund: record them, a coupon is clawed back once. */
   clawedBackCoupons: string[];
-  /** Money back to the shopper: units paid less claw-backs, never negative. */
+  /** What this refund's claw-back charged to each kept unit: add it to the history for later refunds. */
+  clawedBackOnUnits: Record<string, number>;
+  /** Claw-backs charged earlier to the units refunded now, returned with them. */
+  clawBackReturnedMinor: number;
+  /** Money back to the shopper: units paid, plus claw-backs returned, less claw-backs, never negative. */
   refundMinor: number;
   /** Coupon shares carried by the refunded units, by coupon (what the merchant's budget gets back). */
   couponSharesMinor: Record<string, number>;
@@ -45,7 +52,12 @@ export type RefundDecision = RefundPlan | { ok: false; reason: RefundRefusal; un
  */
 export function planRefund(
   allocation: Allocation,
-  history: { refundedUnitIds: ReadonlySet<string>; clawedBackCoupons: ReadonlySet<string> },
+  history: {
+    refundedUnitIds: ReadonlySet<string>;
+    clawedBackCoupons: ReadonlySet<string>;
+    /** Claw-backs charged to units by earlier refunds; absent (journeys planned before it) returns none. */
+    clawedBackOnUnits?: ReadonlyMap<string, number>;
+  },
   unitIds: readonly string[],
   coupons: readonly CouponTerms[],
   nowMs: number,
@@ -68,23 +80,38 @@ export function planRefund(
       if (u.shares[c.discountId]) couponSharesMinor[c.discountId] = (couponSharesMinor[c.discountId] ?? 0) + u.shares[c.discountId]!;
 
   const wholeOrderRefunded = kept.length === 0;
-  let clawedBackMinor = 0;
+  const clawBackReturnedMinor = history.clawedBackOnUnits
+    ? refunded.reduce((s, u) => s + (history.clawedBackOnUnits!.get(u.unitId) ?? 0), 0)
+    : 0;
   const clawedBackCoupons: string[] = [];
+  const claims: Array<[string, number]> = [];
   if (!wholeOrderRefunded) {
     const keptPrice = kept.reduce((s, u) => s + u.priceMinor, 0);
     for (const c of coupons) {
       if (c.belowMinimum !== 'claw_back' || history.clawedBackCoupons.has(c.discountId) || keptPrice >= c.minSpendMinor) continue;
-      clawedBackMinor += kept.reduce((s, u) => s + (u.shares[c.discountId] ?? 0), 0);
+      for (const u of kept) if (u.shares[c.discountId]) claims.push([u.unitId, u.shares[c.discountId]!]);
       clawedBackCoupons.push(c.discountId);
     }
   }
-  const refundMinor = Math.max(0, unitsPaidMinor - clawedBackMinor);
+  const due = unitsPaidMinor + clawBackReturnedMinor;
+  const wanted = claims.reduce((s, [, v]) => s + v, 0);
+  const refundMinor = Math.max(0, due - wanted);
+  // What was really taken (the rest is waived) is charged to the kept units in order, so it adds up exactly.
+  let left = due - refundMinor;
+  const clawedBackOnUnits: Record<string, number> = {};
+  for (const [unitId, v] of claims) {
+    const take = Math.min(v, left);
+    if (take > 0) clawedBackOnUnits[unitId] = (clawedBackOnUnits[unitId] ?? 0) + take;
+    left -= take;
+  }
   return {
     ok: true,
     unitIds: [...unitIds].sort(),
     unitsPaidMinor,
-    clawedBackMinor: unitsPaidMinor - refundMinor,
+    clawedBackMinor: due - refundMinor,
     clawedBackCoupons,
+    clawedBackOnUnits,
+    clawBackReturnedMinor,
     refundMinor,
     couponSharesMinor,
     couponsReturned: wholeOrderRefunded ? coupons.filter((c) => nowMs <= c.validUntilMs).map((c) => c.discountId) : [],

@@ -57,6 +57,7 @@ interface Refund {
   refund: number;
   unitsPaid: number;
   clawedBack: number;
+  clawBackReturned: number;
   couponShares: Record<string, number>;
   pointsReversed: number;
 }

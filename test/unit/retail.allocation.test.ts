@@ -133,7 +133,7 @@ describe('allocation and refunds, for any order and any sequence of partial refu
     );
   });
 
-  it('never refunds more than was paid, and each unit at most once', () => {
+  it('never refunds more than was paid, each unit at most once, and all of it once every unit is back', () => {
     fc.assert(
       fc.property(order, discounts, fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), { maxLength: 6 }), (lines, ds, picks) => {
         const list: Discount[] = ds.map((d, i) => ({ discountId: `D${i}`, kind: d.kind, amountMinor: d.amountMinor }));
@@ -145,20 +145,28 @@ describe('allocation and refunds, for any order and any sequence of partial refu
         const a = allocate(lines, list);
         const refunded = new Set<string>();
         const clawed = new Set<string>();
+        const onUnits = new Map<string, number>();
         let total = 0;
-        for (const pick of picks) {
-          const ids = [...new Set(pick.map((n) => a.units[n % a.units.length]!.unitId))];
-          const r = planRefund(a, { refundedUnitIds: refunded, clawedBackCoupons: clawed }, ids, coupons, 0);
+        // The picks, then whatever is left: every sequence ends with the whole order refunded.
+        const rest = () => a.units.map((u) => u.unitId).filter((id) => !refunded.has(id));
+        for (const ids of [...picks.map((pick) => [...new Set(pick.map((n) => a.units[n % a.units.length]!.unitId))]), null]) {
+          const asked = ids ?? rest();
+          if (asked.length === 0) continue;
+          const r = planRefund(a, { refundedUnitIds: refunded, clawedBackCoupons: clawed, clawedBackOnUnits: onUnits }, asked, coupons, 0);
           if (!r.ok) {
             expect(r.reason).toBe('already_refunded');
             continue;
           }
           expect(r.refundMinor).toBeGreaterThanOrEqual(0);
           total += r.refundMinor;
+          expect(total).toBeLessThanOrEqual(a.paidMinor);
           for (const id of r.unitIds) refunded.add(id);
           for (const c of r.clawedBackCoupons) clawed.add(c);
+          for (const [id, v] of Object.entries(r.clawedBackOnUnits)) onUnits.set(id, (onUnits.get(id) ?? 0) + v);
+          expect(Object.keys(r.clawedBackOnUnits).every((id) => !refunded.has(id))).toBe(true);
         }
-        expect(total).toBeLessThanOrEqual(a.paidMinor);
+        // Everything back: exactly what was paid, whatever the claw-backs on the way.
+        expect(total).toBe(a.paidMinor);
       }),
     );
   });

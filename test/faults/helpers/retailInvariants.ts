@@ -68,8 +68,11 @@ export async function retailViolations(deps: RetailInvariantDeps): Promise<strin
       const paidOfUnits = r.unitIds.reduce((s, id) => s + (unitPaid.get(id) ?? 0), 0);
       if (r.unitsPaidMinor !== paidOfUnits)
         out.push(`${order} refund ${r.refundNo} units paid ${paidOfUnits}, recorded ${r.unitsPaidMinor}`);
-      if (r.refundMinor < 0 || r.refundMinor !== r.unitsPaidMinor - r.clawedBackMinor)
-        out.push(`${order} refund ${r.refundNo} of ${r.refundMinor} is not units paid ${r.unitsPaidMinor} less ${r.clawedBackMinor}`);
+      const returned = r.clawBackReturnedMinor ?? 0;
+      if (r.refundMinor < 0 || r.refundMinor !== r.unitsPaidMinor + returned - r.clawedBackMinor)
+        out.push(
+          `${order} refund ${r.refundNo} of ${r.refundMinor} is not units paid ${r.unitsPaidMinor} plus ${returned} returned less ${r.clawedBackMinor}`,
+        );
     }
     if (FAILED.has(stage) && (v.paidMinor !== 0 || v.refundedMinor !== 0 || v.refunds.length > 0))
       out.push(`${order} ${stage} but kept ${v.paidMinor - v.refundedMinor} (paid ${v.paidMinor})`);

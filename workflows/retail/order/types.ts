@@ -56,6 +56,8 @@ export interface RefundOutcome {
   refundMinor: number;
   unitsPaidMinor: number;
   clawedBackMinor: number;
+  /** Claw-backs taken earlier on the units refunded now, returned with them (absent before that patch). */
+  clawBackReturnedMinor?: number;
   couponSharesMinor: Record<string, number>;
   couponsReturned: string[];
   pointsReversed: number;

@@ -47,6 +47,12 @@ const money = proxyActivities<Pick<RetailActivities, 'cancelTrade' | 'refundTrad
  * asked while the window was open is still honoured if the window ends while it waits its turn.
  */
 const REFUNDS_ONE_AT_A_TIME = 'retail-refunds-one-at-a-time';
+/**
+ * patched() id. A claw-back was kept for good: refunding the kept units later returned only what they
+ * were paid, so a whole order refunded after a claw-back returned less than it took. Now a claw-back is
+ * charged to the kept units and returned with them (domain/retail/refunds.ts).
+ */
+const CLAW_BACK_RETURNED = 'retail-claw-back-returned-with-its-units';
 
 const views = proxyLocalActivities<Pick<RetailActivities, 'publishRetailOrderView'>>({
   startToCloseTimeout: '10s',
@@ -104,6 +110,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
   let unitPoints: Record<string, number> = {};
   const refundedUnits = new Set<string>();
   const clawedBack = new Set<string>();
+  const clawedBackOnUnits = new Map<string, number>();
   const outcomes = new Map<string, RefundOutcome>();
   // Refunds wait while the sale settles, run while the window is open, and are refused after.
   let refunds: 'not_yet' | 'open' | 'closed' = 'not_yet';
@@ -122,9 +129,14 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
       if (!canRefund || !allocation) throw ApplicationFailure.nonRetryable('the order cannot be refunded now', 'invalid_state');
       busy = true;
       try {
+        const returnsClawBack = patched(CLAW_BACK_RETURNED);
         const plan = planRefund(
           allocation,
-          { refundedUnitIds: refundedUnits, clawedBackCoupons: clawedBack },
+          {
+            refundedUnitIds: refundedUnits,
+            clawedBackCoupons: clawedBack,
+            ...(returnsClawBack ? { clawedBackOnUnits } : {}),
+          },
           req.unitIds,
           coupons,
           Date.now(),
@@ -132,6 +144,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
         if (!plan.ok) throw ApplicationFailure.nonRetryable(`${plan.reason}: ${plan.unitIds.join(', ')}`, plan.reason);
         for (const id of plan.unitIds) refundedUnits.add(id);
         for (const c of plan.clawedBackCoupons) clawedBack.add(c);
+        for (const [id, v] of Object.entries(plan.clawedBackOnUnits)) clawedBackOnUnits.set(id, (clawedBackOnUnits.get(id) ?? 0) + v);
         if (plan.refundMinor > 0)
           await money.refundTrade({
             outTradeNo,
@@ -162,6 +175,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
           refundMinor: plan.refundMinor,
           unitsPaidMinor: plan.unitsPaidMinor,
           clawedBackMinor: plan.clawedBackMinor,
+          ...(returnsClawBack ? { clawBackReturnedMinor: plan.clawBackReturnedMinor } : {}),
           couponSharesMinor: plan.couponSharesMinor,
           couponsReturned: plan.couponsReturned,
           pointsReversed,

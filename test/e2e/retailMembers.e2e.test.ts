@@ -160,6 +160,16 @@ it('joins a programme once, whoever made the card', async () => {
   expect(atM1.body).toMatchObject({ created: false, card: { joinedVia: 'first_order', tier: 'silver' } });
   expect((await as(shopper, 'POST', '/v1/retail/programmes/nowhere/card')).status).toBe(404);
   expect((await as(shopper, 'POST', '/v1/retail/programmes/bad!id/card')).status).toBe(422);
+  expect((await as(shopper, 'POST', `/v1/retail/programmes/${'m'.repeat(65)}/card`)).status).toBe(422);
+  // A forged partner key reaches nobody's cards.
+  for (const [method, path] of [
+    ['POST', `/v1/retail/programmes/${m3}/card`],
+    ['GET', '/v1/users/me/cards'],
+    ['GET', `/v1/users/me/points/history?program=${m1}`],
+  ] as const) {
+    const res = await fetch(`${p.api.url}${path}`, { method, headers: { authorization: 'Bearer forged-key', 'x-causeway-user': shopper } });
+    expect(res.status).toBe(401);
+  }
   const cards = (await as<{ cards: Card[] }>(shopper, 'GET', '/v1/users/me/cards')).body.cards;
   expect(cards.map((c) => c.programId).sort()).toEqual([m1, m2, m3, district].sort());
   // The other shopper joins m1 by hand (the members list pages through both).

@@ -1,13 +1,13 @@
 import { heartbeat } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
-import { cardsDueReview, programmesWithMembership, refreshCard } from '../db/repositories/memberCards';
+import { cardsDueReview, programmesForSweep, refreshCard } from '../db/repositories/memberCards';
 import { expireMemberPoints, membersWithDueLots } from '../db/repositories/pointsExpiry';
 import { withFailureMapping } from './failures';
 
 export interface MembershipSweepInput {
   /** The instant the run acts as of (the workflow's start; drills may name another). */
   asOfMs: number;
-  /** Members (and cards) per programme per run; the next run takes the rest. */
+  /** Members (and cards) per query; a run goes on while batches come back full. */
   limit: number;
 }
 
@@ -30,25 +30,37 @@ export function createRetailMembershipActivities(deps: { db: DataSource }) {
   return withFailureMapping({
     async sweepRetailMembership(input: MembershipSweepInput): Promise<MembershipSweepResult> {
       const out: MembershipSweepResult = { expiredPoints: 0, membersExpired: 0, cardsReviewed: 0 };
-      for (const p of await programmesWithMembership(db)) {
+      for (const p of await programmesForSweep(db)) {
         const days = p.membership.pointsExpireAfterDays;
         if (days) {
           const ageMs = days * DAY_MS;
-          for (const userId of await membersWithDueLots(db, p.id, new Date(input.asOfMs - ageMs), input.limit)) {
-            heartbeat();
-            const moved = await expireMemberPoints(db, { programId: p.id, userId, ageMs, nowMs: input.asOfMs });
-            if (moved > 0) {
-              out.expiredPoints += moved;
-              out.membersExpired += 1;
+          // Batch after batch while batches are full and move points (a lot spent before it was due
+          // is found again but moves nothing, so it cannot keep the loop going).
+          for (;;) {
+            const batch = await membersWithDueLots(db, p.id, new Date(input.asOfMs - ageMs), input.limit);
+            let movedAny = false;
+            for (const userId of batch) {
+              heartbeat();
+              const moved = await expireMemberPoints(db, { programId: p.id, userId, ageMs, nowMs: input.asOfMs });
+              if (moved > 0) {
+                out.expiredPoints += moved;
+                out.membersExpired += 1;
+                movedAny = true;
+              }
             }
+            if (batch.length < input.limit || !movedAny) break;
           }
         }
-        if (p.membership.tiers.length > 0)
-          for (const cardId of await cardsDueReview(db, p, input.asOfMs, input.limit)) {
+        // A review moves the card's reviewed_at past the threshold, so each batch is new cards.
+        for (;;) {
+          const batch = await cardsDueReview(db, p, input.asOfMs, input.limit);
+          for (const cardId of batch) {
             heartbeat();
             await refreshCard(db, cardId, p, input.asOfMs);
             out.cardsReviewed += 1;
           }
+          if (batch.length < input.limit) break;
+        }
       }
       return out;
     },

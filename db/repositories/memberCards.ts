@@ -136,15 +136,19 @@ export async function recordOrderSpend(
   }
 }
 
-/** Programmes with tiers or an expiry age: what the membership sweep visits. */
-export async function programmesWithMembership(db: SqlRunner): Promise<Programme[]> {
+/**
+ * What the membership sweep visits: programmes with membership settings (expiry, tiers) and any
+ * programme holding cards (a review there brings a period's spend up to date, tiers or not).
+ */
+export async function programmesForSweep(db: SqlRunner): Promise<Programme[]> {
   const rows: Array<{ id: string }> = await db.query(
-    `SELECT id FROM institutions WHERE kind IN ('merchant', 'district') AND settings->'retail' ? 'membership' ORDER BY id`,
+    `SELECT id FROM institutions WHERE kind IN ('merchant', 'district') AND settings->'retail' ? 'membership'
+     UNION SELECT DISTINCT scope_id FROM member_cards ORDER BY id`,
   );
   const out: Programme[] = [];
   for (const r of rows) {
     const p = await readProgramme(db, r.id);
-    if (p && (p.membership.tiers.length > 0 || p.membership.pointsExpireAfterDays)) out.push(p);
+    if (p) out.push(p);
   }
   return out;
 }

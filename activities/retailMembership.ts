@@ -9,6 +9,8 @@ export interface MembershipSweepInput {
   asOfMs: number;
   /** Members (and cards) per query; a run goes on while batches come back full. */
   limit: number;
+  /** Only these programmes (drills and tests); all by default. */
+  programIds?: string[];
 }
 
 export interface MembershipSweepResult {
@@ -30,7 +32,9 @@ export function createRetailMembershipActivities(deps: { db: DataSource }) {
   return withFailureMapping({
     async sweepRetailMembership(input: MembershipSweepInput): Promise<MembershipSweepResult> {
       const out: MembershipSweepResult = { expiredPoints: 0, membersExpired: 0, cardsReviewed: 0 };
+      const only = input.programIds ? new Set(input.programIds) : null;
       for (const p of await programmesForSweep(db)) {
+        if (only && !only.has(p.id)) continue;
         const days = p.membership.pointsExpireAfterDays;
         if (days) {
           const ageMs = days * DAY_MS;

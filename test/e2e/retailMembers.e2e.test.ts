@@ -242,7 +242,8 @@ it('expires exactly the points that are due, and a second run changes nothing', 
     p.services.temporal.workflow.start('retailMembershipSweep', {
       taskQueue: p.services.config.TEMPORAL_TASK_QUEUE,
       workflowId: `retail-membership/test-${id}-${Date.now()}`,
-      args: [{ version: 1, asOfMs } satisfies RetailMembershipSweepInput],
+      // Only this file's programmes: the acting moment is a month ahead, other files' cards stay as they are.
+      args: [{ version: 1, asOfMs, programIds: [district, m1, m2, m3] } satisfies RetailMembershipSweepInput],
     });
   const run1 = await sweep('1');
   expect(await run1.result()).toMatchObject({ expiredPoints: expect.any(Number) });

@@ -12,6 +12,8 @@ export interface RetailMembershipSweepInput {
   /** Acts as of this instant (drills and tests); the run's start by default. */
   asOfMs?: number;
   limit?: number;
+  /** Only these merchants and districts (drills and tests); every programme by default. */
+  programIds?: string[];
 }
 
 /**
@@ -20,5 +22,9 @@ export interface RetailMembershipSweepInput {
  * the start, so a retried activity acts as of the same moment.
  */
 export async function retailMembershipSweep(input: RetailMembershipSweepInput): Promise<MembershipSweepResult> {
-  return sweepRetailMembership({ asOfMs: input.asOfMs ?? Date.now(), limit: input.limit ?? 500 });
+  return sweepRetailMembership({
+    asOfMs: input.asOfMs ?? Date.now(),
+    limit: input.limit ?? 500,
+    ...(input.programIds ? { programIds: input.programIds } : {}),
+  });
 }

@@ -12,6 +12,7 @@ import { createNotifier } from './notifications';
 import { createPaymentActivities } from './payment';
 import { createReconciliationActivities } from './reconciliation';
 import { createRetailActivities } from './retail';
+import { createRetailMembershipActivities } from './retailMembership';
 import { createTransitActivities } from './transit';
 import { createTransitEnrolmentActivities } from './transitEnrolment';
 import { createTransitSettlementActivities } from './transitSettlement';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTransitEnrolmentActivities({ db: deps.db, payments: deps.payments }),
     ...createMerchantOnboardingActivities({ db: deps.db, registry: deps.registry, identity: deps.identity, secrets: deps.secrets }),
     ...createRetailActivities({ db: deps.db, payments: deps.payments, notifier: createNotifier(deps.db) }),
+    ...createRetailMembershipActivities({ db: deps.db }),
     ...createHospitalActivities({
       db: deps.db,
       his: deps.his,

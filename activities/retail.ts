@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { upsertRetailOrderView } from '../db/queries/retailOrderView';
+import { recordOrderSpend } from '../db/repositories/memberCards';
 import { recordPoints } from '../db/repositories/pointsLedger';
 import {
   commitOrderCoupons,
@@ -193,6 +194,21 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
 
     async publishRetailOrderView(i: { view: RetailOrderView; userId: string | null; requestHash: string; seq: number }): Promise<void> {
       await upsertRetailOrderView(db, i);
+      // Member cards follow the order view here rather than in a new workflow step: the journey's
+      // command sequence (and its recorded histories) stay as they are, every stage the journey
+      // publishes passes through here with its seq (which guards the spend row like the view), and the
+      // tier rule stays in TypeScript (domain/retail/tiers.ts) instead of a copy in a PL/pgSQL trigger.
+      // A failure here retries the whole activity; the view's write is then a no-op.
+      const v = i.view;
+      if (i.userId && (v.stage === 'paid' || v.stage === 'closed'))
+        await recordOrderSpend(db, {
+          merchantId: v.merchantId,
+          orderRef: v.orderRef,
+          userId: i.userId,
+          netMinor: v.paidMinor - v.refundedMinor,
+          seq: i.seq,
+          nowMs: Date.now(),
+        });
     },
   });
 }

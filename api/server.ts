@@ -32,6 +32,7 @@ import { announcementRoutes } from './routes/announcements';
 import { partnerWebhookRoutes } from './routes/partnerWebhooks';
 import { retailRoutes } from './routes/retail';
 import { merchantOnboardingRoutes } from './routes/merchantOnboarding';
+import { retailMemberRoutes } from './routes/retailMembers';
 import { RETAIL_ORDER_CHANNEL } from '../db/queries/retailOrderView';
 import { doctorViewRoutes } from './routes/doctorView';
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
@@ -127,6 +128,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     partnerWebhookRoutes(deps),
     retailRoutes(deps),
     merchantOnboardingRoutes(deps),
+    retailMemberRoutes(deps),
     doctorViewRoutes(deps),
   ];
 }

@@ -1,7 +1,8 @@
-import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 
 export const RECONCILIATION_SCHEDULE_ID = 'reconciliation-daily';
 export const SWEEP_SCHEDULE_ID = 'sweep-abandoned-visits';
+export const RETAIL_MEMBERSHIP_SCHEDULE_ID = 'retail-membership-daily';
 
 /** The daily reconciliation runs at 02:30 Beijing time, after the platform publishes the day's bill. */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<void> {
@@ -33,6 +34,23 @@ export async function ensureSchedules(client: Client, taskQueue: string): Promis
         args: [{ version: 1 }],
         workflowId: 'sweep-abandoned-visits/scheduled',
       },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  try {
+    // Points expiry and tier reviews once a day, after Beijing midnight (a calendar-year review falls due then).
+    await client.schedule.create({
+      scheduleId: RETAIL_MEMBERSHIP_SCHEDULE_ID,
+      spec: { cronExpressions: ['10 0 * * *'], timezone: 'Asia/Shanghai' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'retailMembershipSweep',
+        taskQueue,
+        args: [{ version: 1 }],
+        workflowId: 'retail-membership/scheduled',
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;

@@ -10,3 +10,4 @@ export { sweepAbandonedVisits } from './hospital/sweep/workflow';
 export { transitRiderDay } from './transit/riderDay/workflow';
 export { retailOrder } from './retail/order/workflow';
 export { merchantOnboarding } from './retail/onboarding/workflow';
+export { retailMembershipSweep } from './retail/membership/workflow';

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import type { SqlRunner } from '../../db/repositories/slots';
 import { DomainError, ErrorCode } from '../../domain/errors';
+import { MembershipSettings } from '../../domain/retail/membershipSettings';
 import { requireInstitution } from '../auth/principal';
 
 const DEFAULT_POLL_SECONDS = [2, 3, 5, 5, 5, 5, 5];
@@ -20,6 +21,8 @@ export const RetailSettings = z.object({
   perVisit: z.number().int().min(0).max(10_000).default(0),
   /** After USERPAYING: waits before each query (seconds); the trade is cancelled after the last. */
   userPayingPollSeconds: z.array(z.number().int().min(1).max(60)).min(1).max(20).default(DEFAULT_POLL_SECONDS),
+  /** Member cards: tiers by spend over a period, points expiry (domain/retail/membershipSettings.ts). */
+  membership: MembershipSettings.default(MembershipSettings.parse({})),
 });
 export type RetailSettings = z.infer<typeof RetailSettings>;
 

@@ -15,6 +15,7 @@ import { PartnerWebhooks1766900000000 } from './1766900000000-PartnerWebhooks';
 import { RetailCampaigns1767000000000 } from './1767000000000-RetailCampaigns';
 import { ResultShares1767100000000 } from './1767100000000-ResultShares';
 import { MerchantOnboarding1767200000000 } from './1767200000000-MerchantOnboarding';
+import { MemberCards1767300000000 } from './1767300000000-MemberCards';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   RetailCampaigns1767000000000,
   ResultShares1767100000000,
   MerchantOnboarding1767200000000,
+  MemberCards1767300000000,
 ];

@@ -1895,6 +1895,7 @@ export interface components {
                 refund: number;
                 unitsPaid: number;
                 clawedBack: number;
+                clawBackReturned: number;
                 couponShares: {
                     [key: string]: number;
                 };
@@ -1926,6 +1927,7 @@ export interface components {
             refund: number;
             unitsPaid: number;
             clawedBack: number;
+            clawBackReturned: number;
             couponShares: {
                 [key: string]: number;
             };

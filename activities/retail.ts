@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { upsertRetailOrderView } from '../db/queries/retailOrderView';
 import { recordOrderSpend } from '../db/repositories/memberCards';
-import { recordPoints } from '../db/repositories/pointsLedger';
+import { recordPoints, redeemOrderPoints, restoreOrderPoints } from '../db/repositories/pointsLedger';
 import {
   commitOrderCoupons,
   couponValueOf,
@@ -14,12 +14,15 @@ import {
 import { ErrorCode, isDomainError } from '../domain/errors';
 import { allocate, unitsOf, type Discount, type OrderLine } from '../domain/retail/allocation';
 import { couponDiscount } from '../domain/retail/coupons';
-import { unitPoints, type AccrualRules } from '../domain/retail/points';
+import { POINTS_DISCOUNT_ID, redemptionDiscount, unitPoints, type AccrualRules } from '../domain/retail/points';
 import type { CouponTerms } from '../domain/retail/refunds';
 import type { PaymentProvider } from '../integrations/payment/provider';
 import type { PricingResult, RetailOrderView } from '../workflows/retail/order/types';
 import { withFailureMapping } from './failures';
 import type { Notifier } from './notifications';
+
+/** An order key is `<merchant>/<order-ref>`: its points programme is the merchant. */
+const programOf = (orderKey: string): string => orderKey.slice(0, orderKey.indexOf('/'));
 
 const CouponOfUser = z.object({ id: z.string(), campaign_id: z.string(), status: z.string(), order_key: z.string().nullable() });
 
@@ -44,6 +47,8 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
       couponIds: string[];
       accrual: AccrualRules | null;
       nowMs: number;
+      redeemPoints?: number;
+      redemption?: { minorPerPoint: number; maxShare: number };
     }): Promise<PricingResult> {
       const units = unitsOf(i.lines);
       const discounts: Discount[] = [];
@@ -77,8 +82,8 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
           belowMinimum: campaign.below_minimum,
         });
       }
-      const allocation = allocate(i.lines, discounts);
-      for (const d of allocation.discounts) {
+      const withCoupons = allocate(i.lines, discounts);
+      for (const d of withCoupons.discounts) {
         const r = await reserveCoupon(db, {
           couponId: d.discountId,
           userId: i.userId!,
@@ -92,9 +97,27 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
           return { ok: false, reason: r.reason, couponId: d.discountId };
         }
       }
+      // Points last, on what the coupons left: spending them cannot be refused, only capped.
+      let allocation = withCoupons;
+      let pointsRedeemed = 0;
+      const rule = i.redemption;
+      if (i.userId && rule && i.redeemPoints && i.redeemPoints > 0) {
+        pointsRedeemed = await redeemOrderPoints(db, {
+          programId: i.merchantId,
+          userId: i.userId,
+          orderKey: i.orderKey,
+          wanted: i.redeemPoints,
+          usable: (p) => redemptionDiscount(p, rule.minorPerPoint, withCoupons.paidMinor, rule.maxShare).points,
+        });
+        if (pointsRedeemed > 0)
+          allocation = allocate(i.lines, [
+            ...discounts,
+            { discountId: POINTS_DISCOUNT_ID, kind: 'points', amountMinor: pointsRedeemed * rule.minorPerPoint },
+          ]);
+      }
       const points: Record<string, number> = {};
       if (i.userId && i.accrual) for (const u of allocation.units) points[u.unitId] = unitPoints(i.accrual, u);
-      return { ok: true, allocation, coupons: terms, unitPoints: points };
+      return { ok: true, allocation, coupons: terms, unitPoints: points, ...(pointsRedeemed > 0 ? { pointsRedeemed } : {}) };
     },
 
     /** alipay.trade.pay with the shopper's code. A refusal is an answer (declined), not a failure. */
@@ -142,8 +165,10 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
       await commitOrderCoupons(db, i.orderKey, new Date(i.nowMs));
     },
 
+    /** The undo of pricing: the coupons' reservations released and any points spent given back. */
     async releaseOrderCoupons(orderKey: string): Promise<void> {
       await releaseOrderCoupons(db, orderKey);
+      await restoreOrderPoints(db, { programId: programOf(orderKey), orderKey, key: `restore:${orderKey}:release`, points: 'rest' });
     },
 
     async refundOrderCoupons(i: {
@@ -151,8 +176,17 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
       refundNo: string;
       sharesMinor: Record<string, number>;
       couponsReturned: string[];
-    }): Promise<void> {
+      /** The refunded units' share of a points discount: those points go back (all that is left with the last units). */
+      points?: { shareMinor: number; minorPerPoint: number; wholeOrderRefunded: boolean };
+    }): Promise<number> {
       await refundCouponShares(db, i);
+      if (!i.points) return 0;
+      return restoreOrderPoints(db, {
+        programId: programOf(i.orderKey),
+        orderKey: i.orderKey,
+        key: `restore:${i.orderKey}:${i.refundNo}`,
+        points: i.points.wholeOrderRefunded ? 'rest' : Math.floor(i.points.shareMinor / i.points.minorPerPoint),
+      });
     },
 
     /** One movement of the points ledger (earn pending, reverse on refund, release when the window ends). */

@@ -19,6 +19,10 @@ export const RetailSettings = z.object({
   pointsPerMajor: z.number().min(0).max(100).default(1),
   categoryMultipliers: z.record(z.string(), z.number().min(0).max(100)).default({}),
   perVisit: z.number().int().min(0).max(10_000).default(0),
+  /** Points as a discount at the till: minor units per point, and at most this share of what coupons left. */
+  redemption: z
+    .object({ minorPerPoint: z.number().int().min(1).max(10_000), maxShare: z.number().min(0).max(1) })
+    .default({ minorPerPoint: 1, maxShare: 0.5 }),
   /** After USERPAYING: waits before each query (seconds); the trade is cancelled after the last. */
   userPayingPollSeconds: z.array(z.number().int().min(1).max(60)).min(1).max(20).default(DEFAULT_POLL_SECONDS),
   /** Member cards: tiers by spend over a period, points expiry (domain/retail/membershipSettings.ts). */

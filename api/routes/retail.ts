@@ -65,6 +65,7 @@ export function orderBody(v: RetailOrderView): z.infer<typeof RetailOrderBody> {
     })),
     discounts: (v.allocation?.discounts ?? []).map((d) => ({ couponId: d.discountId, applied: d.appliedMinor, roundedUp: d.roundedUp })),
     pointsPending: v.pointsPending,
+    pointsRedeemed: v.pointsRedeemed ?? 0,
     refunds: v.refunds.map(refundBody),
     refundWindowEndsAt: v.refundWindowEndsAt,
   };
@@ -81,6 +82,7 @@ function refundBody(r: RefundOutcome): z.infer<typeof RefundAnswer> {
     couponShares: r.couponSharesMinor,
     couponsReturned: r.couponsReturned,
     pointsReversed: r.pointsReversed,
+    pointsRestored: r.pointsRestored ?? 0,
   };
 }
 
@@ -171,6 +173,10 @@ export function retailRoutes(deps: ApiDeps) {
               fields: [{ field: 'body.memberId', message: 'no verified member with this id' }],
             });
         }
+        if (body.redeemPoints && !body.memberId)
+          throw new DomainError(ErrorCode.ValidationFailed, 'points need a member', {
+            fields: [{ field: 'body.memberId', message: 'required with redeemPoints' }],
+          });
         if (body.couponIds.length > 0 && !body.memberId)
           throw new DomainError(ErrorCode.ValidationFailed, 'coupons need a member', {
             fields: [{ field: 'body.memberId', message: 'required with couponIds' }],
@@ -221,6 +227,7 @@ export function retailRoutes(deps: ApiDeps) {
             refundWindowSeconds: r.refundWindowSeconds,
             userPayingPollSeconds: r.userPayingPollSeconds,
             accrual: { pointsPerMajor: r.pointsPerMajor, categoryMultipliers: r.categoryMultipliers, perVisit: r.perVisit },
+            ...(body.redeemPoints ? { redeemPoints: body.redeemPoints, redemption: r.redemption } : {}),
           },
           requestHash,
         );

@@ -32,6 +32,8 @@ export const CreateOrder = z
       .max(100)
       .refine((ls) => new Set(ls.map((l) => l.lineId)).size === ls.length, 'line ids must be distinct'),
     couponIds: z.array(z.string().uuid('a coupon id')).max(5).default([]),
+    /** Points the member spends on this sale (at the merchant's rate, capped by its share; fewer if fewer are available). */
+    redeemPoints: z.number().int().min(1).max(10_000_000).optional(),
     /** The shopper's payment code as the till scanned it. */
     authCode: z.string().regex(/^\d{16,24}$/, 'payment code is 16-24 digits'),
     subject: z.string().min(1).max(128).default('Purchase'),
@@ -60,6 +62,8 @@ const RefundView = z.object({
   couponShares: z.record(z.string(), z.number().int()),
   couponsReturned: z.array(z.string()),
   pointsReversed: z.number().int(),
+  /** Spent points given back with these units. */
+  pointsRestored: z.number().int(),
 });
 
 export const RetailOrderBody = z
@@ -76,6 +80,8 @@ export const RetailOrderBody = z
     units: z.array(AllocatedUnitView),
     discounts: z.array(z.object({ couponId: z.string(), applied: z.number().int(), roundedUp: z.array(z.string()) })),
     pointsPending: z.number().int(),
+    /** Points spent as a discount on this order (their share is in each unit's `shares.points`). */
+    pointsRedeemed: z.number().int(),
     refunds: z.array(RefundView),
     refundWindowEndsAt: z.string().nullable(),
   })

@@ -1889,6 +1889,7 @@ export interface components {
                 roundedUp: string[];
             }[];
             pointsPending: number;
+            pointsRedeemed: number;
             refunds: {
                 refundNo: string;
                 unitIds: string[];
@@ -1901,6 +1902,7 @@ export interface components {
                 };
                 couponsReturned: string[];
                 pointsReversed: number;
+                pointsRestored: number;
             }[];
             refundWindowEndsAt: string | null;
         };
@@ -1917,6 +1919,7 @@ export interface components {
             }[];
             /** @default [] */
             couponIds: string[];
+            redeemPoints?: number;
             authCode: string;
             /** @default Purchase */
             subject: string;
@@ -1933,6 +1936,7 @@ export interface components {
             };
             couponsReturned: string[];
             pointsReversed: number;
+            pointsRestored: number;
         };
         RetailRefundRequest: {
             refundNo: string;

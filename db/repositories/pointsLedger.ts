@@ -50,3 +50,70 @@ export async function pointsHistory(db: Pick<DataSource, 'query'>, programId: st
     );
   return rows;
 }
+
+/** The per-member lock the expiry run takes too: a balance read and the movement it allows are one step. */
+const memberLock = (programId: string, userId: string) => `points:${programId}/${userId}`;
+
+/**
+ * Spends up to `wanted` available points on an order, once: the movement `redeem:<order>` is written
+ * under the member's lock after reading the balance, so two tills can never spend the same points. A
+ * retry finds the movement and answers what it spent.
+ */
+export async function redeemOrderPoints(
+  db: DataSource,
+  r: { programId: string; userId: string; orderKey: string; wanted: number; usable: (available: number) => number },
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [memberLock(r.programId, r.userId)]);
+    const key = `redeem:${r.orderKey}`;
+    const done: Array<{ available_delta: number }> = await tx.query(
+      'SELECT available_delta FROM points_ledger WHERE program_id = $1 AND movement_key = $2',
+      [r.programId, key],
+    );
+    if (done[0]) return -done[0].available_delta;
+    const { available } = await pointsBalance(tx, r.programId, r.userId);
+    const points = Math.min(r.usable(Math.min(r.wanted, Math.max(0, available))), available);
+    if (points <= 0) return 0;
+    await recordPoints(tx, { ...r, key, kind: 'redeem', pendingDelta: 0, availableDelta: -points, orderKey: r.orderKey });
+    return points;
+  });
+}
+
+/**
+ * Gives spent points back for an order: `share` of them (a refund of some units), or whatever is still
+ * out (`'rest'`: the order failed, or its last units were refunded). Idempotent by `key`; returns the
+ * points given back by this call or by the earlier one with the same key.
+ */
+export async function restoreOrderPoints(
+  db: DataSource,
+  r: { programId: string; orderKey: string; key: string; points: number | 'rest' },
+): Promise<number> {
+  const spent: Array<{ program_id: string; user_id: string; available_delta: number }> = await db.query(
+    'SELECT program_id, user_id, available_delta FROM points_ledger WHERE program_id = $1 AND movement_key = $2',
+    [r.programId, `redeem:${r.orderKey}`],
+  );
+  const redeem = spent[0];
+  if (!redeem) return 0;
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [memberLock(redeem.program_id, redeem.user_id)]);
+    const rows: Array<{ movement_key: string; available_delta: number }> = await tx.query(
+      "SELECT movement_key, available_delta FROM points_ledger WHERE program_id = $1 AND user_id = $2 AND order_key = $3 AND kind = 'restore'",
+      [redeem.program_id, redeem.user_id, r.orderKey],
+    );
+    const same = rows.find((x) => x.movement_key === r.key);
+    if (same) return same.available_delta;
+    const out = -redeem.available_delta - rows.reduce((s, x) => s + x.available_delta, 0);
+    const points = Math.max(0, Math.min(out, r.points === 'rest' ? out : r.points));
+    if (points === 0) return 0;
+    await recordPoints(tx, {
+      programId: redeem.program_id,
+      userId: redeem.user_id,
+      key: r.key,
+      kind: 'restore',
+      pendingDelta: 0,
+      availableDelta: points,
+      orderKey: r.orderKey,
+    });
+    return points;
+  });
+}

@@ -54,6 +54,9 @@ export function balanceOf(ledger: Ledger): { pending: number; available: number 
   return { pending, available };
 }
 
+/** The discount id points take in an order's allocation (coupons use their coupon ids). */
+export const POINTS_DISCOUNT_ID = 'points';
+
 /** Points as a discount: at `rate` minor units per point, at most `maxShare` of the order. */
 export function redemptionDiscount(
   points: number,

@@ -1,4 +1,5 @@
 import type { Allocation, AllocatedUnit } from './allocation';
+import { POINTS_DISCOUNT_ID } from './points';
 
 /**
  * Refunds reverse the allocation made at the sale, unit by unit: the money back is exactly what the
@@ -39,6 +40,8 @@ export interface RefundPlan {
   refundMinor: number;
   /** Coupon shares carried by the refunded units, by coupon (what the merchant's budget gets back). */
   couponSharesMinor: Record<string, number>;
+  /** The points discount carried by the refunded units (minor units): those points go back to the shopper. */
+  pointsShareMinor: number;
   /** Coupons returned to the shopper's wallet (the whole order refunded in their validity). */
   couponsReturned: string[];
   wholeOrderRefunded: boolean;
@@ -114,6 +117,7 @@ export function planRefund(
     clawBackReturnedMinor,
     refundMinor,
     couponSharesMinor,
+    pointsShareMinor: refunded.reduce((s, u) => s + (u.shares[POINTS_DISCOUNT_ID] ?? 0), 0),
     couponsReturned: wholeOrderRefunded ? coupons.filter((c) => nowMs <= c.validUntilMs).map((c) => c.discountId) : [],
     wholeOrderRefunded,
   };

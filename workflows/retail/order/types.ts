@@ -33,6 +33,9 @@ export interface RetailOrderInput {
   /** After USERPAYING, waits before each query; the trade is cancelled after the last. */
   userPayingPollSeconds: number[];
   accrual: AccrualRules | null;
+  /** Points the shopper asked to spend (absent: none), at the merchant's rate and cap. */
+  redeemPoints?: number;
+  redemption?: { minorPerPoint: number; maxShare: number };
 }
 
 export interface PricedOrder {
@@ -40,6 +43,8 @@ export interface PricedOrder {
   coupons: CouponTerms[];
   /** Points each unit earns, by unit id. */
   unitPoints: Record<string, number>;
+  /** Points spent on this order (taken from the shopper's available points; 0 or absent: none). */
+  pointsRedeemed?: number;
 }
 
 export type PricingResult = ({ ok: true } & PricedOrder) | { ok: false; reason: string; couponId?: string };
@@ -61,6 +66,8 @@ export interface RefundOutcome {
   couponSharesMinor: Record<string, number>;
   couponsReturned: string[];
   pointsReversed: number;
+  /** Spent points given back with the refunded units. */
+  pointsRestored?: number;
 }
 
 /** The order as the read model holds it (and the POS and the shopper read it). */
@@ -76,6 +83,8 @@ export interface RetailOrderView {
   tradeStatus: 'none' | 'paid' | 'user_paying' | 'cancelled' | 'declined';
   allocation: Allocation | null;
   pointsPending: number;
+  /** Points spent as a discount on this order. */
+  pointsRedeemed?: number;
   refunds: RefundOutcome[];
   refundWindowEndsAt: string | null;
 }

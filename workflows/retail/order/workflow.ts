@@ -152,11 +152,20 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
             refundMinor: plan.refundMinor,
             reason: 'retail refund',
           });
-        await steps.refundOrderCoupons({
+        const pointsRestored = await steps.refundOrderCoupons({
           orderKey,
           refundNo: req.refundNo,
           sharesMinor: plan.couponSharesMinor,
           couponsReturned: plan.couponsReturned,
+          ...(plan.pointsShareMinor > 0
+            ? {
+                points: {
+                  shareMinor: plan.pointsShareMinor,
+                  minorPerPoint: input.redemption?.minorPerPoint ?? 1,
+                  wholeOrderRefunded: plan.wholeOrderRefunded,
+                },
+              }
+            : {}),
         });
         const pointsReversed = plan.unitIds.reduce((s, id) => s + (unitPoints[id] ?? 0), 0);
         if (input.userId && pointsReversed > 0)
@@ -179,6 +188,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
           couponSharesMinor: plan.couponSharesMinor,
           couponsReturned: plan.couponsReturned,
           pointsReversed,
+          ...(pointsRestored ? { pointsRestored } : {}),
         };
         outcomes.set(req.refundNo, outcome);
         view.refundedMinor += plan.refundMinor;
@@ -210,6 +220,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
     couponIds: input.couponIds,
     accrual: input.accrual,
     nowMs: Date.now(),
+    ...(input.redeemPoints && input.redemption ? { redeemPoints: input.redeemPoints, redemption: input.redemption } : {}),
   });
   if (!priced.ok) {
     refunds = 'closed';
@@ -220,6 +231,7 @@ export async function retailOrder(input: RetailOrderInput): Promise<RetailOrderO
   coupons = priced.coupons;
   unitPoints = priced.unitPoints;
   view.allocation = allocation;
+  if (priced.pointsRedeemed) view.pointsRedeemed = priced.pointsRedeemed;
   const undo = new Compensations();
   if (priced.allocation.discounts.length > 0) undo.add('coupons', () => steps.releaseOrderCoupons(orderKey));
 

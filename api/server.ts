@@ -31,6 +31,7 @@ import { userNoticeRoutes } from './routes/userNotices';
 import { announcementRoutes } from './routes/announcements';
 import { partnerWebhookRoutes } from './routes/partnerWebhooks';
 import { retailRoutes } from './routes/retail';
+import { institutionReportRoutes } from './routes/institutionReports';
 import { merchantOnboardingRoutes } from './routes/merchantOnboarding';
 import { retailMemberRoutes } from './routes/retailMembers';
 import { RETAIL_ORDER_CHANNEL } from '../db/queries/retailOrderView';
@@ -127,6 +128,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     transitReportRoutes(deps),
     partnerWebhookRoutes(deps),
     retailRoutes(deps),
+    institutionReportRoutes(deps),
     merchantOnboardingRoutes(deps),
     retailMemberRoutes(deps),
     doctorViewRoutes(deps),

@@ -207,6 +207,8 @@ export const EnvSchema = z.object({
   MAX_NOTICE_STREAMS_PER_PARTNER: z.coerce.number().int().min(1).default(10_000),
   /** Announcements one institution may send in any 24 hours (counted in PostgreSQL, across API processes). */
   ANNOUNCEMENTS_PER_DAY: z.coerce.number().int().min(1).max(1_000).default(5),
+  /** Smallest group a report may show (cells are 0 or at least this; CMS uses 11). */
+  ANALYTICS_MIN_CELL: z.coerce.number().int().min(2).max(1_000).default(11),
 
   /** Idempotency keys are forgotten after this; a key still in progress past its lease is taken over by a retry. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),

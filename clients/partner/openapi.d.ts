@@ -1064,6 +1064,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/institutions/{institutionId}/reports/demographics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Journeys that reached a stage, by age band and gender, with small and complementary cells withheld */
+        get: operations["getInstitutionsByInstitutionIdReportsDemographics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/institutions/{institutionId}/reports/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The funnel: journeys reaching each of the vertical's stages, per day, with small and complementary cells withheld */
+        get: operations["getInstitutionsByInstitutionIdReportsFunnel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operator/merchant-applications": {
         parameters: {
             query?: never;
@@ -2038,6 +2072,35 @@ export interface components {
         };
         MyRetailOrders: {
             orders: components["schemas"]["RetailOrder"][];
+        };
+        ReportTable: {
+            institutionId: string;
+            vertical: string;
+            from: string;
+            to: string;
+            k: number;
+            rows: string[];
+            cols: string[];
+            cells: {
+                value: number | null;
+                /** @enum {string} */
+                why: "released" | "small" | "complementary" | "earlier_release";
+            }[][];
+            rowTotals: {
+                value: number | null;
+                /** @enum {string} */
+                why: "released" | "small" | "complementary" | "earlier_release";
+            }[];
+            colTotals: {
+                value: number | null;
+                /** @enum {string} */
+                why: "released" | "small" | "complementary" | "earlier_release";
+            }[];
+            total: {
+                value: number | null;
+                /** @enum {string} */
+                why: "released" | "small" | "complementary" | "earlier_release";
+            };
         };
         MerchantApplicationAnswer: {
             /** Format: uuid */
@@ -6460,6 +6523,137 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MyRetailOrders"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getInstitutionsByInstitutionIdReportsDemographics: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                stage: string;
+            };
+            header?: never;
+            path: {
+                institutionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportTable"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getInstitutionsByInstitutionIdReportsFunnel: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                institutionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportTable"];
                 };
             };
             /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */

@@ -16,6 +16,7 @@ import { RetailCampaigns1767000000000 } from './1767000000000-RetailCampaigns';
 import { ResultShares1767100000000 } from './1767100000000-ResultShares';
 import { MerchantOnboarding1767200000000 } from './1767200000000-MerchantOnboarding';
 import { MemberCards1767300000000 } from './1767300000000-MemberCards';
+import { JourneyEvents1767400000000 } from './1767400000000-JourneyEvents';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   ResultShares1767100000000,
   MerchantOnboarding1767200000000,
   MemberCards1767300000000,
+  JourneyEvents1767400000000,
 ];

@@ -55,6 +55,14 @@ describe('real-name identity', () => {
     expect(JSON.stringify(row)).not.toContain(idNumber);
     expect(JSON.stringify(row)).not.toContain('李四');
     expect(JSON.stringify(row)).not.toContain('13812345678');
+    // Analytics keeps only what the number says in aggregate: band, gender (sequence parity), province.
+    const [facts] = await p.services.db.query('SELECT * FROM user_demographics WHERE user_ref = $1', [row.user_ref]);
+    expect(Object.keys(facts).sort()).toEqual(['age_band', 'derived_at', 'gender', 'region_code', 'user_ref']);
+    expect(facts).toMatchObject({
+      gender: Number(idNumber[16]) % 2 === 1 ? 'male' : 'female',
+      region_code: '440000',
+      age_band: expect.stringMatching(/^(18-29|30-44|45-59|60\+)$/),
+    });
   });
 
   it('rejects a wrong check character with a 422 naming the field, and writes nothing', async () => {

@@ -1,4 +1,5 @@
 import { heartbeat } from '@temporalio/activity';
+import { remindExpiringCoupons } from '../db/repositories/couponReminders';
 import type { DataSource } from 'typeorm';
 import { cardsDueReview, programmesForSweep, refreshCard } from '../db/repositories/memberCards';
 import { expireMemberPoints, membersWithDueLots } from '../db/repositories/pointsExpiry';
@@ -18,6 +19,8 @@ export interface MembershipSweepResult {
   expiredPoints: number;
   membersExpired: number;
   cardsReviewed: number;
+  /** Shoppers told of coupons about to expire (one notice per funder and day). */
+  couponReminders?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -66,6 +69,7 @@ export function createRetailMembershipActivities(deps: { db: DataSource }) {
           if (batch.length < input.limit) break;
         }
       }
+      out.couponReminders = await remindExpiringCoupons(db, input.asOfMs, input.programIds);
       return out;
     },
   });

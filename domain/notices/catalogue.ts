@@ -57,6 +57,10 @@ const CATALOGUE: Record<string, Record<NoticeLocale, Render>> = {
     'zh-CN': (d, f) => `消费凭证（${f.id(d.orderRef)}）：实付 ${f.money(d.amountMinor)}，待入账积分 ${f.num(d.pointsPending)}。`,
     en: (d, f) => `Receipt ${f.id(d.orderRef)}: paid ${f.money(d.amountMinor)}; ${f.num(d.pointsPending)} points pending.`,
   },
+  coupon_expiring: {
+    'zh-CN': (d, f) => `您有 ${f.num(d.count)} 张优惠券将于 ${f.time(d.endsAtMs)} 到期，请尽快使用。`,
+    en: (d, f) => `${f.num(d.count)} of your coupons expire on ${f.time(d.endsAtMs)}; use them before then.`,
+  },
   announcement: {
     'zh-CN': (d, f) => announcement(d, 'zh-CN', f),
     en: (d, f) => announcement(d, 'en', f),

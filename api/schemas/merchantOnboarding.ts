@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkResidentId } from '../../domain/residentId';
+import { ResidentIdNumber } from './residentId';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 letters, digits, _ or -');
 
@@ -30,14 +30,7 @@ export const MerchantApplicationRequest = z
     legalRepresentative: z
       .object({
         name: z.string().trim().min(1).max(64),
-        idNumber: z
-          .string()
-          .trim()
-          .regex(/^\d{17}[\dXx]$/, 'an 18-character resident ID number')
-          .superRefine((v, ctx) => {
-            const check = checkResidentId(v, new Date());
-            if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
-          }),
+        idNumber: ResidentIdNumber,
       })
       .strict(),
     /** The bank account the merchant is settled to. */

@@ -1,18 +1,11 @@
 import { z } from 'zod';
-import { checkResidentId } from '../../domain/residentId';
+import { ResidentIdNumber } from './residentId';
 
 export const RegisterUserRequest = z
   .object({
     legalName: z.string().trim().min(1).max(64),
     // Shape and GB 11643 checksum here, so a bad number is named with every other bad field at once.
-    idNumber: z
-      .string()
-      .trim()
-      .regex(/^\d{17}[\dXx]$/, 'an 18-character resident ID number')
-      .superRefine((v, ctx) => {
-        const check = checkResidentId(v, new Date());
-        if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
-      }),
+    idNumber: ResidentIdNumber,
     phone: z
       .string()
       .trim()

@@ -3,8 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Data for institutions (issue 13, items 1 and 2).
  *  - `journey_events`: append-only, one row per stage a journey reaches, written in the same
- *    transaction as the journey's read-model row (triggers on visit_views, rider_day_views and
- *    retail_order_views, which the journeys' activities write). No names, no ID numbers: the user's
+ *    transaction as the journey's read-model row (triggers on rider_day_views and retail_order_views,
+ *    which the journeys' activities write; hospital visits not yet, see below). No names, no ID numbers: the user's
  *    pseudonymous ref, the institution, the stage, the time, an amount.
  *  - `user_demographics`: age band, gender and region (province) derived once, at verification, from
  *    the resident ID the identity check already decrypted; nothing else about a person.
@@ -85,22 +85,9 @@ export class JourneyEvents1767400000000 implements MigrationInterface {
          INSERT INTO journey_events_pending (event_id) VALUES (v_id);
        END $$`,
     );
-    await q.query(
-      `CREATE FUNCTION causeway_event_on_visit_stage() RETURNS trigger LANGUAGE plpgsql AS $$
-       DECLARE v_ref text; v_journey text;
-       BEGIN
-         IF TG_OP = 'UPDATE' AND OLD.stage IS NOT DISTINCT FROM NEW.stage THEN RETURN NULL; END IF;
-         SELECT u.user_ref, v.workflow_id INTO v_ref, v_journey
-           FROM visits v JOIN users u ON u.id = v.user_id WHERE v.booking_ref = NEW.booking_ref;
-         PERFORM causeway_journey_event(coalesce(v_journey, 'hospital-visit/' || NEW.institution_id || '/' || NEW.booking_ref),
-                                        'hospital', NEW.institution_id, NEW.stage, v_ref, NULL);
-         RETURN NULL;
-       END $$`,
-    );
-    await q.query(
-      `CREATE TRIGGER "TR_visit_views_journey_event" AFTER INSERT OR UPDATE OF "stage" ON "visit_views"
-         FOR EACH ROW EXECUTE FUNCTION causeway_event_on_visit_stage()`,
-    );
+    // Hospital visits are not evented yet: with a trigger on visit_views, the database-drop drill
+    // (test/faults/dbConnections.faults.test.ts) failed in 2 of 4 CI runs and the race was not found;
+    // the visit's events wait until it is (see the README's status).
     await q.query(
       `CREATE FUNCTION causeway_event_on_rider_day_stage() RETURNS trigger LANGUAGE plpgsql AS $$
        DECLARE v_ref text;
@@ -171,10 +158,8 @@ export class JourneyEvents1767400000000 implements MigrationInterface {
     await q.query('DROP FUNCTION causeway_roll_up_journey_events(int)');
     await q.query('DROP TRIGGER "TR_retail_order_views_journey_event" ON "retail_order_views"');
     await q.query('DROP TRIGGER "TR_rider_day_views_journey_event" ON "rider_day_views"');
-    await q.query('DROP TRIGGER "TR_visit_views_journey_event" ON "visit_views"');
     await q.query('DROP FUNCTION causeway_event_on_retail_stage()');
     await q.query('DROP FUNCTION causeway_event_on_rider_day_stage()');
-    await q.query('DROP FUNCTION causeway_event_on_visit_stage()');
     await q.query('DROP FUNCTION causeway_journey_event(text, text, text, text, text, bigint)');
     await q.query('DROP TABLE "analytics_releases"');
     await q.query('DROP TABLE "journey_rollups"');

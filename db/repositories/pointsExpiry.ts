@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { dueExpiries, expiryKeyOf } from '../../domain/retail/expiry';
 import type { SqlRunner } from './slots';
+import { lockMemberPoints } from './pointsLedger';
 
 /**
  * Applies points expiry (domain/retail/expiry.ts) to the ledger: the member's movements are read in
@@ -26,7 +27,7 @@ export async function expireMemberPoints(
   m: { programId: string; userId: string; ageMs: number; nowMs: number },
 ): Promise<number> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`points:${m.programId}/${m.userId}`]);
+    await lockMemberPoints(tx, m.programId, m.userId);
     const rows: Array<{ movement_key: string; available_delta: number; created_at: Date; order_key: string | null }> = await tx.query(
       `SELECT movement_key, available_delta, created_at, order_key FROM points_ledger
         WHERE program_id = $1 AND user_id = $2 AND available_delta <> 0 ORDER BY id`,

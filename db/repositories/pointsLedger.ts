@@ -51,8 +51,13 @@ export async function pointsHistory(db: Pick<DataSource, 'query'>, programId: st
   return rows;
 }
 
-/** The per-member lock the expiry run takes too: a balance read and the movement it allows are one step. */
-const memberLock = (programId: string, userId: string) => `points:${programId}/${userId}`;
+/**
+ * The member's points lock, for the rest of the transaction: every step that reads a balance and writes
+ * the movement it allows (spending, giving back, expiry) takes it, so two such steps never interleave.
+ */
+export async function lockMemberPoints(tx: Pick<DataSource, 'query'>, programId: string, userId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`points:${programId}/${userId}`]);
+}
 
 /**
  * Spends up to `wanted` available points on an order, once: the movement `redeem:<order>` is written
@@ -64,7 +69,7 @@ export async function redeemOrderPoints(
   r: { programId: string; userId: string; orderKey: string; wanted: number; usable: (available: number) => number },
 ): Promise<number> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [memberLock(r.programId, r.userId)]);
+    await lockMemberPoints(tx, r.programId, r.userId);
     const key = `redeem:${r.orderKey}`;
     const done: Array<{ available_delta: number }> = await tx.query(
       'SELECT available_delta FROM points_ledger WHERE program_id = $1 AND movement_key = $2',
@@ -95,7 +100,7 @@ export async function restoreOrderPoints(
   const redeem = spent[0];
   if (!redeem) return 0;
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [memberLock(redeem.program_id, redeem.user_id)]);
+    await lockMemberPoints(tx, redeem.program_id, redeem.user_id);
     const rows: Array<{ movement_key: string; available_delta: number }> = await tx.query(
       "SELECT movement_key, available_delta FROM points_ledger WHERE program_id = $1 AND user_id = $2 AND order_key = $3 AND kind = 'restore'",
       [redeem.program_id, redeem.user_id, r.orderKey],

@@ -56,6 +56,14 @@ describe('gateway', () => {
     expect(await h.provider.query(outTradeNo)).toMatchObject({ status: 'NOT_FOUND' });
   });
 
+  it('a lost answer: the platform cancels the order, but the client times out not knowing', async () => {
+    const outTradeNo = await order();
+    h.sim.faults.inject({ kind: 'lostAnswer', method: 'alipay.trade.cancel' });
+    const err = await rejection(h.provider.cancel(outTradeNo));
+    expect(err.code).toBe(ErrorCode.CounterpartUnavailable);
+    expect(h.sim.trades.get(outTradeNo)?.state).toBe('TRADE_CLOSED');
+  });
+
   it('reports an unreachable gateway as CounterpartUnavailable', async () => {
     const { AlipayPaymentProvider } = await import('../../integrations/payment/alipay');
     const dead = new AlipayPaymentProvider({

@@ -16,6 +16,11 @@ export const Fault = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('delay'), ms: z.number().int().min(0).max(600_000), times: Times, method: Method }),
   /** Never answer: the connection stays open until the client gives up (or the simulator stops). */
   z.object({ kind: z.literal('timeout'), times: Times, method: Method }),
+  /**
+   * Do the work, then never answer: the platform applied the request but its answer was lost on the way
+   * back, so the client gives up not knowing (unlike `timeout`, which applies nothing).
+   */
+  z.object({ kind: z.literal('lostAnswer'), times: Times, method: Method }),
   /** A signed answer saying the platform is busy (code 20000 / ACQ.SYSTEM_ERROR). */
   z.object({ kind: z.literal('systemError'), times: Times, method: Method }),
   /** Change the answer after signing it, as a man in the middle would: the SDK must reject it. */
@@ -88,7 +93,7 @@ export class FaultBook {
   }
 }
 
-const GATEWAY_KINDS = ['http5xx', 'delay', 'timeout', 'systemError', 'tamperResponse'] as const;
+const GATEWAY_KINDS = ['http5xx', 'delay', 'timeout', 'lostAnswer', 'systemError', 'tamperResponse'] as const;
 type GatewayKind = (typeof GATEWAY_KINDS)[number];
 
 function matches(f: Fault, method: string | undefined): boolean {

@@ -22,7 +22,7 @@ export interface GatewayDeps {
   handlers: Readonly<Record<string, MethodHandler>>;
   pages?: Readonly<Record<string, PageHandler>>;
   faults: FaultBook;
-  /** Requests held open by the `timeout` fault, answered never; destroyed on stop. */
+  /** Requests held open by the `timeout` and `lostAnswer` faults, answered never; destroyed on stop. */
   held: Set<Response>;
   logger?: Logger | undefined;
 }
@@ -52,7 +52,16 @@ export function gatewayHandler(deps: GatewayDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const merged = Params.safeParse({ ...req.query, ...(typeof req.body === 'object' ? req.body : {}) });
     let tamperThis = false;
+    let loseThis = false;
+    const hold = (): void => {
+      deps.held.add(res);
+      res.on('close', () => deps.held.delete(res));
+    };
     const send = (key: string, inner: Answer): void => {
+      if (loseThis) {
+        hold();
+        return;
+      }
       let body = signedAnswerBody(key, inner, deps.platformPrivateKeyPem);
       if (tamperThis) body = tamper(body);
       res.status(200).set('trace_id', randomBytes(16).toString('hex')).type('application/json;charset=utf-8').send(body);
@@ -76,10 +85,10 @@ export function gatewayHandler(deps: GatewayDeps) {
       return;
     }
     if (fault?.kind === 'timeout') {
-      deps.held.add(res);
-      res.on('close', () => deps.held.delete(res));
+      hold();
       return;
     }
+    loseThis = fault?.kind === 'lostAnswer';
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
     tamperThis = fault?.kind === 'tamperResponse';
 

@@ -1,5 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import { remindExpiringCoupons } from '../db/repositories/couponReminders';
+import { remindExpiringPoints } from '../db/repositories/pointsReminders';
 import type { DataSource } from 'typeorm';
 import { cardsDueReview, programmesForSweep, refreshCard } from '../db/repositories/memberCards';
 import { expireMemberPoints, membersWithDueLots } from '../db/repositories/pointsExpiry';
@@ -21,6 +22,8 @@ export interface MembershipSweepResult {
   cardsReviewed: number;
   /** Shoppers told of coupons about to expire (one notice per funder and day). */
   couponReminders?: number;
+  /** Members told of points about to expire (one notice per programme and day). */
+  pointsReminders?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -57,6 +60,9 @@ export function createRetailMembershipActivities(deps: { db: DataSource }) {
             }
             if (batch.length < input.limit || !movedAny) break;
           }
+          heartbeat();
+          const told = await remindExpiringPoints(db, { programId: p.id, ageMs, asOfMs: input.asOfMs, pageSize: input.limit });
+          out.pointsReminders = (out.pointsReminders ?? 0) + told;
         }
         // A review moves the card's reviewed_at past the threshold, so each batch is new cards.
         for (;;) {

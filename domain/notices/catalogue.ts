@@ -61,6 +61,10 @@ const CATALOGUE: Record<string, Record<NoticeLocale, Render>> = {
     'zh-CN': (d, f) => `您有 ${f.num(d.count)} 张优惠券将于 ${f.time(d.endsAtMs)} 到期，请尽快使用。`,
     en: (d, f) => `${f.num(d.count)} of your coupons expire on ${f.time(d.endsAtMs)}; use them before then.`,
   },
+  points_expiring: {
+    'zh-CN': (d, f) => `您有 ${f.num(d.points)} 积分将于 ${f.time(d.expiresAtMs)} 过期，请尽快使用。`,
+    en: (d, f) => `${f.num(d.points)} of your points expire on ${f.time(d.expiresAtMs)}; spend them before then.`,
+  },
   announcement: {
     'zh-CN': (d, f) => announcement(d, 'zh-CN', f),
     en: (d, f) => announcement(d, 'en', f),

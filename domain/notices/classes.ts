@@ -1,7 +1,7 @@
 /**
  * Which notices a user may mute. A journey's notices (booked, paid, your turn, results, refunds,
  * charges, debts) are essential: missing one costs the user money or a visit, so no mute hides them.
- * Only an institution's marketing (its announcements, a funder's coupon reminders) can be muted, per institution.
+ * Only an institution's marketing (its announcements, a funder's coupon and points reminders) can be muted, per institution.
  */
 export type NoticeClass = 'essential' | 'marketing';
 
@@ -20,7 +20,7 @@ export const ESSENTIAL_NOTICE_KINDS = [
   'retail_receipt',
 ] as const;
 
-export const MARKETING_NOTICE_KINDS = ['announcement', 'coupon_expiring'] as const;
+export const MARKETING_NOTICE_KINDS = ['announcement', 'coupon_expiring', 'points_expiring'] as const;
 export type MarketingNoticeKind = (typeof MARKETING_NOTICE_KINDS)[number];
 
 const MARKETING: ReadonlySet<string> = new Set<string>(MARKETING_NOTICE_KINDS);

@@ -54,3 +54,22 @@ export function dueExpiries(movements: readonly AvailableMovement[], ageMs: numb
   }
   return due;
 }
+
+/**
+ * The points of lots that will have expired `horizonMs` after `nowMs` and have not yet (what the
+ * service window warns a member of), with the first of those lots' expiry time; null when none.
+ */
+export function pointsExpiringWithin(
+  movements: readonly AvailableMovement[],
+  ageMs: number,
+  nowMs: number,
+  horizonMs: number,
+): { points: number; firstExpiresAtMs: number } | null {
+  const soon = dueExpiries(movements, ageMs, nowMs + horizonMs);
+  if (soon.length === 0) return null;
+  const atOf = new Map(movements.map((m) => [m.key, m.atMs]));
+  return {
+    points: soon.reduce((s, e) => s + e.points, 0),
+    firstExpiresAtMs: Math.min(...soon.map((e) => (atOf.get(e.lotKey) ?? nowMs) + ageMs)),
+  };
+}

@@ -20,11 +20,11 @@ describe('noticeClass', () => {
   });
 
   it("classes an announcement and a funder's coupon reminder as marketing, the only mutable kinds", () => {
-    for (const kind of ['announcement', 'coupon_expiring']) {
+    for (const kind of ['announcement', 'coupon_expiring', 'points_expiring']) {
       expect(noticeClass(kind)).toBe('marketing');
       expect(isMutable(kind)).toBe(true);
     }
-    expect(MARKETING_NOTICE_KINDS).toEqual(['announcement', 'coupon_expiring']);
+    expect(MARKETING_NOTICE_KINDS).toEqual(['announcement', 'coupon_expiring', 'points_expiring']);
   });
 
   it('treats a kind nobody classified (a future transit charge or debt) as essential, so it is never muted by accident', () => {

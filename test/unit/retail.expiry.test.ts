@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { dueExpiries, expiryKeyOf, type AvailableMovement } from '../../domain/retail/expiry';
+import { dueExpiries, expiryKeyOf, pointsExpiringWithin, type AvailableMovement } from '../../domain/retail/expiry';
 import { balanceOf, EMPTY_LEDGER, record, type Ledger } from '../../domain/retail/points';
 
 const DAY = 86_400_000;
@@ -19,6 +19,21 @@ describe('points expiry', () => {
     const after = [...ms, { key: 'expire:release:b', availableDelta: -30, atMs: 41 * DAY }];
     expect(dueExpiries(after, 30 * DAY, 41 * DAY)).toEqual([]);
     expect(dueExpiries(after, 30 * DAY, 70 * DAY)).toEqual([{ key: 'expire:release:c', lotKey: 'release:c', points: 30 }]);
+  });
+
+  it('warns of what will expire within the horizon and has not yet, with the first of those expiries', () => {
+    const ms: AvailableMovement[] = [
+      { key: 'release:a', availableDelta: 100, atMs: 0 },
+      { key: 'release:b', availableDelta: 50, atMs: 10 * DAY },
+      { key: 'redeem:1', availableDelta: -120, atMs: 20 * DAY },
+      { key: 'release:c', availableDelta: 30, atMs: 40 * DAY },
+    ];
+    // 30-day age, 3-day horizon: at day 38 what is left of b (30) expires on day 40; c (day 70) is not yet near.
+    expect(pointsExpiringWithin(ms, 30 * DAY, 38 * DAY, 3 * DAY)).toEqual({ points: 30, firstExpiresAtMs: 40 * DAY });
+    expect(pointsExpiringWithin(ms, 30 * DAY, 36 * DAY, 3 * DAY)).toBeNull();
+    const expired = [...ms, { key: 'expire:release:b', availableDelta: -30, atMs: 40 * DAY }];
+    expect(pointsExpiringWithin(expired, 30 * DAY, 41 * DAY, 3 * DAY)).toBeNull();
+    expect(pointsExpiringWithin(expired, 30 * DAY, 68 * DAY, 3 * DAY)).toEqual({ points: 30, firstExpiresAtMs: 70 * DAY });
   });
 
   // A ledger built by random releases, redemptions within the balance and expiry runs, against a

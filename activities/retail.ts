@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { upsertRetailOrderView } from '../db/queries/retailOrderView';
-import { recordOrderSpend } from '../db/repositories/memberCards';
+import { recordDistrictPoints } from '../db/repositories/districtPoints';
+import { readProgramme, recordOrderSpend } from '../db/repositories/memberCards';
 import { recordPoints, redeemOrderPoints, restoreOrderPoints } from '../db/repositories/pointsLedger';
 import {
   commitOrderCoupons,
@@ -234,7 +235,7 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
       // tier rule stays in TypeScript (domain/retail/tiers.ts) instead of a copy in a PL/pgSQL trigger.
       // A failure here retries the whole activity; the view's write is then a no-op.
       const v = i.view;
-      if (i.userId && (v.stage === 'paid' || v.stage === 'closed'))
+      if (i.userId && (v.stage === 'paid' || v.stage === 'closed')) {
         await recordOrderSpend(db, {
           merchantId: v.merchantId,
           orderRef: v.orderRef,
@@ -243,6 +244,18 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
           seq: i.seq,
           nowMs: Date.now(),
         });
+        const districtId = (await readProgramme(db, v.merchantId))?.districtId;
+        if (districtId)
+          await recordDistrictPoints(db, {
+            districtId,
+            merchantId: v.merchantId,
+            orderRef: v.orderRef,
+            userId: i.userId,
+            netMinor: v.paidMinor - v.refundedMinor,
+            closed: v.stage === 'closed',
+            seq: i.seq,
+          });
+      }
     },
   });
 }

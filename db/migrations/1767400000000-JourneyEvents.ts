@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Data for institutions (issue 13, items 1 and 2).
  *  - `journey_events`: append-only, one row per stage a journey reaches, written in the same
  *    transaction as the journey's read-model row (triggers on rider_day_views and retail_order_views,
- *    which the journeys' activities write; hospital visits not yet, see below). No names, no ID numbers: the user's
+ *    which the journeys' activities write; hospital visits in 1767450000000). No names, no ID numbers: the user's
  *    pseudonymous ref, the institution, the stage, the time, an amount.
  *  - `user_demographics`: age band, gender and region (province) derived once, at verification, from
  *    the resident ID the identity check already decrypted; nothing else about a person.
@@ -85,9 +85,7 @@ export class JourneyEvents1767400000000 implements MigrationInterface {
          INSERT INTO journey_events_pending (event_id) VALUES (v_id);
        END $$`,
     );
-    // Hospital visits are not evented yet: with a trigger on visit_views, the database-drop drill
-    // (test/faults/dbConnections.faults.test.ts) failed in 2 of 4 CI runs and the race was not found;
-    // the visit's events wait until it is (see the README's status).
+    // Hospital visits: see 1767450000000-HospitalJourneyEvents (a trigger on `visits`).
     await q.query(
       `CREATE FUNCTION causeway_event_on_rider_day_stage() RETURNS trigger LANGUAGE plpgsql AS $$
        DECLARE v_ref text;

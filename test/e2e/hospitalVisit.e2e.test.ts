@@ -84,6 +84,16 @@ describe('hospital visit', () => {
     expect(notices.map((n) => n.kind)).toEqual(expect.arrayContaining(['booked', 'reminder', 'results_ready', 'results_ready_doctor']));
     const kinds = d.his.received.map((m) => m.type);
     expect(kinds).toEqual(expect.arrayContaining(['SIU^S12', 'SIU^S14', 'ADT^A04', 'DFT^P03']));
+    // Each stage the visit reached is one journey event (issue 13), under the patient's pseudonymous ref.
+    const events: Array<{ stage: string; vertical: string; institution_id: string; user_ref: string }> = await d.p.services.db.query(
+      'SELECT stage, vertical, institution_id, user_ref FROM journey_events WHERE journey_id = $1 ORDER BY id',
+      [`hospital-visit/${d.hospital}/${ref}`],
+    );
+    expect(events.map((e) => e.stage)).toEqual(['holding', 'awaiting_payment', 'booked', 'queued', 'called', 'closed']);
+    const [patient]: Array<{ user_ref: string }> = await d.p.services.db.query('SELECT user_ref FROM users WHERE id = $1', [userA]);
+    expect(new Set(events.map((e) => `${e.vertical}|${e.institution_id}|${e.user_ref}`))).toEqual(
+      new Set([`hospital|${d.hospital}|${patient?.user_ref}`]),
+    );
     await recordHistory(d.p.services.temporal.workflow.getHandle(`hospital-visit/${d.hospital}/${ref}`), 'closed-full-visit');
 
     // The HIS sends the same results again after the visit closed (or a first delivery's row was never

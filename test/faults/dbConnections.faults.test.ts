@@ -44,7 +44,11 @@ beforeAll(async () => {
     p.apis.map((a) => a.url),
     p.partner.apiKey,
   );
-  hospital = await openHospital(p, { doctors: VISITS });
+  // A called visit with no order closes after a quiet period. Here the hospital's next message (the order)
+  // waits behind a drop round (up to ~4 s, more under load), so the drills' 2 s closed visits before their
+  // orders came: in CI, an order whose QR code never came, a closed visit without results notices, results
+  // refused by a completed visit. The quiet period is set well beyond what the drill holds a message back.
+  hospital = await openHospital(p, { doctors: VISITS, policy: { visitQuietCloseSeconds: 30 } });
   killer = new Client({ connectionString: own.url, application_name: 'fault-drill-killer' });
   await killer.connect();
 }, 60_000);
@@ -185,6 +189,13 @@ it(`injects repeated pg_terminate_backend of every connection to the database, t
     his: [hospital.his],
     simulatorIsScoped: true,
   });
+  if (report.violations.length > 0) {
+    // What to read if a violation comes back: each visit's own account (stage, orders, results, notices).
+    const views = await p.services.db.query('SELECT booking_ref, status FROM visit_views WHERE booking_ref = ANY($1)', [
+      drivers.map((d) => d.bookingRef),
+    ]);
+    process.stdout.write(`[db drill] visits: ${JSON.stringify(views)}\n`);
+  }
   expect(report.violations).toEqual([]);
   expect(report.counts).toMatchObject({ visits: VISITS, completedVisits: VISITS, payments: VISITS * 2, paid: VISITS * 2 });
   // Retried notice activities lost nothing: every patient got each notice of a whole visit.

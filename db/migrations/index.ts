@@ -17,6 +17,8 @@ import { ResultShares1767100000000 } from './1767100000000-ResultShares';
 import { MerchantOnboarding1767200000000 } from './1767200000000-MerchantOnboarding';
 import { MemberCards1767300000000 } from './1767300000000-MemberCards';
 import { JourneyEvents1767400000000 } from './1767400000000-JourneyEvents';
+import { ChannelShare1767600000000 } from './1767600000000-ChannelShare';
+import { SpendingBands1767610000000 } from './1767610000000-SpendingBands';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -39,4 +41,6 @@ export const MIGRATIONS = [
   MerchantOnboarding1767200000000,
   MemberCards1767300000000,
   JourneyEvents1767400000000,
+  ChannelShare1767600000000,
+  SpendingBands1767610000000,
 ];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InstitutionHttpClient } from '../../clients/institution/signedHttp';
 import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
 import { planOtherChannelBookings, startHisSimulator, type HisSimulator } from '../../integrations/hospital/simulator';
+import { planHistoryDay, seedDemoHistory } from '../../scripts/demo/history';
 import { mllpEndpoints } from '../helpers/hospitalDriver';
 import { until } from '../helpers/poll';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
@@ -293,4 +294,34 @@ it('refuses hostile and misdirected summaries, naming the field', async () => {
   expect(
     (await client(shop, 'shop-secret').get(`/v1/institutions/${operator}/reports/channel-share?from=${day(1)}&to=${day(1)}`)).status,
   ).toBe(403);
+});
+
+it("writes the demo's synthetic history once, deterministically, and the reports show it at once", async () => {
+  const town = `t${randomUUID().slice(0, 6)}`;
+  await p.services.db.query(
+    `INSERT INTO institutions (id, kind, name, time_zone, hmac_secret_enc) VALUES ($1, 'transit', 'Demo Metro', 'Asia/Shanghai', $2)`,
+    [town, p.services.pii.encrypt('town-secret')],
+  );
+  const institutions = [{ id: town, vertical: 'transit' as const }];
+  const first = await seedDemoHistory(p.services.db, { institutions, days: 3 });
+  expect(first.days).toBe(3);
+  expect(first.events).toBeGreaterThan(1000);
+  // A restart writes nothing new; the plan is the same for the same seed.
+  expect(await seedDemoHistory(p.services.db, { institutions, days: 3 })).toEqual({ days: 0, events: 0 });
+  expect(planHistoryDay(institutions[0]!, day(1), 480, 2026)).toEqual(planHistoryDay(institutions[0]!, day(1), 480, 2026));
+  const stored: Array<{ n: string }> = await p.services.db.query(`SELECT count(*) AS n FROM journey_events WHERE institution_id = $1`, [
+    town,
+  ]);
+  expect(Number(stored[0]!.n)).toBe(first.events);
+  const r = await client(town, 'town-secret').get<ShareReport>(
+    `/v1/institutions/${town}/reports/channel-share?from=${day(3)}&to=${day(1)}`,
+  );
+  expect(r.status).toBe(200);
+  expect(r.body.days).toHaveLength(3);
+  for (const d of r.body.days) {
+    expect(d.share).not.toBeNull();
+    expect(d.peakHour).toBeGreaterThanOrEqual(7);
+    expect(d.peakHour).toBeLessThanOrEqual(10);
+  }
+  checkReleased(r.body);
 });

@@ -32,6 +32,7 @@ import { announcementRoutes } from './routes/announcements';
 import { partnerWebhookRoutes } from './routes/partnerWebhooks';
 import { retailRoutes } from './routes/retail';
 import { institutionReportRoutes } from './routes/institutionReports';
+import { channelShareRoutes } from './routes/channelShare';
 import { merchantOnboardingRoutes } from './routes/merchantOnboarding';
 import { retailMemberRoutes } from './routes/retailMembers';
 import { RETAIL_ORDER_CHANNEL } from '../db/queries/retailOrderView';
@@ -129,6 +130,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     partnerWebhookRoutes(deps),
     retailRoutes(deps),
     institutionReportRoutes(deps),
+    channelShareRoutes(deps),
     merchantOnboardingRoutes(deps),
     retailMemberRoutes(deps),
     doctorViewRoutes(deps),

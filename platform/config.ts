@@ -209,6 +209,8 @@ export const EnvSchema = z.object({
   ANNOUNCEMENTS_PER_DAY: z.coerce.number().int().min(1).max(1_000).default(5),
   /** Smallest group a report may show (cells are 0 or at least this; CMS uses 11). */
   ANALYTICS_MIN_CELL: z.coerce.number().int().min(2).max(1_000).default(11),
+  /** A spending-bands report recomputes its year from the ledgers when the last recomputation is older than this. */
+  SPENDING_BANDS_MAX_AGE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
 
   /** Idempotency keys are forgotten after this; a key still in progress past its lease is taken over by a retry. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),

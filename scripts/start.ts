@@ -14,6 +14,7 @@ import { startWorker } from '../worker/run';
 import { demoEnv, loadOrCreateDevKeys } from './demo/devKeys';
 import { runDemoJourney } from './demo/journey';
 import { DEMO_HOSPITAL_ID, seedDemo } from './demo/seed';
+import { DEMO_HISTORY_INSTITUTIONS, seedDemoHistory } from './demo/history';
 import { runDemoVisit } from './demo/visit';
 import { runDemoRide } from './demo/ride';
 import { runDemoSettlement } from './demo/rideSettlement';
@@ -152,6 +153,8 @@ async function main(): Promise<void> {
     return;
   }
   await seedDemo(services, { partnerApiKey: keys.partnerApiKey, hospitalSecret: keys.hospitalSecret, hisHost: '127.0.0.1' });
+  const history = await seedDemoHistory(services.db, { institutions: DEMO_HISTORY_INSTITUTIONS });
+  if (history.days) say(`history      ${history.days} days of synthetic journeys and channel totals written for the reports`);
   const worker = await startWorker(services);
   closers.push({ name: 'worker', close: () => worker.shutdown() });
   const api = await startApi(services);

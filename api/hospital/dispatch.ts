@@ -5,6 +5,7 @@ import { callNextPatient } from '../../clients/hospital/doctorQueue';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { orderActionOf, priceCharges } from '../../domain/hospital/orders';
 import { resultStageOf } from '../../domain/hospital/resultStatus';
+import { recordChannelBooking } from '../../db/queries/channelShare';
 import { readVisitView } from '../../db/queries/visitView';
 import { storeResultVersion } from '../../db/repositories/visitResults';
 import { workflowIds } from '../../domain/ids';
@@ -118,6 +119,17 @@ export function hospitalDispatch(deps: { db: DataSource; pii: PiiCipher; tempora
         return;
       }
       case 'appointment-booked':
+        // A booking the HIS made through another channel (ZBK): counted for the channel-share report,
+        // once per appointment id; its time is when it was made, else when the HIS sent it.
+        if (event.bookingChannel !== undefined)
+          await recordChannelBooking(deps.db, {
+            institutionId,
+            appointmentId: event.bookingRef,
+            channel: event.bookingChannel,
+            bookedAt: event.bookedAt ?? event.header.sentAt,
+            inboxId: meta.inboxId,
+          });
+        return;
       case 'appointment-modified':
       case 'appointment-cancelled':
       case 'appointment-no-show':

@@ -17,22 +17,44 @@ const VERTICAL_OF_KIND: Record<string, Vertical> = { hospital: 'hospital', trans
  * days only (local to the institution), so nothing released can change later; every table goes through
  * the release rules and the institution's release ledger (db/queries/journeyReports.ts).
  */
+/**
+ * The signed caller's own institution, its vertical and its local today: another institution's id is a
+ * 403, one without reports a 404.
+ */
+export function ownInstitution(deps: Pick<ApiDeps, 'db' | 'now'>) {
+  return async (
+    req: Parameters<typeof requireInstitution>[0],
+    id: string,
+  ): Promise<{ vertical: Vertical; kind: string; today: string }> => {
+    const { institutionId } = requireInstitution(req);
+    if (institutionId !== id) throw new DomainError(ErrorCode.Forbidden, 'an institution reads only its own reports');
+    const rows: Array<{ kind: string; time_zone: string }> = await deps.db.query('SELECT kind, time_zone FROM institutions WHERE id = $1', [
+      id,
+    ]);
+    const inst = rows[0];
+    const vertical = inst ? VERTICAL_OF_KIND[inst.kind] : undefined;
+    if (!inst || !vertical) throw new DomainError(ErrorCode.NotFound, 'no reports for this institution');
+    return { vertical, kind: inst.kind, today: serviceDayOf(deps.now?.() ?? Date.now(), inst.time_zone) };
+  };
+}
+
+/** Reports cover whole past days: `to` before the institution's local today. */
+export function pastDaysOnly(to: string, today: string): void {
+  if (to >= today)
+    throw new DomainError(ErrorCode.ValidationFailed, 'reports cover whole past days', {
+      fields: [{ field: 'query.to', message: 'must be before today (the institution’s local day)' }],
+    });
+}
+
 export function institutionReportRoutes(deps: ApiDeps) {
   const { db } = deps;
   const signed = institutionAuth(db, deps.pii, { limiter: deps.limits.institution });
   const k = deps.config.ANALYTICS_MIN_CELL;
+  const scope = ownInstitution(deps);
 
   const own = async (req: Parameters<typeof requireInstitution>[0], id: string, to: string) => {
-    const { institutionId } = requireInstitution(req);
-    if (institutionId !== id) throw new DomainError(ErrorCode.Forbidden, 'an institution reads only its own reports');
-    const rows: Array<{ kind: string; time_zone: string }> = await db.query('SELECT kind, time_zone FROM institutions WHERE id = $1', [id]);
-    const inst = rows[0];
-    const vertical = inst ? VERTICAL_OF_KIND[inst.kind] : undefined;
-    if (!inst || !vertical) throw new DomainError(ErrorCode.NotFound, 'no reports for this institution');
-    if (to >= serviceDayOf(deps.now?.() ?? Date.now(), inst.time_zone))
-      throw new DomainError(ErrorCode.ValidationFailed, 'reports cover whole past days', {
-        fields: [{ field: 'query.to', message: 'must be before today (the institution’s local day)' }],
-      });
+    const { vertical, today } = await scope(req, id);
+    pastDaysOnly(to, today);
     return vertical;
   };
   const body = (institutionId: string, vertical: string, from: string, to: string, r: Report): z.infer<typeof ReportTable> => ({

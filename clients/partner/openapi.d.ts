@@ -1098,6 +1098,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/institutions/{institutionId}/channel-totals/afc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A transit operator's AFC daily summary: rides per medium, per hour or for the day (a repeat must agree) */
+        post: operations["postInstitutionsByInstitutionIdChannelTotalsAfc"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/institutions/{institutionId}/channel-totals/pos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A merchant's POS totals for a day: transactions per tender type (a repeat must agree) */
+        post: operations["postInstitutionsByInstitutionIdChannelTotalsPos"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/institutions/{institutionId}/reports/channel-share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Causeway's share of the institution's volume per day and hour, with the day's peak; withheld counts take their totals and shares with them */
+        get: operations["getInstitutionsByInstitutionIdReportsChannelShare"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/institutions/{institutionId}/reports/spending-bands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Distinct users of the institution in a year by their yearly spending band and gender, with small and complementary cells withheld */
+        get: operations["getInstitutionsByInstitutionIdReportsSpendingBands"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operator/merchant-applications": {
         parameters: {
             query?: never;
@@ -2101,6 +2169,114 @@ export interface components {
                 /** @enum {string} */
                 why: "released" | "small" | "complementary" | "earlier_release";
             };
+        };
+        ChannelTotalsStored: {
+            stored: number;
+            unchanged: number;
+        };
+        AfcDailySummary: {
+            /** Format: date */
+            day: string;
+            rides: {
+                medium: string;
+                hour?: number;
+                count: number;
+            }[];
+        };
+        PosDailyTotals: {
+            /** Format: date */
+            day: string;
+            tenders: {
+                tender: string;
+                count: number;
+            }[];
+        };
+        ChannelShareReport: {
+            institutionId: string;
+            /** @enum {string} */
+            vertical: "hospital" | "transit" | "retail";
+            stage: string;
+            from: string;
+            to: string;
+            k: number;
+            days: {
+                day: string;
+                causeway: {
+                    value: number | null;
+                    /** @enum {string} */
+                    why: "released" | "small" | "complementary" | "earlier_release";
+                };
+                total: {
+                    value: number | null;
+                    /** @enum {string} */
+                    why: "released" | "small" | "complementary" | "earlier_release" | "numerator_withheld" | "not_reported";
+                };
+                /** @description Causeway’s count over the total, in percent (one decimal); null unless both are released */
+                share: number | null;
+                peakHour: number | null;
+                /** @description Causeway’s count over the total, in percent (one decimal); null unless both are released */
+                peakShare: number | null;
+                hours: {
+                    hour: number;
+                    causeway: {
+                        value: number | null;
+                        /** @enum {string} */
+                        why: "released" | "small" | "complementary" | "earlier_release";
+                    };
+                    total: {
+                        value: number | null;
+                        /** @enum {string} */
+                        why: "released" | "small" | "complementary" | "earlier_release" | "numerator_withheld" | "not_reported";
+                    };
+                    /** @description Causeway’s count over the total, in percent (one decimal); null unless both are released */
+                    share: number | null;
+                }[];
+            }[];
+            overall: {
+                causeway: {
+                    value: number | null;
+                    /** @enum {string} */
+                    why: "released" | "small" | "complementary" | "earlier_release";
+                };
+                total: {
+                    value: number | null;
+                    /** @enum {string} */
+                    why: "released" | "small" | "complementary" | "earlier_release" | "numerator_withheld" | "not_reported";
+                };
+                /** @description Causeway’s count over the total, in percent (one decimal); null unless both are released */
+                share: number | null;
+            };
+        };
+        SpendingBandsReport: {
+            institutionId: string;
+            vertical: string;
+            from: string;
+            to: string;
+            k: number;
+            rows: string[];
+            cols: string[];
+            cells: {
+                value: number | null;
+                /** @enum {string} */
+                why: "released" | "small" | "complementary" | "earlier_release";
+            }[][];
+            rowTotals: {
+                value: number | null;
+                /** @enum {string} */
+                why: "released" | "small" | "complementary" | "earlier_release";
+            }[];
+            colTotals: {
+                value: number | null;
+                /** @enum {string} */
+                why: "released" | "small" | "complementary" | "earlier_release";
+            }[];
+            total: {
+                value: number | null;
+                /** @enum {string} */
+                why: "released" | "small" | "complementary" | "earlier_release";
+            };
+            year: number;
+            refreshedAt: string;
         };
         MerchantApplicationAnswer: {
             /** Format: uuid */
@@ -6654,6 +6830,267 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportTable"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    postInstitutionsByInstitutionIdChannelTotalsAfc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institutionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AfcDailySummary"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTotalsStored"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    postInstitutionsByInstitutionIdChannelTotalsPos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institutionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PosDailyTotals"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTotalsStored"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getInstitutionsByInstitutionIdReportsChannelShare: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                institutionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelShareReport"];
+                };
+            };
+            /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        code: string;
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getInstitutionsByInstitutionIdReportsSpendingBands: {
+        parameters: {
+            query: {
+                year: number;
+            };
+            header?: never;
+            path: {
+                institutionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendingBandsReport"];
                 };
             };
             /** @description Problem (RFC 9457): validation (422, naming each field), authentication (401), not yours (403), not found, conflict, rate limited */

@@ -72,7 +72,7 @@ export interface Report {
  * Runs one release for an institution under its lock: reads the earlier releases that share groups
  * with this one, applies the rules, and records what is published, all in one transaction.
  */
-async function release(
+export async function release(
   db: DataSource,
   institutionId: string,
   report: string,
@@ -80,6 +80,7 @@ async function release(
   atomsOf: (r: number, c: number) => readonly string[],
   truth: ReadonlyMap<string, number>,
   k: number,
+  opts: { rowTotalsPublic?: boolean } = {},
 ): Promise<TableRelease> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`analytics:${institutionId}`]);
@@ -92,8 +93,12 @@ async function release(
           touched,
         ]),
       );
-    const out = releaseTable({ cells, atomsOf }, previous, (a) => truth.get(a) ?? 0, k);
-    const fresh = out.published.filter((c) => c.atoms.length > 0);
+    const out = releaseTable({ cells, atomsOf }, previous, (a) => truth.get(a) ?? 0, k, opts);
+    // A count already in the ledger with the same value adds nothing: the same report asked again
+    // does not grow the ledger (nor the next check's work).
+    const keyOf = (c: ReleasedCount) => `${[...c.atoms].sort().join('\u001f')}=${c.value}`;
+    const known = new Set(previous.map(keyOf));
+    const fresh = out.published.filter((c) => c.atoms.length > 0 && !known.has(keyOf(c)));
     if (fresh.length)
       await tx.query(
         `INSERT INTO analytics_releases (institution_id, report, atoms, value)

@@ -1,5 +1,5 @@
 import { checkRelease, type ReleasedCount } from './releaseLedger';
-import { suppressTable, type GridPos, type SuppressedTable } from './tableSuppression';
+import { suppressTable, type GridPos, type SuppressedTable, type SuppressOptions } from './tableSuppression';
 
 /**
  * One table made safe to publish: suppressed within itself (tableSuppression.ts) and against every
@@ -23,6 +23,7 @@ export function releaseTable(
   previous: ReadonlyArray<ReleasedCount>,
   atomCount: (atom: string) => number,
   k: number,
+  opts: Pick<SuppressOptions, 'rowTotalsPublic'> = {},
 ): TableRelease {
   const R = spec.cells.length;
   const C = spec.cells[0]?.length ?? 0;
@@ -35,7 +36,7 @@ export function releaseTable(
   };
   const forced: GridPos[] = [];
   for (let round = 0; round <= (R + 1) * (C + 1); round++) {
-    const table = suppressTable(spec.cells, { k, forced });
+    const table = suppressTable(spec.cells, { ...opts, k, forced });
     const entries: Array<{ pos: GridPos; count: ReleasedCount }> = [];
     const add = (r: number, c: number, value: number | null) => {
       if (value !== null) entries.push({ pos: [r, c], count: { atoms: atomsAt(r, c), value } });

@@ -40,6 +40,12 @@ export interface SuppressOptions {
   k: number;
   /** Entries that must be withheld whatever their count (e.g. a difference with an earlier release). */
   forced?: ReadonlyArray<GridPos>;
+  /**
+   * Treat the row totals and the grand total as known to the reader even when this table withholds
+   * them (another report releases the same counts, e.g. the day's count beside its hours): withheld
+   * cells must then hide their people from those totals alone, which therefore never serve as complements.
+   */
+  rowTotalsPublic?: boolean;
 }
 
 /** The grid of a table with its margins: R+1 rows, C+1 columns. */
@@ -74,11 +80,14 @@ export function suppressTable(cells: ReadonlyArray<ReadonlyArray<number>>, opts:
   const why: Why[][] = grid.map((row) => row.map((v) => (v > 0 && v < k ? 'small' : 'released')));
   for (const [r, c] of opts.forced ?? []) if (why[r]?.[c] === 'released') why[r][c] = 'earlier_release';
   const hidden = (r: number, c: number) => why[r]![c] !== 'released';
+  const publicMargin = (_r: number, c: number) => opts.rowTotalsPublic === true && c === C;
+  /** Withheld and not known from elsewhere: what a reader must work out. */
+  const unknown = (r: number, c: number) => hidden(r, c) && !publicMargin(r, c);
   const lines = linesOf(R, C);
 
   /** The smallest released entry of a line, cells before its total and non-zero before zero. */
   const complementIn = (line: GridPos[]): GridPos | undefined => {
-    const open = line.filter(([r, c]) => !hidden(r, c));
+    const open = line.filter(([r, c]) => !hidden(r, c) && !publicMargin(r, c));
     const rank = ([r, c]: GridPos) => {
       const isTotal = r === R || c === C ? 1 : 0;
       const v = grid[r]![c]!;
@@ -99,16 +108,16 @@ export function suppressTable(cells: ReadonlyArray<ReadonlyArray<number>>, opts:
   for (let guard = 0; guard < (R + 1) * (C + 1) + 1; guard++) {
     let changed = false;
     for (const line of lines) {
-      const shut = line.filter(([r, c]) => hidden(r, c));
+      const shut = line.filter(([r, c]) => unknown(r, c));
       if (shut.length === 1) changed = hide(complementIn(line)) || changed;
       const total = line[line.length - 1]!;
-      if (!hidden(total[0], total[1]) && shut.length >= 2) {
+      if (!unknown(total[0], total[1]) && shut.length >= 2) {
         const sum = shut.reduce((s, [r, c]) => s + grid[r]![c]!, 0);
         if (sum > 0 && sum < k) changed = hide(complementIn(line)) || changed;
       }
     }
     if (changed) continue;
-    const leak = firstDerivable(grid, lines, hidden, k);
+    const leak = firstDerivable(grid, lines, unknown, k);
     if (!leak) break;
     const line = lines.find((l) => l.some(([r, c]) => r === leak[0] && c === leak[1]) && complementIn(l));
     if (!line || !hide(complementIn(line))) break; // everything around it is already withheld

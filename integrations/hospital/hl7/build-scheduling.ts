@@ -18,6 +18,8 @@ export interface SiuInput extends HeaderInput {
   appointmentReason?: Coded;
   eventReason?: Coded;
   fillerStatus?: string;
+  /** A booking the HIS made through another channel: ZBK-1 (channel code) and ZBK-2 (when). */
+  bookingChannel?: { channel: string; bookedAt?: string };
 }
 
 const DEFAULT_STATUS: Readonly<Record<SiuTrigger, string>> = { S12: 'Booked', S14: 'Booked', S15: 'Cancelled', S26: 'Noshow' };
@@ -52,6 +54,7 @@ export function buildSiu(trigger: SiuTrigger, input: SiuInput): string {
   segments.push(pidSegment(input.patient), segment('RGS', ['1']));
   if (input.department) segments.push(segment('AIL', ['1', undefined, pl(input.department)]));
   if (input.doctor) segments.push(segment('AIP', ['1', undefined, xcn(input.doctor)]));
+  if (input.bookingChannel) segments.push(segment('ZBK', [input.bookingChannel.channel, ts(input.bookingChannel.bookedAt, meta)]));
   return message(segments);
 }
 

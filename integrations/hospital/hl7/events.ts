@@ -59,6 +59,13 @@ const appointmentFields = {
   eventReason: Coded.optional(),
   /** SCH-25, e.g. Booked, Cancelled, Noshow. */
   fillerStatus: z.string().optional(),
+  /**
+   * ZBK-1: the channel a booking the HIS made itself came through (window, phone, another app…);
+   * absent on the bookings Causeway placed. See docs/channel-share.md.
+   */
+  bookingChannel: z.string().optional(),
+  /** ZBK-2: when that booking was made. */
+  bookedAt: z.iso.datetime().optional(),
 };
 
 export const AppointmentBooked = z.object({

@@ -1,3 +1,4 @@
+import { CAUSEWAY_CHANNEL, CHANNEL_CODE } from '../../../domain/analytics/channelShare';
 import { at, codedAt, locationAt, numberAt, practitionerAt, timestampAt, type LocalZone } from './datatypes';
 import { Hl7ErrorCode, malformed, requiredMissing } from './errors';
 import {
@@ -97,6 +98,7 @@ export function parseSiu(msg: Hl7Message, header: Hl7Header, trigger: SiuTrigger
   }
   const aip = first(msg, 'AIP');
   const ail = first(msg, 'AIL');
+  const channel = bookingChannelOf(msg, opts.localZone);
   const body = {
     header,
     bookingRef,
@@ -109,6 +111,7 @@ export function parseSiu(msg: Hl7Message, header: Hl7Header, trigger: SiuTrigger
     appointmentReason: codedAt(sch, 7),
     eventReason: codedAt(sch, 6),
     fillerStatus: sch.value(25, 1),
+    ...channel,
   };
   switch (trigger) {
     case 'S12':
@@ -120,6 +123,23 @@ export function parseSiu(msg: Hl7Message, header: Hl7Header, trigger: SiuTrigger
     case 'S26':
       return validated(AppointmentNoShow, { kind: 'appointment-no-show', ...body });
   }
+}
+
+/**
+ * ZBK (a Z-segment agreed with the HIS, docs/channel-share.md): ZBK-1 the booking channel as a code
+ * (component 1 of a CWE: `window`, `phone`, `app`…), ZBK-2 when the booking was made. Only bookings the
+ * HIS made through its other channels carry it; `causeway` is refused, since Causeway counts its own.
+ */
+function bookingChannelOf(msg: Hl7Message, zone: LocalZone): { bookingChannel?: string; bookedAt?: string } {
+  const zbk = first(msg, 'ZBK');
+  if (zbk === undefined) return {};
+  const code = zbk.value(1, 1)?.toLowerCase();
+  if (code === undefined) throw requiredMissing({ segment: 'ZBK', field: 1 }, 'booking channel');
+  if (!CHANNEL_CODE.test(code) || code === CAUSEWAY_CHANNEL) {
+    throw malformed(Hl7ErrorCode.TableValueNotFound, { segment: 'ZBK', field: 1 }, 'ZBK-1 booking channel is not a channel code');
+  }
+  const bookedAt = timestampAt(zbk, 2, zone);
+  return bookedAt === undefined ? { bookingChannel: code } : { bookingChannel: code, bookedAt };
 }
 
 export function parseAdt(msg: Hl7Message, header: Hl7Header, trigger: AdtTrigger, opts: ResolvedParseOptions) {

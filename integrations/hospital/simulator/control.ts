@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { OtherChannelBookingsInput } from './otherChannels';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../../domain/errors';
@@ -78,6 +79,10 @@ export async function startControlApi(
     const called = await sim.callNext(param(req, 'doctorId'), body(CallNextBody, req).room);
     if (called === undefined) res.status(204).end();
     else res.json(called);
+  });
+  app.post('/sim/other-channel-bookings', async (req, res) => {
+    const { planned, sent } = await sim.bookThroughOtherChannels(body(OtherChannelBookingsInput, req));
+    res.json({ planned: planned.length, accepted: sent.filter((s) => s.outcome === 'AA').length });
   });
   app.post('/sim/bookings/:bookingRef/orders', async (req, res) => {
     const placed = await sim.placeOrders(param(req, 'bookingRef'), body(PlaceOrdersInput, req));

@@ -19,3 +19,11 @@ export {
   type SimBooking,
   type SimOrder,
 } from './types';
+export {
+  DEFAULT_CHANNEL_MIX,
+  HOURLY_BOOKING_CURVE,
+  OtherChannelBookingsInput,
+  planOtherChannelBookings,
+  seededRandom,
+  type PlannedBooking,
+} from './otherChannels';

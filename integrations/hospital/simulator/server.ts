@@ -4,6 +4,7 @@ import { MllpServer } from '../mllp';
 import { startControlApi } from './control';
 import { createSimListener } from './listener';
 import { CausewaySender, buildCallIn, buildOrders, buildResults, cannedObservations, type Identity } from './outbound';
+import { OtherChannelBookingsInput, buildOtherChannelBooking, planOtherChannelBookings, type PlannedBooking } from './otherChannels';
 import { HisState } from './state';
 import {
   DEFAULT_BEHAVIOUR,
@@ -45,6 +46,11 @@ export interface HisSimulator {
   placeOrders(bookingRef: string, input: PlaceOrdersInput): Promise<{ order: SimOrder; sent: SentMessage }>;
   /** ORU^R01 for an order, optionally after a delay. */
   sendResults(bookingRef: string, orderId: string, observations: SimObservation[], opts?: { delayMs?: number }): Promise<SentMessage>;
+  /**
+   * Registrations made through the HIS's other channels on `day`, on a daily curve from a seeded
+   * generator, each sent to Causeway as SIU^S12 with ZBK (otherChannels.ts). Sent one after another.
+   */
+  bookThroughOtherChannels(input: OtherChannelBookingsInput): Promise<{ planned: PlannedBooking[]; sent: SentMessage[] }>;
   /** Resolves when no delayed or in-flight send remains. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -203,6 +209,12 @@ export async function startHisSimulator(opts: HisSimulatorOptions): Promise<HisS
         return sent;
       };
       return track(run());
+    },
+    async bookThroughOtherChannels(input) {
+      const planned = planOtherChannelBookings(parseOrThrow(OtherChannelBookingsInput.safeParse(input)), identity.localOffsetMinutes);
+      const sent: SentMessage[] = [];
+      for (const b of planned) sent.push(await track(sender.send(buildOtherChannelBooking(identity, b), b.appointmentId)));
+      return { planned, sent };
     },
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

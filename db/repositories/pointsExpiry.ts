@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { dueExpiries, expiryKeyOf } from '../../domain/retail/expiry';
+import { dueExpiries, expiryKeyOf, type AvailableMovement } from '../../domain/retail/expiry';
 import type { SqlRunner } from './slots';
 import { lockMemberPoints } from './pointsLedger';
 
@@ -21,6 +21,20 @@ export async function membersWithDueLots(db: SqlRunner, programId: string, cutof
   return rows.map((r) => r.user_id);
 }
 
+/** The member's movements of available points, in ledger order (the lots expiry and its reminder read). */
+export async function availableMovements(
+  db: SqlRunner,
+  programId: string,
+  userId: string,
+): Promise<Array<AvailableMovement & { orderKey: string | null }>> {
+  const rows: Array<{ movement_key: string; available_delta: number; created_at: Date; order_key: string | null }> = await db.query(
+    `SELECT movement_key, available_delta, created_at, order_key FROM points_ledger
+      WHERE program_id = $1 AND user_id = $2 AND available_delta <> 0 ORDER BY id`,
+    [programId, userId],
+  );
+  return rows.map((r) => ({ key: r.movement_key, availableDelta: r.available_delta, atMs: r.created_at.getTime(), orderKey: r.order_key }));
+}
+
 /** Expires the member's due points; answers how many points this call moved (0 when already done). */
 export async function expireMemberPoints(
   db: DataSource,
@@ -28,17 +42,9 @@ export async function expireMemberPoints(
 ): Promise<number> {
   return db.transaction(async (tx) => {
     await lockMemberPoints(tx, m.programId, m.userId);
-    const rows: Array<{ movement_key: string; available_delta: number; created_at: Date; order_key: string | null }> = await tx.query(
-      `SELECT movement_key, available_delta, created_at, order_key FROM points_ledger
-        WHERE program_id = $1 AND user_id = $2 AND available_delta <> 0 ORDER BY id`,
-      [m.programId, m.userId],
-    );
-    const due = dueExpiries(
-      rows.map((r) => ({ key: r.movement_key, availableDelta: r.available_delta, atMs: r.created_at.getTime() })),
-      m.ageMs,
-      m.nowMs,
-    );
-    const orderOf = new Map(rows.map((r) => [r.movement_key, r.order_key]));
+    const rows = await availableMovements(tx, m.programId, m.userId);
+    const due = dueExpiries(rows, m.ageMs, m.nowMs);
+    const orderOf = new Map(rows.map((r) => [r.key, r.orderKey]));
     let moved = 0;
     for (const e of due) {
       const ins: unknown[] = await tx.query(

@@ -1,4 +1,5 @@
 import { pointsExpiringWithin } from '../../domain/retail/expiry';
+import { availableMovements } from './pointsExpiry';
 import type { SqlRunner } from './slots';
 
 /** How far ahead of their expiry a member's points are pointed out. */
@@ -30,17 +31,8 @@ export async function remindExpiringPoints(
       [p.programId, cutoff, after, p.pageSize],
     );
     for (const m of members) {
-      const rows: Array<{ movement_key: string; available_delta: number; created_at: Date }> = await db.query(
-        `SELECT movement_key, available_delta, created_at FROM points_ledger
-          WHERE program_id = $1 AND user_id = $2 AND available_delta <> 0 ORDER BY id`,
-        [p.programId, m.user_id],
-      );
-      const soon = pointsExpiringWithin(
-        rows.map((r) => ({ key: r.movement_key, availableDelta: r.available_delta, atMs: r.created_at.getTime() })),
-        p.ageMs,
-        p.asOfMs,
-        POINTS_REMINDER_DAYS * DAY_MS,
-      );
+      const movements = await availableMovements(db, p.programId, m.user_id);
+      const soon = pointsExpiringWithin(movements, p.ageMs, p.asOfMs, POINTS_REMINDER_DAYS * DAY_MS);
       if (!soon) continue;
       const ins: unknown[] = await db.query(
         `INSERT INTO notifications (user_ref, journey_id, kind, key, data)

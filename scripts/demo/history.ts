@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { COUNTED_STAGE, type ShareVertical } from '../../domain/analytics/channelShare';
-import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
+import { addDays, serviceDayOf, utcOffsetMinutes } from '../../domain/hospital/serviceDay';
 import { FUNNELS, rollUpJourneyEvents } from '../../db/queries/journeyReports';
 import { HOURLY_BOOKING_CURVE, seededRandom } from '../../integrations/hospital/simulator';
 import { DEMO_DISTRICT_ID } from './retailSeed';
@@ -139,7 +139,7 @@ export async function seedDemoHistory(
       const first = `demo-history/${inst.id}/${day}/0`;
       const written: unknown[] = await db.query('SELECT 1 FROM journey_events WHERE journey_id = $1 LIMIT 1', [first]);
       if (written.length > 0) continue;
-      const offset = offsetMinutesOf(zone, Date.parse(`${day}T12:00:00Z`));
+      const offset = utcOffsetMinutes(Date.parse(`${day}T12:00:00Z`), zone);
       const plan = planHistoryDay(inst, day, offset, seed);
       await db.transaction(async (tx) => {
         const j = plan.journeys;
@@ -176,20 +176,4 @@ export async function seedDemoHistory(
   }
   await rollUpJourneyEvents(db);
   return { days, events };
-}
-
-/** The zone's offset from UTC at an instant, in minutes (Asia/Shanghai: 480). */
-function offsetMinutesOf(zone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).formatToParts(at);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  return Math.round((local - at) / 60_000);
 }

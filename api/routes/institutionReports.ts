@@ -99,7 +99,8 @@ export function institutionReportRoutes(deps: ApiDeps) {
     addRoute(router, registry, {
       method: 'get',
       path: '/v1/institutions/:institutionId/reports/funnel',
-      summary: "The funnel: journeys reaching each of the vertical's stages, per day, with small and complementary cells withheld",
+      summary:
+        "The funnel: journeys (or, with funnel=coupons, a merchant's or district's coupons) reaching each stage, per day, with small and complementary cells withheld",
       tags: ['institutions'],
       audience: 'institution',
       params: ReportParams,
@@ -108,7 +109,18 @@ export function institutionReportRoutes(deps: ApiDeps) {
       middleware: [signed],
       handler: async ({ params, query }, req) => {
         const vertical = await own(req, params.institutionId, query.to);
-        const r = await funnelReport(db, { institutionId: params.institutionId, vertical, from: query.from, to: query.to, k });
+        if (query.funnel === 'coupons' && vertical !== 'retail')
+          throw new DomainError(ErrorCode.ValidationFailed, 'only merchants and districts have coupons', {
+            fields: [{ field: 'query.funnel', message: 'coupons is for merchants and districts' }],
+          });
+        const r = await funnelReport(db, {
+          institutionId: params.institutionId,
+          vertical,
+          from: query.from,
+          to: query.to,
+          k,
+          coupons: query.funnel === 'coupons',
+        });
         return body(params.institutionId, vertical, query.from, query.to, r);
       },
     });

@@ -14,7 +14,12 @@ export const DemographicsQuery = z
   .refine(inOrder, { message: 'must not be after to', path: ['from'] })
   .refine(notTooLong, { message: 'at most 93 days', path: ['to'] });
 export const FunnelQuery = z
-  .object({ from: Day, to: Day })
+  .object({
+    from: Day,
+    to: Day,
+    /** Which journeys: the vertical's own (default), or, for a merchant or district, its campaigns' coupons. */
+    funnel: z.enum(['journeys', 'coupons']).default('journeys'),
+  })
   .strict()
   .refine(inOrder, { message: 'must not be after to', path: ['from'] })
   .refine(notTooLong, { message: 'at most 93 days', path: ['to'] });

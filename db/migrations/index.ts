@@ -18,6 +18,7 @@ import { MerchantOnboarding1767200000000 } from './1767200000000-MerchantOnboard
 import { MemberCards1767300000000 } from './1767300000000-MemberCards';
 import { JourneyEvents1767400000000 } from './1767400000000-JourneyEvents';
 import { HospitalJourneyEvents1767450000000 } from './1767450000000-HospitalJourneyEvents';
+import { CouponJourneyEvents1767480000000 } from './1767480000000-CouponJourneyEvents';
 import { ChannelShare1767600000000 } from './1767600000000-ChannelShare';
 import { SpendingBands1767610000000 } from './1767610000000-SpendingBands';
 
@@ -43,6 +44,7 @@ export const MIGRATIONS = [
   MemberCards1767300000000,
   JourneyEvents1767400000000,
   HospitalJourneyEvents1767450000000,
+  CouponJourneyEvents1767480000000,
   ChannelShare1767600000000,
   SpendingBands1767610000000,
 ];

@@ -20,6 +20,8 @@ export const FUNNELS = {
   retail: ['pricing', 'paying', 'paid', 'closed'],
 } as const;
 export type Vertical = keyof typeof FUNNELS;
+/** Retail's second funnel: a campaign's coupons, from the claim to their use and a refund that gave them back. */
+export const COUPON_FUNNEL = ['claimed', 'used', 'refunded'] as const;
 
 const Cell = z.object({
   bucket: z.string(),
@@ -142,10 +144,11 @@ export async function demographicsReport(
  */
 export async function funnelReport(
   db: DataSource,
-  q: { institutionId: string; vertical: Vertical; from: string; to: string; k: number },
+  q: { institutionId: string; vertical: Vertical; from: string; to: string; k: number; coupons?: boolean },
 ): Promise<Report> {
   await rollUpJourneyEvents(db);
-  const stages = FUNNELS[q.vertical];
+  const coupons = q.coupons === true && q.vertical === 'retail';
+  const stages = coupons ? COUPON_FUNNEL : FUNNELS[q.vertical];
   const rows = await dayCells(db, q.institutionId, q.vertical, q.from, q.to);
   const days = [...new Set(rows.map((c) => c.bucket))].sort();
   const truth = new Map<string, number>();
@@ -160,6 +163,7 @@ export async function funnelReport(
     atoms[d]![s]!.push(atom);
     cells[d]![s]! += c.events;
   }
-  const out = await release(db, q.institutionId, `funnel:${q.vertical}`, cells, (r, c) => atoms[r]![c]!, truth, q.k);
+  const report = coupons ? 'funnel:retail:coupons' : `funnel:${q.vertical}`;
+  const out = await release(db, q.institutionId, report, cells, (r, c) => atoms[r]![c]!, truth, q.k);
   return { k: q.k, release: out, rows: days, cols: stages };
 }

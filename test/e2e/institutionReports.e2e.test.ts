@@ -158,6 +158,76 @@ it('releases the funnel per day under the same rules', async () => {
   for (const e of entries(r.body)) expect(e.value === null || e.value === 0 || e.value >= K).toBe(true);
 });
 
+it("writes a coupon's claim, use and return as journey events of its funder, and releases the coupon funnel", async () => {
+  const [member] = await insertVerifiedUsers(p.services.db, p.services.pii, p.partner.id, 1, `ic${Date.now().toString(36)}`);
+  const campaign = await till.post<{ campaignId: string }>(`/v1/merchants/${shop}/campaigns`, {
+    name: 'Funnel coupon',
+    kind: 'fixed',
+    value: 300,
+    minSpend: 1_000,
+    belowMinimum: 'claw_back',
+    validFrom: new Date(Date.now() - 60_000).toISOString(),
+    validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+    budget: { money: 3_000, count: 10, perUser: 1 },
+  });
+  expect(campaign.status).toBe(201);
+  const claim = await fetch(`${p.api.url}/v1/retail/campaigns/${campaign.body.campaignId}/claims`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${p.partner.apiKey}`, 'x-causeway-user': member!, 'content-type': 'application/json' },
+    body: JSON.stringify({ requestNo: 'funnel-1' }),
+  });
+  expect(claim.status).toBe(201);
+  const { couponId } = (await claim.json()) as { couponId: string };
+  const sale = await till.post<{ stage: string }>(`/v1/merchants/${shop}/orders`, {
+    orderRef: 'CP1',
+    memberId: member,
+    lines: [{ lineId: 'A', sku: 'x', category: 'food', quantity: 1, unitPrice: 1_500 }],
+    couponIds: [couponId],
+    authCode: SIM_AUTH_CODES.success,
+  });
+  expect(sale.body.stage).toBe('paid');
+  // The whole order back within the coupon's validity: the coupon goes back to the wallet.
+  const refund = await till.post<{ couponsReturned: string[] }>(`/v1/merchants/${shop}/orders/CP1/refunds`, {
+    refundNo: 'R1',
+    unitIds: ['A#001'],
+  });
+  expect(refund.body.couponsReturned).toEqual([couponId]);
+  const events = await until('coupon events', async () => {
+    const rows: Array<{ stage: string; institution_id: string; amount_minor: string | null; user_ref: string | null }> =
+      await p.services.db.query(
+        'SELECT stage, institution_id, amount_minor, user_ref FROM journey_events WHERE journey_id = $1 ORDER BY id',
+        [`coupon/${couponId}`],
+      );
+    return rows.length === 3 ? rows : undefined;
+  });
+  expect(events.map((e) => [e.stage, e.institution_id, e.amount_minor])).toEqual([
+    ['claimed', shop, null],
+    ['used', shop, '300'],
+    ['refunded', shop, null],
+  ]);
+  expect(new Set(events.map((e) => e.user_ref)).size).toBe(1);
+
+  // The coupon funnel of past days, from the rollups, under the same rules.
+  await seed(day(2), 'claimed', '30-44', 'female', 40);
+  await seed(day(2), 'used', '30-44', 'female', 25);
+  await seed(day(2), 'refunded', '30-44', 'female', 4);
+  const r = await report(`funnel?from=${day(2)}&to=${day(2)}&funnel=coupons`);
+  expect(r.status).toBe(200);
+  expect(r.body.cols).toEqual(['claimed', 'used', 'refunded']);
+  // The 4 refunded are withheld, and the 25 used with them: the day's total would give the 4 back.
+  expect(r.body.cells).toEqual([
+    [
+      { value: 40, why: 'released' },
+      { value: null, why: 'complementary' },
+      { value: null, why: 'small' },
+    ],
+  ]);
+  for (const e of entries(r.body)) expect(e.value === null || e.value === 0 || e.value >= K).toBe(true);
+  const bad = await report(`funnel?from=${day(2)}&to=${day(2)}&funnel=everything`);
+  expect(bad.status).toBe(422);
+  expect(bad.body.errors?.map((e) => e.field)).toContain('query.funnel');
+});
+
 it('refuses other institutions, unsigned calls, today and malformed ranges, naming the field', async () => {
   const stranger = new InstitutionHttpClient({ baseUrl: p.api.url, institutionId: other, secret: 'other-secret' });
   expect((await stranger.get(`/v1/institutions/${shop}/reports/funnel?from=${day(3)}&to=${day(1)}`)).status).toBe(403);

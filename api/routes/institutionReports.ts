@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import type { z } from 'zod';
-import { demographicsReport, funnelReport, type Report, type Vertical } from '../../db/queries/journeyReports';
+import { demographicsReport, funnelReport, OTHER_FUNNELS, type Report, type Vertical } from '../../db/queries/journeyReports';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { serviceDayOf } from '../../domain/hospital/serviceDay';
 import { institutionAuth } from '../auth/middleware';
@@ -100,7 +100,7 @@ export function institutionReportRoutes(deps: ApiDeps) {
       method: 'get',
       path: '/v1/institutions/:institutionId/reports/funnel',
       summary:
-        "The funnel: journeys (or, with funnel=coupons, a merchant's or district's coupons) reaching each stage, per day, with small and complementary cells withheld",
+        "The funnel: journeys (or, with funnel=coupons or riders, a merchant's coupons or an operator's riders) reaching each stage, per day, with small and complementary cells withheld",
       tags: ['institutions'],
       audience: 'institution',
       params: ReportParams,
@@ -109,9 +109,10 @@ export function institutionReportRoutes(deps: ApiDeps) {
       middleware: [signed],
       handler: async ({ params, query }, req) => {
         const vertical = await own(req, params.institutionId, query.to);
-        if (query.funnel === 'coupons' && vertical !== 'retail')
-          throw new DomainError(ErrorCode.ValidationFailed, 'only merchants and districts have coupons', {
-            fields: [{ field: 'query.funnel', message: 'coupons is for merchants and districts' }],
+        const other = query.funnel === 'journeys' ? undefined : query.funnel;
+        if (other && OTHER_FUNNELS[other].vertical !== vertical)
+          throw new DomainError(ErrorCode.ValidationFailed, `no ${other} funnel for this institution`, {
+            fields: [{ field: 'query.funnel', message: other === 'coupons' ? 'for merchants and districts' : 'for transit operators' }],
           });
         const r = await funnelReport(db, {
           institutionId: params.institutionId,
@@ -119,7 +120,7 @@ export function institutionReportRoutes(deps: ApiDeps) {
           from: query.from,
           to: query.to,
           k,
-          coupons: query.funnel === 'coupons',
+          ...(other ? { funnel: other } : {}),
         });
         return body(params.institutionId, vertical, query.from, query.to, r);
       },

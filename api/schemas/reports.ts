@@ -17,8 +17,8 @@ export const FunnelQuery = z
   .object({
     from: Day,
     to: Day,
-    /** Which journeys: the vertical's own (default), or, for a merchant or district, its campaigns' coupons. */
-    funnel: z.enum(['journeys', 'coupons']).default('journeys'),
+    /** Which journeys: the vertical's own (default); a merchant's or district's coupons; a transit operator's riders. */
+    funnel: z.enum(['journeys', 'coupons', 'riders']).default('journeys'),
   })
   .strict()
   .refine(inOrder, { message: 'must not be after to', path: ['from'] })

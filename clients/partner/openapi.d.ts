@@ -1088,7 +1088,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The funnel: journeys (or, with funnel=coupons, a merchant's or district's coupons) reaching each stage, per day, with small and complementary cells withheld */
+        /** The funnel: journeys (or, with funnel=coupons or riders, a merchant's coupons or an operator's riders) reaching each stage, per day, with small and complementary cells withheld */
         get: operations["getInstitutionsByInstitutionIdReportsFunnel"];
         put?: never;
         post?: never;
@@ -6814,7 +6814,7 @@ export interface operations {
             query: {
                 from: string;
                 to: string;
-                funnel?: "journeys" | "coupons";
+                funnel?: "journeys" | "coupons" | "riders";
             };
             header?: never;
             path: {

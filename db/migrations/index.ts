@@ -19,6 +19,7 @@ import { MemberCards1767300000000 } from './1767300000000-MemberCards';
 import { JourneyEvents1767400000000 } from './1767400000000-JourneyEvents';
 import { HospitalJourneyEvents1767450000000 } from './1767450000000-HospitalJourneyEvents';
 import { CouponJourneyEvents1767480000000 } from './1767480000000-CouponJourneyEvents';
+import { TransitRiderJourneyEvents1767490000000 } from './1767490000000-TransitRiderJourneyEvents';
 import { ChannelShare1767600000000 } from './1767600000000-ChannelShare';
 import { SpendingBands1767610000000 } from './1767610000000-SpendingBands';
 
@@ -45,6 +46,7 @@ export const MIGRATIONS = [
   JourneyEvents1767400000000,
   HospitalJourneyEvents1767450000000,
   CouponJourneyEvents1767480000000,
+  TransitRiderJourneyEvents1767490000000,
   ChannelShare1767600000000,
   SpendingBands1767610000000,
 ];

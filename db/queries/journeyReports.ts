@@ -20,8 +20,16 @@ export const FUNNELS = {
   retail: ['pricing', 'paying', 'paid', 'closed'],
 } as const;
 export type Vertical = keyof typeof FUNNELS;
-/** Retail's second funnel: a campaign's coupons, from the claim to their use and a refund that gave them back. */
-export const COUPON_FUNNEL = ['claimed', 'used', 'refunded'] as const;
+/**
+ * Second funnels, of other journeys than the vertical's own: a merchant's or district's coupons, from the
+ * claim to their use and a refund that gave them back; a transit operator's riders, from enrolment to their
+ * first ride and settled day, and from a first debt to its clearing.
+ */
+export const OTHER_FUNNELS = {
+  coupons: { vertical: 'retail', stages: ['claimed', 'used', 'refunded'] },
+  riders: { vertical: 'transit', stages: ['enrolled', 'first_ride', 'settled', 'in_debt', 'cleared'] },
+} as const;
+export type OtherFunnel = keyof typeof OTHER_FUNNELS;
 
 const Cell = z.object({
   bucket: z.string(),
@@ -144,11 +152,11 @@ export async function demographicsReport(
  */
 export async function funnelReport(
   db: DataSource,
-  q: { institutionId: string; vertical: Vertical; from: string; to: string; k: number; coupons?: boolean },
+  q: { institutionId: string; vertical: Vertical; from: string; to: string; k: number; funnel?: OtherFunnel },
 ): Promise<Report> {
   await rollUpJourneyEvents(db);
-  const coupons = q.coupons === true && q.vertical === 'retail';
-  const stages = coupons ? COUPON_FUNNEL : FUNNELS[q.vertical];
+  const other = q.funnel && OTHER_FUNNELS[q.funnel].vertical === q.vertical ? q.funnel : undefined;
+  const stages: readonly string[] = other ? OTHER_FUNNELS[other].stages : FUNNELS[q.vertical];
   const rows = await dayCells(db, q.institutionId, q.vertical, q.from, q.to);
   const days = [...new Set(rows.map((c) => c.bucket))].sort();
   const truth = new Map<string, number>();
@@ -156,14 +164,14 @@ export async function funnelReport(
   const cells = days.map(() => stages.map(() => 0));
   for (const c of rows) {
     const d = days.indexOf(c.bucket);
-    const s = (stages as readonly string[]).indexOf(c.stage);
+    const s = (stages).indexOf(c.stage);
     if (s < 0) continue;
     const atom = atomOf(q.vertical, c);
     truth.set(atom, (truth.get(atom) ?? 0) + c.events);
     atoms[d]![s]!.push(atom);
     cells[d]![s]! += c.events;
   }
-  const report = coupons ? 'funnel:retail:coupons' : `funnel:${q.vertical}`;
+  const report = other ? `funnel:${q.vertical}:${other}` : `funnel:${q.vertical}`;
   const out = await release(db, q.institutionId, report, cells, (r, c) => atoms[r]![c]!, truth, q.k);
   return { k: q.k, release: out, rows: days, cols: stages };
 }

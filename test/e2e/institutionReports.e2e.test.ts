@@ -241,6 +241,7 @@ it('refuses other institutions, unsigned calls, today and malformed ranges, nami
     [`funnel?from=yesterday&to=${day(1)}`, 'query.from'],
     [`demographics?from=${day(2)}&to=${day(1)}&stage=DROP%20TABLE`, 'query.stage'],
     [`funnel?from=${day(2)}&to=${day(1)}&extra=1`, 'query'],
+    [`funnel?from=${day(2)}&to=${day(1)}&funnel=riders`, 'query.funnel'],
   ];
   for (const [path, field] of cases) {
     const r = await report(path);

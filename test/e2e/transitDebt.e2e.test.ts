@@ -227,6 +227,17 @@ describe('a refused day retried at the next ride', () => {
       [op.id, rider.riderRef],
     );
     expect(debts).toEqual([{ status: 'paid' }]);
+    // The rider's funnel (issue 13): each step once, whatever repeated (two days of taps, two rides).
+    const steps = await until('rider funnel events', async () => {
+      const rows: Array<{ stage: string; vertical: string; institution_id: string }> = await p.services.db.query(
+        'SELECT stage, vertical, institution_id FROM journey_events WHERE journey_id = $1 ORDER BY id',
+        [`transit-rider/${op.id}/${rider.riderRef}`],
+      );
+      return rows.length >= 5 ? rows : undefined;
+    });
+    expect(steps.map((e) => e.stage).sort()).toEqual(['cleared', 'enrolled', 'first_ride', 'in_debt', 'settled']);
+    expect(steps.slice(0, 3).map((e) => e.stage)).toEqual(['enrolled', 'first_ride', 'in_debt']);
+    expect(new Set(steps.map((e) => `${e.vertical}|${e.institution_id}`))).toEqual(new Set([`transit|${op.id}`]));
   });
 });
 

@@ -209,6 +209,16 @@ export const EnvSchema = z.object({
   ANNOUNCEMENTS_PER_DAY: z.coerce.number().int().min(1).max(1_000).default(5),
   /** Smallest group a report may show (cells are 0 or at least this; CMS uses 11). */
   ANALYTICS_MIN_CELL: z.coerce.number().int().min(2).max(1_000).default(11),
+  /** Console (`/console`): how long a sign-in lasts, and failed sign-ins allowed per login and per address in a window. */
+  CONSOLE_SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(8 * 3_600),
+  CONSOLE_LOGIN_FAILURES_PER_LOGIN: z.coerce.number().int().min(1).default(5),
+  CONSOLE_LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+  CONSOLE_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
 
   /** Idempotency keys are forgotten after this; a key still in progress past its lease is taken over by a retry. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),

@@ -228,7 +228,7 @@ async function main(): Promise<void> {
     }
   }
   const consoleLogins = await createDemoConsoleLogins(services.db, DEMO_HOSPITAL_ID);
-  say(`console      ${api.url.replace('127.0.0.1', 'localhost')}/console/   (new passwords on every start)`);
+  say(`console      ${api.url}/console/   (new passwords on every start)`);
   for (const l of consoleLogins) say(`  ${l.who.padEnd(28)} login ${l.login.padEnd(16)} password ${l.password}`);
   say('running; Ctrl-C stops everything (workflows and data persist under data/)');
 }

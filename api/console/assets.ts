@@ -48,7 +48,7 @@ table { border-collapse: collapse; margin: .5rem 0 1rem; min-width: 24rem; }
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { border: 1px solid var(--line); padding: .3rem .6rem; text-align: right; }
 th[scope="row"], td.text, th.text { text-align: left; }
-thead th { background: var(--panel); }
+thead th { background: var(--panel); text-align: left; }
 td.withheld { color: var(--bad); font-style: italic; }
 .cards { display: flex; flex-wrap: wrap; gap: 1rem; margin: 0 0 1rem; padding: 0; list-style: none; }
 .cards li { border: 1px solid var(--line); border-radius: 6px; padding: .7rem 1rem; min-width: 11rem; background: var(--panel); }

@@ -10,6 +10,7 @@ import {
   COMPLETION_STAGE,
   defaultWindow,
   readFunnel,
+  stepTotals,
   REPORT_PAGES,
   stageLabel,
   verticalOf,
@@ -56,42 +57,26 @@ export function institutionPages(deps: ApiDeps): Router {
     return inst;
   };
 
-  const navFor = async (res: Response, inst: ConsoleInstitution): Promise<NavSection[]> => {
-    const { account } = consoleSessionOf(res).session;
-    const home = account.institutionId ? await consoleInstitution(deps.db, account.institutionId) : undefined;
-    const sections: NavSection[] = [];
-    const own = home ?? inst;
-    sections.push({
-      heading: own.name,
-      links: [
-        { href: institutionHref(own.id), label: 'Dashboard' },
-        ...REPORT_PAGES.filter((p) => p.appliesTo(own)).map((p) => ({ href: institutionHref(own.id, p.slug), label: p.title })),
-      ],
-    });
-    if (inst.id !== own.id)
-      sections.push({
-        heading: inst.name,
-        links: [
-          { href: institutionHref(inst.id), label: 'Dashboard' },
-          ...REPORT_PAGES.filter((p) => p.appliesTo(inst)).map((p) => ({ href: institutionHref(inst.id, p.slug), label: p.title })),
-        ],
-      });
-    return sections;
-  };
+  const section = (i: ConsoleInstitution): NavSection => ({
+    heading: i.name,
+    links: [
+      { href: institutionHref(i.id), label: 'Dashboard' },
+      ...REPORT_PAGES.filter((p) => p.appliesTo(i)).map((p) => ({ href: institutionHref(i.id, p.slug), label: p.title })),
+    ],
+  });
 
   const shell = async (req: Request, res: Response, inst: ConsoleInstitution, title: string, body: Html, charts: boolean) => {
     const { session } = consoleSessionOf(res);
+    const { account } = session;
+    // The account's own institution first; a district's merchant page adds the merchant's section.
+    const own = (account.institutionId ? await consoleInstitution(deps.db, account.institutionId) : undefined) ?? inst;
     res.type('html').send(
       page({
         title,
         body,
         charts,
-        session: {
-          login: session.account.login,
-          roleLabel: `institution staff (${session.account.institutionId ?? ''})`,
-          csrf: session.csrfSecret,
-        },
-        nav: await navFor(res, inst),
+        session: { login: account.login, roleLabel: `staff of ${own.name}`, csrf: session.csrfSecret },
+        nav: inst.id === own.id ? [section(own)] : [section(own), section(inst)],
         current: req.baseUrl + req.path,
       }),
     );
@@ -130,7 +115,7 @@ export function institutionPages(deps: ApiDeps): Router {
     }
     const w = defaultWindow(ctx.today);
     const r = await readFunnel(ctx, w);
-    const totals = r.release.table.colTotals;
+    const totals = stepTotals(r);
     const done = r.cols.indexOf(COMPLETION_STAGE[ctx.vertical]);
     const first = count(totals[0]!);
     const completed = done >= 0 ? count(totals[done]!) : first;

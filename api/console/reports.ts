@@ -6,7 +6,7 @@ import { DomainError, ErrorCode } from '../../domain/errors';
 import { addDays } from '../../domain/hospital/serviceDay';
 import { DemographicsQuery, FunnelQuery } from '../schemas/reports';
 import { html, type Html } from './html';
-import { count, percentOf, text, type Cell, type ConsoleTable } from './tables';
+import { count, percentOf, text, type Cell, type ConsoleTable, type Why } from './tables';
 
 /**
  * An institution's report pages. Each reads through its query module (which applies suppression and
@@ -106,9 +106,17 @@ export async function readFunnel(ctx: ReportContext, w: { from: string; to: stri
   return funnelReport(ctx.db, { institutionId: ctx.institution.id, vertical: ctx.vertical, from: w.from, to: w.to, k: ctx.k });
 }
 
+/**
+ * The funnel's total for each step. A window without a single journey has no day rows, and so no
+ * margins: every step's total is then a true 0.
+ */
+export function stepTotals(r: Report): Array<{ value: number | null; why: Why }> {
+  return r.cols.map((_, i) => r.release.table.colTotals[i] ?? { value: 0, why: 'released' as const });
+}
+
 /** Per step: journeys reaching it, and of those reaching the step before, the share that went on and the share lost. */
 export function funnelStepsTable(r: Report): ConsoleTable {
-  const totals = r.release.table.colTotals;
+  const totals = stepTotals(r);
   return {
     id: 'funnel-steps',
     caption: 'Completion and abandonment per step',
@@ -136,7 +144,7 @@ export function funnelDaysTable(r: Report): ConsoleTable {
     head: ['Day', ...r.cols.map(stageLabel)],
     rows: [
       ...r.rows.map((day, i) => ({ label: day, cells: t.cells[i]!.map(count) })),
-      { label: 'All days', cells: t.colTotals.map(count) },
+      { label: 'All days', cells: stepTotals(r).map(count) },
     ],
   };
 }
@@ -170,7 +178,7 @@ export const funnelPage: ReportPage = {
           type: 'bar',
           label: 'Journeys reaching each step (withheld steps are left out)',
           labels: r.cols.map(stageLabel),
-          datasets: [{ label: 'Journeys', data: r.release.table.colTotals.map(released) }],
+          datasets: [{ label: 'Journeys', data: stepTotals(r).map(released) }],
         },
       ],
       tables: [funnelStepsTable(r), funnelDaysTable(r)],

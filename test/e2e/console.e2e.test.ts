@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WHY_TEXT } from '../../api/console/tables';
 import { InstitutionHttpClient } from '../../clients/institution/signedHttp';
 import { saveConsoleAccount } from '../../db/repositories/consoleAccounts';
+import { createDemoConsoleLogins } from '../../scripts/demo/consoleLogins';
 import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
 import { consoleContext, launchChromium, readTable, screenshot, signIn } from '../helpers/consoleBrowser';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
@@ -26,7 +27,7 @@ const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
 const day = (n: number) => addDays(today, -n);
 const window = { from: day(7), to: day(1) };
 const tag = Date.now().toString(36);
-const login = (who: string) => `${who}.${tag}`;
+const login = (who: string) => (who === 'shop' ? `jade.staff.${tag}` : `${who}.${tag}`);
 
 interface Entry {
   value: number | null;
@@ -65,12 +66,13 @@ const shown = (e: Entry): number | string => (e.value === null ? e.why : e.value
 
 beforeAll(async () => {
   p = await startTestPlatform();
-  // Chromium keeps Secure cookies for http://localhost (a secure context), as it would for https.
+  // Chromium keeps Secure cookies for http://localhost (a secure context), as it would for https; the operator test uses 127.0.0.1.
   base = p.api.url.replace('127.0.0.1', 'localhost');
   district = await createTestMerchant(p.services.db, p.services.pii, { kind: 'district', secret: 'd' });
   shop = await createTestMerchant(p.services.db, p.services.pii, { secret: SECRET, settings: { retail: { districtId: district } } });
   other = await createTestMerchant(p.services.db, p.services.pii, { secret: 'o' });
   till = new InstitutionHttpClient({ baseUrl: p.api.url, institutionId: shop, secret: SECRET });
+  await p.services.db.query(`UPDATE institutions SET name = 'Jade Noodle Bar' WHERE id = $1`, [shop]);
   // Seven days of orders: large groups, and on two days a group of 3 that must stay hidden.
   for (let d = 1; d <= 7; d++)
     for (const [band, gender, n] of [
@@ -263,7 +265,7 @@ it('lets a district’s staff see its merchants, and only those', async () => {
   const page = await context.newPage();
   await signIn(page, base, login('district'), PASSWORD);
   expect(new URL(page.url()).pathname).toBe(`/console/i/${district}`);
-  await page.getByRole('link', { name: 'Test merchant' }).click();
+  await page.getByRole('link', { name: 'Jade Noodle Bar' }).click();
   expect(new URL(page.url()).pathname).toBe(`/console/i/${shop}`);
   await page.locator('canvas#dashboard-chart[data-chart-ready="true"]').waitFor();
   expect((await page.request.get(`${base}/console/i/${other}/funnel`)).status()).toBe(404);
@@ -282,5 +284,23 @@ it('rotates the session at sign-in: a token held before it does not sign anyone 
   expect(second).not.toBe(first);
   const stale = await fetch(`${p.api.url}/console/i/${other}`, { headers: { cookie: `causeway_console=${first}` }, redirect: 'manual' });
   expect(stale.status).toBe(303);
+  await context.close();
+});
+
+it('makes the demo’s logins (npm start prints them), each signing in to its own pages', async () => {
+  const logins = await createDemoConsoleLogins(p.services.db, shop);
+  expect(logins.map((l) => l.login)).toEqual(['hospital.staff', 'operator']);
+  const { context } = await consoleContext(browser);
+  const page = await context.newPage();
+  await signIn(page, base, logins[0]!.login, logins[0]!.password);
+  expect(new URL(page.url()).pathname).toBe(`/console/i/${shop}`);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/console\/login$/);
+  await signIn(page, base, logins[1]!.login, logins[1]!.password);
+  expect(new URL(page.url()).pathname).toBe('/console/ops/journeys');
+  // A second start gives new passwords: the first ones stop working.
+  const again = await createDemoConsoleLogins(p.services.db, shop);
+  expect(again[1]!.password).not.toBe(logins[1]!.password);
+  expect((await page.request.get(`${base}/console/ops/journeys`, { maxRedirects: 0 })).status()).toBe(303);
   await context.close();
 });

@@ -103,6 +103,8 @@ export function consoleAsset(name: string): Asset | undefined {
       return STYLE;
     case 'console.js':
       return SCRIPT;
+    case 'favicon.svg':
+      return ICON;
     case 'chart.umd.min.js':
       // chart.js's package exports only its module entry points: find the UMD build beside the CommonJS one.
       chartJs ??= asset(readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js')), 'text/javascript');
@@ -114,3 +116,7 @@ export function consoleAsset(name: string): Asset | undefined {
 
 const STYLE = asset(CSS, 'text/css');
 const SCRIPT = asset(JS, 'text/javascript');
+const ICON = asset(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#14213d"/><path d="M3 11h10M5 11V6m3 5V4m3 7V8" stroke="#fff" stroke-width="1.6"/></svg>',
+  'image/svg+xml',
+);

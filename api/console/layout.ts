@@ -59,6 +59,7 @@ export function page(s: Shell): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${s.title} · Causeway console</title>
         <link rel="stylesheet" href="${BASE}/assets/console.css" />
+        <link rel="icon" href="${BASE}/assets/favicon.svg" type="image/svg+xml" />
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>

@@ -304,3 +304,40 @@ it('makes the demo’s logins (npm start prints them), each signing in to its ow
   expect((await page.request.get(`${base}/console/ops/journeys`, { maxRedirects: 0 })).status()).toBe(303);
   await context.close();
 });
+
+it('locks a login out after five failed sign-ins, even with the right password then, and not the others', async () => {
+  await saveConsoleAccount(p.services.db, { login: `limited.${tag}`, password: PASSWORD, role: 'institution_staff', institutionId: other });
+  const { context } = await consoleContext(browser);
+  const page = await context.newPage();
+  for (let i = 0; i < 5; i++) {
+    await signIn(page, base, `limited.${tag}`, `wrong password ${i}`);
+    expect(await page.locator('#login-error').innerText()).toBe('Wrong login or password.');
+  }
+  const locked = page.waitForResponse((r) => r.url().endsWith('/console/login') && r.request().method() === 'POST');
+  await signIn(page, base, `limited.${tag}`, PASSWORD);
+  expect((await locked).status()).toBe(429);
+  expect(await page.locator('#login-error').innerText()).toMatch(/^Too many failed sign-ins/);
+  expect((await context.cookies()).some((c) => c.name === 'causeway_console')).toBe(false);
+  await screenshot(page, 'login-locked');
+  await signIn(page, base, login('other'), PASSWORD);
+  expect(new URL(page.url()).pathname).toBe(`/console/i/${other}`);
+  await context.close();
+});
+
+it('can be used with the keyboard alone: a skip link, labelled fields, visible focus', async () => {
+  const { context } = await consoleContext(browser);
+  const page = await context.newPage();
+  await page.goto(`${base}/console/login`);
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate<string | null>('document.activeElement && document.activeElement.textContent')).toBe('Skip to content');
+  await page.getByLabel('Login').focus();
+  await page.keyboard.type(login('other'));
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(new RegExp(`/console/i/${other}$`));
+  await page.getByRole('link', { name: 'Funnel' }).first().focus();
+  const outline = await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle');
+  expect(outline).toBe('solid');
+  await context.close();
+});

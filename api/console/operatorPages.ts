@@ -5,13 +5,13 @@ import { campaignBudgets, denyList, reconciliationMismatches, type Mismatch } fr
 import {
   journeysAtStage,
   journeysByStage,
-  liveJourneysOlderThan,
+  journeysPastDeadline,
   VERTICALS,
   type OperatorJourney,
 } from '../../db/queries/operatorConsoleJourneys';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { formatMinor } from '../../domain/money';
-import { EXPECTED_STAGE_MS, overdueMs } from '../../domain/operations/stuckJourneys';
+import { EXPECTED_STAGE_MS, overdueMs, stageDeadlines } from '../../domain/operations/stuckJourneys';
 import { setPrincipal } from '../auth/principal';
 import type { ApiDeps } from '../deps';
 import type { InboxReplay } from '../hospital/inboxReplay';
@@ -139,19 +139,12 @@ export function operatorPages(deps: ApiDeps, replay: InboxReplay): Router {
   router.get('/ops/stuck', async (req, res) => {
     const at = now();
     const late: Array<{ j: OperatorJourney; overdue: number }> = [];
-    for (const vertical of VERTICALS) {
-      const minAgeSeconds = Math.floor(Math.min(...Object.values(EXPECTED_STAGE_MS[vertical])) / 1000);
-      // Hospital bookings are late from their slot's start: read them all, the rule decides.
-      const candidates = await liveJourneysOlderThan(deps.db, {
-        vertical,
-        minAgeSeconds: vertical === 'hospital' ? 0 : minAgeSeconds,
-        limit: 500,
-      });
-      for (const j of candidates) {
-        const overdue = overdueMs({ vertical, stage: j.stage, updatedAtMs: j.updatedAt.getTime(), slotStartMs: j.slotStartMs }, at);
-        if (overdue !== null) late.push({ j, overdue });
-      }
-    }
+    for (const vertical of VERTICALS)
+      for (const deadline of stageDeadlines(vertical, at))
+        for (const j of await journeysPastDeadline(deps.db, { vertical, deadline, limit: 200 })) {
+          const overdue = overdueMs({ vertical, stage: j.stage, updatedAtMs: j.updatedAt.getTime(), slotStartMs: j.slotStartMs }, at);
+          if (overdue !== null) late.push({ j, overdue });
+        }
     late.sort((a, b) => b.overdue - a.overdue);
     const table: ConsoleTable = {
       id: 'stuck-journeys',

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { workflowIds } from '../../domain/ids';
-import { liveStages, type Vertical } from '../../domain/operations/stuckJourneys';
+import type { StageDeadline, Vertical } from '../../domain/operations/stuckJourneys';
 
 /**
  * The operator console's journey lists, read from the journeys' read models (visit_views,
@@ -92,19 +92,23 @@ export async function journeysAtStage(db: DataSource, q: { vertical: Vertical; s
 }
 
 /**
- * Candidates for the stuck list: journeys in a live stage unchanged for at least `minAgeSeconds`,
- * oldest first. The pure rule (domain/operations/stuckJourneys.ts) decides which are late.
+ * Journeys of one vertical still in `stage` whose stage was entered (or, for hospital bookings, whose
+ * slot started) before `lateIfBefore`: the stuck list, one live stage at a time so no stage's many
+ * on-time journeys can crowd out another's late ones. Oldest first.
  */
-export async function liveJourneysOlderThan(
+export async function journeysPastDeadline(
   db: DataSource,
-  q: { vertical: Vertical; minAgeSeconds: number; limit: number },
+  q: { vertical: Vertical; deadline: StageDeadline; limit: number },
 ): Promise<OperatorJourney[]> {
-  const rows = z.array(JourneyRow).parse(
-    await db.query(
-      `SELECT * FROM (${SELECTS[q.vertical]}) j
-        WHERE stage = ANY($1::text[]) AND updated_at < now() - make_interval(secs => $2) ORDER BY updated_at LIMIT $3`,
-      [liveStages(q.vertical), q.minAgeSeconds, q.limit],
-    ),
-  );
+  const since = q.deadline.from === 'slot_start' ? 'slot_start_ms' : '(extract(epoch FROM updated_at) * 1000)';
+  const rows = z
+    .array(JourneyRow)
+    .parse(
+      await db.query(`SELECT * FROM (${SELECTS[q.vertical]}) j WHERE stage = $1 AND ${since} < $2 ORDER BY ${since} LIMIT $3`, [
+        q.deadline.stage,
+        q.deadline.lateIfBefore,
+        q.limit,
+      ]),
+    );
   return rows.map(toJourney(q.vertical));
 }

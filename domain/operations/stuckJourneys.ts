@@ -37,10 +37,6 @@ export const EXPECTED_STAGE_MS: Record<Vertical, Readonly<Record<string, number>
   },
 };
 
-export function liveStages(vertical: Vertical): string[] {
-  return Object.keys(EXPECTED_STAGE_MS[vertical]);
-}
-
 export interface JourneyAge {
   vertical: Vertical;
   stage: string;
@@ -48,6 +44,23 @@ export interface JourneyAge {
   updatedAtMs: number;
   /** Hospital bookings: the appointment's start. */
   slotStartMs?: number | null;
+}
+
+export interface StageDeadline {
+  stage: string;
+  /** What the expected time counts from: the last change of the journey's view, or a booking's slot start. */
+  from: 'stage_entered' | 'slot_start';
+  /** A journey is late when that moment is before this (ms). */
+  lateIfBefore: number;
+}
+
+/** Per live stage of a vertical, the moment before which a journey in it is late at `nowMs` (what the list's query asks for). */
+export function stageDeadlines(vertical: Vertical, nowMs: number): StageDeadline[] {
+  return Object.entries(EXPECTED_STAGE_MS[vertical]).map(([stage, ms]) => ({
+    stage,
+    from: vertical === 'hospital' && stage === 'booked' ? 'slot_start' : 'stage_entered',
+    lateIfBefore: nowMs - ms,
+  }));
 }
 
 /** When the journey should have left its stage, or null for an ended stage. */

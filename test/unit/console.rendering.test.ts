@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { csvField, toCsv } from '../../api/console/csv';
 import { escapeHtml, html, jsonForScript, trusted } from '../../api/console/html';
 import { count, percentOf, tableCsv, tableHtml, type ConsoleTable, type Why } from '../../api/console/tables';
-import { expectedBy, overdueMs } from '../../domain/operations/stuckJourneys';
+import { EXPECTED_STAGE_MS, expectedBy, overdueMs, stageDeadlines } from '../../domain/operations/stuckJourneys';
 
 /** The console's rendering: CSV and HTML escaping, and withheld counts never shown as numbers. */
 describe('CSV', () => {
@@ -140,5 +140,27 @@ describe('stuck journeys', () => {
     ).toBeNull();
     expect(overdueMs({ vertical: 'hospital', stage: 'booked', updatedAtMs: at, slotStartMs: at - 3 * 3_600_000 }, at)).toBe(3_600_000);
     expect(expectedBy({ vertical: 'transit', stage: 'settled', updatedAtMs: at })).toBeNull();
+  });
+
+  it('asks the list for each live stage, late by the same rule the page applies', () => {
+    const deadlines = stageDeadlines('hospital', at);
+    expect(deadlines.map((d) => d.stage)).toEqual(Object.keys(EXPECTED_STAGE_MS.hospital));
+    expect(deadlines.find((d) => d.stage === 'booked')).toEqual({ stage: 'booked', from: 'slot_start', lateIfBefore: at - 2 * 3_600_000 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom('hospital', 'transit', 'retail' as const),
+        fc.integer({ min: 0, max: 40 * 86_400_000 }),
+        (vertical, age) => {
+          for (const d of stageDeadlines(vertical, at)) {
+            const entered = at - age;
+            const j =
+              d.from === 'slot_start'
+                ? { vertical, stage: d.stage, updatedAtMs: at, slotStartMs: entered }
+                : { vertical, stage: d.stage, updatedAtMs: entered };
+            expect(entered < d.lateIfBefore).toBe(overdueMs(j, at) !== null);
+          }
+        },
+      ),
+    );
   });
 });

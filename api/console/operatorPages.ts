@@ -22,6 +22,7 @@ import { consoleSessionOf, requireCsrf } from './session';
 import { tableHtml, text, type Cell, type ConsoleTable } from './tables';
 
 const OPS = `${BASE}/ops`;
+const INBOX_PAGE = 100;
 
 interface OperatorPage {
   slug: string;
@@ -172,7 +173,10 @@ export function operatorPages(deps: ApiDeps, replay: InboxReplay): Router {
   });
 
   router.get('/ops/inbox', async (req, res) => {
-    const rows = await listFailedInbox(deps.db, { limit: 200 });
+    // Oldest first, a page at a time (the operator route's order): `after` is the last id of the page before.
+    const after = typeof req.query.after === 'string' && /^\d{1,19}$/.test(req.query.after) ? req.query.after : undefined;
+    const rows = await listFailedInbox(deps.db, { limit: INBOX_PAGE, ...(after ? { afterId: after } : {}) });
+    const next = rows.length === INBOX_PAGE ? `${OPS}/inbox?after=${rows[rows.length - 1]!.id}` : null;
     const { session } = consoleSessionOf(res);
     const flash = typeof req.query.replayed === 'string' && /^\d+:[a-z_]+$/.test(req.query.replayed) ? req.query.replayed.split(':') : null;
     const table = html`<table id="failed-inbox">
@@ -223,7 +227,8 @@ export function operatorPages(deps: ApiDeps, replay: InboxReplay): Router {
           Replay a message once its cause is fixed; it is applied through the same path as
           <code>POST /v1/operator/inbox/{id}/reprocess</code>, and audited.
         </p>
-        ${rows.length ? table : html`<p>No failed messages.</p>`}`,
+        ${rows.length ? table : html`<p>No failed messages${after ? ' after these' : ''}.</p>`}
+        ${next ? html`<p><a href="${next}">Next ${INBOX_PAGE} messages</a></p>` : ''}`,
     );
   });
 

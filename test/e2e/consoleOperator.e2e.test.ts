@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { saveConsoleAccount } from '../../db/repositories/consoleAccounts';
 import { consoleContext, launchChromium, readTable, screenshot, signIn } from '../helpers/consoleBrowser';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { until } from '../helpers/poll';
 import { createTestMerchant } from '../helpers/retailFactories';
 
 /**
@@ -91,12 +92,16 @@ afterAll(async () => {
 
 it('lists journeys by vertical and stage, each linked to its workflow in the Temporal Web UI', async () => {
   expect(new URL(page.url()).pathname).toBe('/console/ops/journeys');
-  const counts = await readTable(page, 'journeys-by-stage');
-  const paying = counts.rows.find((r) => r.label === 'retail' && r.cells[0] === 'paying');
-  const inDb: Array<{ n: string }> = await p.services.db.query(`SELECT count(*) AS n FROM retail_order_views WHERE stage = 'paying'`);
-  expect(paying?.cells[1]).toBe(inDb[0]!.n);
+  // Other test files share the database and move orders along: poll until the page and a count agree.
+  await until('the page’s count to equal the read model’s', async () => {
+    await page.reload();
+    const counts = await readTable(page, 'journeys-by-stage');
+    const paying = counts.rows.find((r) => r.label === 'retail' && r.cells[0] === 'paying');
+    const inDb: Array<{ n: string }> = await p.services.db.query(`SELECT count(*) AS n FROM retail_order_views WHERE stage = 'paying'`);
+    return paying?.cells[1] === inDb[0]!.n;
+  });
   await screenshot(page, 'ops-journeys');
-  await page.getByRole('link', { name: inDb[0]!.n }).and(page.locator('a[href*="vertical=retail&stage=paying"]')).click();
+  await page.locator('table#journeys-by-stage a[href$="vertical=retail&stage=paying"]').click();
   const workflowId = `retail-order/${merchant}/${orderRef}`;
   const link = page.locator('table#journeys-at-stage a', { hasText: workflowId });
   expect(await link.getAttribute('href')).toBe(
@@ -117,6 +122,8 @@ it('lists journeys stuck past their stage’s expected time', async () => {
 
 it('replays a failed inbox message through the operator route’s code path, audited, and refuses a replay without the CSRF token', async () => {
   await page.getByRole('link', { name: 'Failed inbox messages' }).click();
+  // Other test files leave failed messages too: the page after the one before ours starts with ours.
+  await page.goto(`${base}/console/ops/inbox?after=${BigInt(inboxId) - 1n}`);
   const token = await page.locator('form[action="/console/logout"] input[name="_csrf"]').getAttribute('value');
   const forged = await page.request.post(`${base}/console/ops/inbox/${inboxId}/replay`, {
     form: {},

@@ -37,6 +37,8 @@ import { merchantOnboardingRoutes } from './routes/merchantOnboarding';
 import { retailMemberRoutes } from './routes/retailMembers';
 import { RETAIL_ORDER_CHANNEL } from '../db/queries/retailOrderView';
 import { doctorViewRoutes } from './routes/doctorView';
+import { consoleRoutes } from './console';
+import { inboxReplay } from './hospital/inboxReplay';
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
 import { WEBHOOK_CHANNEL } from '../db/repositories/webhookOutbox';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
@@ -134,6 +136,7 @@ export function routeModules(deps: ApiDeps, inbound: Inbound, forwarder: TapForw
     merchantOnboardingRoutes(deps),
     retailMemberRoutes(deps),
     doctorViewRoutes(deps),
+    consoleRoutes(deps, inboxReplay(deps, inbound.dispatch)),
   ];
 }
 

@@ -211,6 +211,16 @@ export const EnvSchema = z.object({
   ANALYTICS_MIN_CELL: z.coerce.number().int().min(2).max(1_000).default(11),
   /** A spending-bands report recomputes its year from the ledgers when the last recomputation is older than this. */
   SPENDING_BANDS_MAX_AGE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+  /** Console (`/console`): how long a sign-in lasts, and failed sign-ins allowed per login and per address in a window. */
+  CONSOLE_SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(8 * 3_600),
+  CONSOLE_LOGIN_FAILURES_PER_LOGIN: z.coerce.number().int().min(1).default(5),
+  CONSOLE_LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+  CONSOLE_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
 
   /** Idempotency keys are forgotten after this; a key still in progress past its lease is taken over by a retry. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),

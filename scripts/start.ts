@@ -28,6 +28,7 @@ import { startDemoWebhooks } from './demo/webhooks';
 import { Supervisor } from './lib/supervisor';
 import { databaseKeysDiffer } from './lib/dataKeys';
 import { devLogger } from './lib/devLog';
+import { createDemoConsoleLogins } from './demo/consoleLogins';
 
 /**
  * `npm start`: the whole platform on one machine. Temporal dev server (SQLite under data/, Web UI),
@@ -229,6 +230,9 @@ async function main(): Promise<void> {
       say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  const consoleLogins = await createDemoConsoleLogins(services.db, DEMO_HOSPITAL_ID);
+  say(`console      ${api.url}/console/   (new passwords on every start)`);
+  for (const l of consoleLogins) say(`  ${l.who.padEnd(28)} login ${l.login.padEnd(16)} password ${l.password}`);
   say('running; Ctrl-C stops everything (workflows and data persist under data/)');
 }
 

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { parseAck, peekHeader } from '../../integrations/hospital/hl7';
 import { InstitutionEvent, institutionEventToHl7 } from '../hospital/jsonEvents';
-import { listFailedInbox, reprocessInboxMessage, type InboundDispatch, type InboundMeta } from '../../integrations/hospital/inbound';
+import { listFailedInbox, type InboundDispatch, type InboundMeta } from '../../integrations/hospital/inbound';
 import { institutionAuth, operatorAuth } from '../auth/middleware';
 import { requireInstitution } from '../auth/principal';
-import { institutionTimeZone } from '../hospital/dispatch';
+import { inboxReplay } from '../hospital/inboxReplay';
 import type { ApiDeps } from '../deps';
 import { audited } from '../http/operatorAudit';
 import { addRoute } from '../http/route';
@@ -38,8 +38,7 @@ export function hospitalInstitutionRoutes(
   deps: ApiDeps,
   inbound: { handle: (raw: string, meta: InboundMeta) => Promise<string>; dispatch: InboundDispatch },
 ) {
-  // Reprocessing reads timestamps without an offset in the hospital's own zone, as the intake did.
-  const timeZoneOf = institutionTimeZone(deps.db);
+  const replay = inboxReplay(deps, inbound.dispatch);
   return (registry: OpenAPIRegistry): Router => {
     const router = Router();
     const asInstitution = institutionAuth(deps.db, deps.pii, { limiter: deps.limits.institution });
@@ -124,14 +123,7 @@ export function hospitalInstitutionRoutes(
       response: z.object({ id: z.string(), status: z.string(), error: z.string().optional(), attempts: z.number().int() }),
       middleware: [asOperator],
       handler: async ({ params }, req) => {
-        const r = await audited(
-          deps.db,
-          req,
-          'inbox.replay',
-          `inbox:${params.id}`,
-          () => reprocessInboxMessage(deps.db, deps.pii, inbound.dispatch, params.id, { logger: deps.logger, timeZoneOf }),
-          (x) => ({ status: x.status, attempts: x.attempts }),
-        );
+        const r = await replay(req, params.id);
         return { id: String(r.id), status: r.status, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) };
       },
     });

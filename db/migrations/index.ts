@@ -20,6 +20,7 @@ import { JourneyEvents1767400000000 } from './1767400000000-JourneyEvents';
 import { HospitalJourneyEvents1767450000000 } from './1767450000000-HospitalJourneyEvents';
 import { CouponJourneyEvents1767480000000 } from './1767480000000-CouponJourneyEvents';
 import { TransitRiderJourneyEvents1767490000000 } from './1767490000000-TransitRiderJourneyEvents';
+import { ConsoleAccounts1767500000000 } from './1767500000000-ConsoleAccounts';
 import { ChannelShare1767600000000 } from './1767600000000-ChannelShare';
 import { SpendingBands1767610000000 } from './1767610000000-SpendingBands';
 
@@ -47,6 +48,7 @@ export const MIGRATIONS = [
   HospitalJourneyEvents1767450000000,
   CouponJourneyEvents1767480000000,
   TransitRiderJourneyEvents1767490000000,
+  ConsoleAccounts1767500000000,
   ChannelShare1767600000000,
   SpendingBands1767610000000,
 ];

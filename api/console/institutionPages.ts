@@ -11,12 +11,12 @@ import {
   defaultWindow,
   readFunnel,
   stepTotals,
-  REPORT_PAGES,
   stageLabel,
   verticalOf,
   type ChartSpec,
   type ReportContext,
 } from './reports';
+import { REPORT_PAGES } from './reportPages';
 import { maySeeInstitution } from './scope';
 import { consoleSessionOf } from './session';
 import { count, percentOf, tableCsv, tableHtml, type Cell } from './tables';
@@ -84,7 +84,16 @@ export function institutionPages(deps: ApiDeps): Router {
 
   const contextOf = (inst: ConsoleInstitution): ReportContext | undefined => {
     const vertical = verticalOf(inst);
-    return vertical ? { db: deps.db, k, institution: inst, vertical, today: serviceDayOf(now(), inst.timeZone) } : undefined;
+    return vertical
+      ? {
+          db: deps.db,
+          k,
+          institution: inst,
+          vertical,
+          today: serviceDayOf(now(), inst.timeZone),
+          spendingBandsMaxAgeMs: deps.config.SPENDING_BANDS_MAX_AGE_MINUTES * 60_000,
+        }
+      : undefined;
   };
 
   router.get('/i/:institutionId', async (req, res) => {
@@ -165,7 +174,9 @@ export function institutionPages(deps: ApiDeps): Router {
       const inst = await visible(req, res);
       const ctx = report.appliesTo(inst) ? contextOf(inst) : undefined;
       if (!ctx) throw new DomainError(ErrorCode.NotFound, 'no such page');
-      const raw = Object.fromEntries(['from', 'to', 'stage'].map((f) => [f, typeof req.query[f] === 'string' ? req.query[f] : undefined]));
+      const raw = Object.fromEntries(
+        ['from', 'to', 'stage', 'year', 'funnel'].map((f) => [f, typeof req.query[f] === 'string' ? req.query[f] : undefined]),
+      );
       return { inst, loaded: await report.load(ctx, raw) };
     };
     router.get(`/i/:institutionId/${report.slug}`, async (req, res) => {

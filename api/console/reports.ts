@@ -1,6 +1,16 @@
 import type { DataSource } from 'typeorm';
 import { type z } from 'zod';
-import { AGE_BANDS, demographicsReport, FUNNELS, funnelReport, GENDERS, type Report, type Vertical } from '../../db/queries/journeyReports';
+import {
+  AGE_BANDS,
+  demographicsReport,
+  FUNNELS,
+  funnelReport,
+  GENDERS,
+  OTHER_FUNNELS,
+  type OtherFunnel,
+  type Report,
+  type Vertical,
+} from '../../db/queries/journeyReports';
 import type { ConsoleInstitution } from '../../db/queries/consoleInstitutions';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { addDays } from '../../domain/hospital/serviceDay';
@@ -11,7 +21,7 @@ import { count, percentOf, text, type Cell, type ConsoleTable, type Why } from '
 /**
  * An institution's report pages. Each reads through its query module (which applies suppression and
  * the release ledger) and returns tables in the console's one table model, so the page and its CSV
- * show the same cells. A new report (channel share, spending bands) is one more entry in REPORT_PAGES.
+ * show the same cells. A new report is one more entry in REPORT_PAGES (reportPages.ts).
  */
 export interface ReportContext {
   db: DataSource;
@@ -20,6 +30,8 @@ export interface ReportContext {
   vertical: Vertical;
   /** The institution's local day today: reports cover whole days before it. */
   today: string;
+  /** How old a spending-bands recomputation may be before a report recomputes the year. */
+  spendingBandsMaxAgeMs: number;
 }
 
 export interface ChartSpec {
@@ -72,6 +84,13 @@ export const STAGE_LABEL: Readonly<Record<string, string>> = {
   pricing: 'Pricing',
   paying: 'Paying',
   paid: 'Paid',
+  ride: 'Rides',
+  claimed: 'Coupon claimed',
+  used: 'Coupon used',
+  refunded: 'Coupon refunded',
+  enrolled: 'Enrolled',
+  first_ride: 'First ride',
+  cleared: 'Debt cleared',
 };
 export const stageLabel = (s: string) => STAGE_LABEL[s] ?? s;
 
@@ -80,7 +99,7 @@ export function defaultWindow(today: string): { from: string; to: string } {
   return { from: addDays(today, -7), to: addDays(today, -1) };
 }
 
-function parseWindow<T extends z.ZodType>(schema: T, raw: Record<string, string | undefined>, ctx: ReportContext): z.infer<T> {
+export function parseWindow<T extends z.ZodType>(schema: T, raw: Record<string, string | undefined>, ctx: ReportContext): z.infer<T> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success)
     throw new DomainError(ErrorCode.ValidationFailed, 'the report’s dates are not valid', {
@@ -94,16 +113,29 @@ function parseWindow<T extends z.ZodType>(schema: T, raw: Record<string, string 
   return parsed.data;
 }
 
-const windowOf = (raw: Record<string, string | undefined>, ctx: ReportContext) => {
+export const windowOf = (raw: Record<string, string | undefined>, ctx: ReportContext) => {
   const d = defaultWindow(ctx.today);
   return { from: raw.from || d.from, to: raw.to || d.to };
 };
 
-const released = (e: { value: number | null }) => e.value;
+export const released = (e: { value: number | null }) => e.value;
 
-/** The funnel as the dashboard and the funnel page read it. */
-export async function readFunnel(ctx: ReportContext, w: { from: string; to: string }): Promise<Report> {
-  return funnelReport(ctx.db, { institutionId: ctx.institution.id, vertical: ctx.vertical, from: w.from, to: w.to, k: ctx.k });
+/** The funnel as the dashboard and the funnel page read it: the vertical's journeys, or another funnel of it. */
+export async function readFunnel(ctx: ReportContext, w: { from: string; to: string }, funnel?: OtherFunnel): Promise<Report> {
+  return funnelReport(ctx.db, {
+    institutionId: ctx.institution.id,
+    vertical: ctx.vertical,
+    from: w.from,
+    to: w.to,
+    k: ctx.k,
+    ...(funnel ? { funnel } : {}),
+  });
+}
+
+/** The funnels an institution of the vertical can choose between (its journeys first). */
+function funnelsOf(vertical: Vertical): Array<{ id: 'journeys' | OtherFunnel; label: string }> {
+  const others = (Object.keys(OTHER_FUNNELS) as OtherFunnel[]).filter((f) => OTHER_FUNNELS[f].vertical === vertical);
+  return [{ id: 'journeys', label: 'Journeys' }, ...others.map((f) => ({ id: f, label: f === 'coupons' ? 'Coupons' : 'Riders' }))];
 }
 
 /**
@@ -149,11 +181,11 @@ export function funnelDaysTable(r: Report): ConsoleTable {
   };
 }
 
-const dateFields = (w: { from: string; to: string }) =>
+export const dateFields = (w: { from: string; to: string }) =>
   html`<label for="from">From<input id="from" name="from" type="date" value="${w.from}" required /></label>
     <label for="to">To<input id="to" name="to" type="date" value="${w.to}" required /></label>`;
 
-const suppressionIntro = (k: number) =>
+export const suppressionIntro = (k: number) =>
   html`<p class="legend">
     Counts of 1 to ${k - 1} journeys are withheld (<em>small cell</em>), and so are the cells that would give them back from the totals
     (<em>complementary</em>) or from what this institution was shown before (<em>earlier release</em>). Shares are computed from released
@@ -165,13 +197,25 @@ export const funnelPage: ReportPage = {
   title: 'Funnel',
   appliesTo: (i) => verticalOf(i) !== undefined,
   async load(ctx, raw) {
-    const w = parseWindow(FunnelQuery, windowOf(raw, ctx), ctx);
-    const r = await readFunnel(ctx, w);
+    const choices = funnelsOf(ctx.vertical);
+    const w = parseWindow(FunnelQuery, { ...windowOf(raw, ctx), ...(raw.funnel ? { funnel: raw.funnel } : {}) }, ctx);
+    if (!choices.some((c) => c.id === w.funnel))
+      throw new DomainError(ErrorCode.ValidationFailed, 'no such funnel here', {
+        fields: [{ field: 'funnel', message: `one of ${choices.map((c) => c.id).join(', ')}` }],
+      });
+    const r = await readFunnel(ctx, w, w.funnel === 'journeys' ? undefined : w.funnel);
     return {
-      query: { from: w.from, to: w.to },
+      query: { from: w.from, to: w.to, funnel: w.funnel },
       intro: html`<p class="lead">Journeys that reached each step of the ${ctx.vertical} journey between ${w.from} and ${w.to}.</p>
         ${suppressionIntro(ctx.k)}`,
-      fields: dateFields(w),
+      fields:
+        choices.length > 1
+          ? html`${dateFields(w)}<label for="funnel"
+                >Funnel<select id="funnel" name="funnel">
+                  ${choices.map((c) => html`<option value="${c.id}" ${c.id === w.funnel ? html` selected` : ''}>${c.label}</option>`)}
+                </select></label
+              >`
+          : dateFields(w),
       charts: [
         {
           id: 'funnel-chart',
@@ -234,6 +278,3 @@ export const demographicsPage: ReportPage = {
     };
   },
 };
-
-/** Every institution report page, in navigation order. */
-export const REPORT_PAGES: readonly ReportPage[] = [funnelPage, demographicsPage];

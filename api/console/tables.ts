@@ -5,7 +5,7 @@ import { html, type Html } from './html';
  * One model for every table the console shows, rendered to HTML and to CSV by the same code, so an
  * export is suppressed exactly as the page is: a withheld count is never a number in either.
  */
-export type Why = 'released' | 'small' | 'complementary' | 'earlier_release';
+export type Why = 'released' | 'small' | 'complementary' | 'earlier_release' | 'numerator_withheld' | 'not_reported';
 
 export type Cell =
   | { kind: 'count'; value: number | null; why: Why }
@@ -27,6 +27,8 @@ export const WHY_TEXT: Record<Exclude<Why, 'released'>, string> = {
   small: 'withheld: small cell',
   complementary: 'withheld: complementary',
   earlier_release: 'withheld: earlier release',
+  numerator_withheld: 'withheld: its count is',
+  not_reported: 'not reported',
 };
 
 export const count = (e: { value: number | null; why: Why }): Cell => ({ kind: 'count', value: e.value, why: e.why });

@@ -219,6 +219,68 @@ describe('institution staff', () => {
     }
   });
 
+  it('shows the channel share and the spending bands exactly as the API releases them, and exports them', async () => {
+    // The till's POS totals for the week: every tender, Causeway's among them.
+    for (let d = 1; d <= 7; d++) {
+      const posted = await till.post(`/v1/institutions/${shop}/channel-totals/pos`, {
+        day: day(d),
+        tenders: [
+          { tender: 'cash', count: 120 + d },
+          { tender: 'card', count: 200 },
+          { tender: 'causeway', count: 90 },
+        ],
+      });
+      expect(posted.status).toBe(200);
+    }
+    await page.goto(`${base}/console/i/${shop}`);
+    await page.getByRole('link', { name: 'Channel share' }).first().click();
+    await page.locator('canvas#channel-share-chart[data-chart-ready="true"]').waitFor();
+    const api = (
+      await till.get<{
+        days: Array<{
+          day: string;
+          causeway: Entry;
+          total: Entry;
+          share: number | null;
+          peakHour: number | null;
+          peakShare: number | null;
+        }>;
+        overall: { causeway: Entry; total: Entry; share: number | null };
+      }>(`/v1/institutions/${shop}/reports/channel-share?from=${window.from}&to=${window.to}`)
+    ).body;
+    const hour = (h: number | null) => (h === null ? '—' : `${String(h).padStart(2, '0')}:00`);
+    const pct = (v: number | null) => (v === null ? 'derived' : v);
+    const days = await readTable(page, 'channel-share-days');
+    expect(days.rows.map((r) => r.label)).toEqual([...api.days.map((d) => d.day), 'All days']);
+    expect(days.rows.slice(0, -1).map((r) => r.cells)).toEqual(
+      api.days.map((d) => [shown(d.causeway), shown(d.total), pct(d.share), hour(d.peakHour), pct(d.peakShare)]),
+    );
+    expect(days.rows.at(-1)!.cells.slice(0, 3)).toEqual([shown(api.overall.causeway), shown(api.overall.total), pct(api.overall.share)]);
+    // Something was released: the week's paid sales are large groups.
+    expect(api.days.some((d) => d.share !== null && d.share > 0)).toBe(true);
+    await screenshot(page, 'channel-share');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('table#channel-share-days caption a').click()]);
+    const csv = readFileSync(await download.path(), 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(csv.length).toBe(days.rows.length + 1);
+
+    await page.getByRole('link', { name: 'Spending bands' }).first().click();
+    const year = Number(today.slice(0, 4));
+    const bands = await readTable(page, 'spending-bands');
+    const spend = await fromApi(`spending-bands?year=${year}`);
+    expect(bands.rows.map((r) => r.cells)).toEqual([
+      ...spend.cells.map((row, i) => [...row.map(shown), shown(spend.rowTotals[i]!)]),
+      [...spend.colTotals.map(shown), shown(spend.total)],
+    ]);
+    for (const c of bands.rows.flatMap((r) => r.cells)) if (typeof c === 'number') expect(c === 0 || c >= 11).toBe(true);
+    await screenshot(page, 'spending-bands');
+    // A year to come is refused, naming the field, never a table.
+    const future = await page.request.get(`${base}/console/i/${shop}/spending-bands?year=${year + 1}`);
+    expect(future.status()).toBe(422);
+    expect(await future.text()).not.toContain('<table');
+  });
+
   it('answers another institution’s pages and CSV with 404, never its data', async () => {
     for (const path of [
       `/console/i/${other}`,

@@ -164,7 +164,7 @@ export async function funnelReport(
   const cells = days.map(() => stages.map(() => 0));
   for (const c of rows) {
     const d = days.indexOf(c.bucket);
-    const s = (stages).indexOf(c.stage);
+    const s = stages.indexOf(c.stage);
     if (s < 0) continue;
     const atom = atomOf(q.vertical, c);
     truth.set(atom, (truth.get(atom) ?? 0) + c.events);

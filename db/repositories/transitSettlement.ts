@@ -225,14 +225,22 @@ export async function openDebtsOf(db: SqlRunner, k: { operatorId: string; riderR
   return z.array(OpenDebt).parse(rows);
 }
 
-/** The days of these riders whose charge was refused and is still owed (retrying, or in debt). */
+/**
+ * The days of these riders whose charge was refused and is still owed (retrying, or in debt). An open
+ * debt counts as soon as its row is written: the day's view says `in_debt` a step later, and a ride in
+ * between must still ask the day to try again (found as a race in CI: the rider tapped in that gap).
+ */
 export async function owedDaysOf(db: SqlRunner, riders: ReadonlyArray<{ operatorId: string; riderRef: string }>): Promise<Array<DayKey>> {
   if (riders.length === 0) return [];
   const rows: unknown = await db.query(
-    `SELECT v.operator_id, v.rider_ref, v.service_day
-       FROM rider_day_views v
-       JOIN unnest($1::text[], $2::text[]) AS r(operator_id, rider_ref) ON r.operator_id = v.operator_id AND r.rider_ref = v.rider_ref
-      WHERE v.stage IN ('charge_retrying', 'in_debt')`,
+    `WITH r AS (SELECT * FROM unnest($1::text[], $2::text[]) AS r(operator_id, rider_ref))
+     SELECT v.operator_id, v.rider_ref, v.service_day
+       FROM rider_day_views v JOIN r ON r.operator_id = v.operator_id AND r.rider_ref = v.rider_ref
+      WHERE v.stage IN ('charge_retrying', 'in_debt')
+     UNION
+     SELECT d.operator_id, d.rider_ref, d.service_day
+       FROM transit_debts d JOIN r ON r.operator_id = d.operator_id AND r.rider_ref = d.rider_ref
+      WHERE d.status = 'open'`,
     [riders.map((r) => r.operatorId), riders.map((r) => r.riderRef)],
   );
   return z

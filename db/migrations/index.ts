@@ -17,6 +17,8 @@ import { ResultShares1767100000000 } from './1767100000000-ResultShares';
 import { MerchantOnboarding1767200000000 } from './1767200000000-MerchantOnboarding';
 import { MemberCards1767300000000 } from './1767300000000-MemberCards';
 import { JourneyEvents1767400000000 } from './1767400000000-JourneyEvents';
+import { OpsMetrics1767700000000 } from './1767700000000-OpsMetrics';
+import { ReleaseAtoms1767700000001 } from './1767700000001-ReleaseAtoms';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -39,4 +41,6 @@ export const MIGRATIONS = [
   MerchantOnboarding1767200000000,
   MemberCards1767300000000,
   JourneyEvents1767400000000,
+  OpsMetrics1767700000000,
+  ReleaseAtoms1767700000001,
 ];

@@ -92,11 +92,18 @@ export function checkRelease(
   });
 
   // 2. The whole system: no small atom may be determined. Withhold new counts, smallest first, until none is.
+  // Equations with the same atoms are one equation (the published constants do not matter here).
+  const prevKeys = previous.map((p) => keyOf(p.atoms));
+  const nextKeys = next.map((n) => keyOf(n.atoms));
   for (;;) {
     const kept = next.map((n, i) => ({ n, i })).filter(({ i }) => !withheld.has(i));
     const atomIndex = new Map<string, number>();
-    // Equations with the same atoms are one equation (the published constants do not matter here).
-    const rows = [...new Map([...previous.map((p) => p.atoms), ...kept.map(({ n }) => n.atoms)].map((r) => [keyOf(r), r])).values()];
+    const rows = [
+      ...new Map([
+        ...previous.map((p, j): [string, readonly string[]] => [prevKeys[j]!, p.atoms]),
+        ...kept.map(({ n, i }): [string, readonly string[]] => [nextKeys[i]!, n.atoms]),
+      ]).values(),
+    ];
     for (const r of rows) for (const a of r) if (!atomIndex.has(a)) atomIndex.set(a, atomIndex.size);
     const equations: Equation[] = rows.map((r) => [...new Set(r)].map((a) => [atomIndex.get(a)!, 1] as const));
     const atoms = [...atomIndex.keys()];

@@ -10,17 +10,18 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Atoms lose their region (no report tells regions apart): released counts are rewritten to the new
  * atoms, so the ledger keeps checking new releases against everything published before.
  */
+/** Every released atom `vertical|day|stage|age|gender|region` becomes `vertical|day|stage|age|gender`, once per release. */
+export const ATOMS_WITHOUT_REGION = `UPDATE analytics_releases SET atoms = ARRAY(
+     SELECT DISTINCT CASE WHEN cardinality(string_to_array(a, '|')) = 6 THEN regexp_replace(a, '\\|[^|]*$', '') ELSE a END
+       FROM unnest(atoms) AS a ORDER BY 1)
+   WHERE EXISTS (SELECT 1 FROM unnest(atoms) AS a WHERE cardinality(string_to_array(a, '|')) = 6)`;
+
 export class ReleaseAtoms1767700000001 implements MigrationInterface {
   name = 'ReleaseAtoms1767700000001';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query('DROP INDEX "IDX_analytics_releases_atoms"');
-    await q.query(
-      `UPDATE analytics_releases SET atoms = ARRAY(
-         SELECT DISTINCT CASE WHEN cardinality(string_to_array(a, '|')) = 6 THEN regexp_replace(a, '\\|[^|]*$', '') ELSE a END
-           FROM unnest(atoms) AS a ORDER BY 1)
-       WHERE EXISTS (SELECT 1 FROM unnest(atoms) AS a WHERE cardinality(string_to_array(a, '|')) = 6)`,
-    );
+    await q.query(ATOMS_WITHOUT_REGION);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -40,6 +40,8 @@ import { doctorViewRoutes } from './routes/doctorView';
 import { consoleRoutes } from './console';
 import { inboxReplay } from './hospital/inboxReplay';
 import { startWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher';
+import { readBusinessFigures } from '../db/queries/businessMetrics';
+import { registerBusinessMetrics, type BusinessMetrics } from './metrics/business';
 import { WEBHOOK_CHANNEL } from '../db/repositories/webhookOutbox';
 import { startTapForwarder, type TapForwarder } from './transit/tapForwarder';
 import { transitOperatorCache } from '../db/repositories/transitOperators';
@@ -60,7 +62,7 @@ export interface Inbound {
   dispatch: InboundDispatch;
 }
 
-export function inboundHl7(deps: ApiDeps): Inbound {
+export function inboundHl7(deps: ApiDeps, metrics?: BusinessMetrics): Inbound {
   const dispatch = hospitalDispatch({ db: deps.db, pii: deps.pii, temporal: deps.temporal });
   const handle = createInboundHl7Handler({
     db: deps.db,
@@ -72,6 +74,7 @@ export function inboundHl7(deps: ApiDeps): Inbound {
     logger: deps.logger.child({ adapter: 'hl7-inbound' }),
     // Each booking being drained pins a connection (its lock) and its dispatch uses another: half the pool.
     maxConcurrentClaims: Math.max(1, Math.floor(deps.config.DATABASE_POOL_SIZE / 2)),
+    ...(metrics ? { onApplied: metrics.hl7Applied } : {}),
   });
   return { handle, dispatch };
 }
@@ -168,7 +171,12 @@ export async function startApi(
 ): Promise<RunningApi> {
   const drainMs = opts.drainMs ?? 10_000;
   const deps = apiDeps(services);
-  const inbound = inboundHl7(deps);
+  const business = registerBusinessMetrics(services.metrics, {
+    read: () => readBusinessFigures(services.db),
+    cacheMs: services.config.METRICS_DB_CACHE_MS,
+    logger: services.logger.child({ component: 'metrics' }),
+  });
+  const inbound = inboundHl7(deps, business);
   // Also forwards, at boot, taps a crash left stored but not forwarded.
   const forwarder = tapForwarder(deps);
   const { app } = createApp(deps, routeModules(deps, inbound, forwarder));

@@ -14,6 +14,7 @@ import { streamsScenario } from './scenarios/streams';
 import { transitScenario } from './scenarios/transit';
 import { webhooksScenario } from './scenarios/webhooks';
 import { retailScenario } from './scenarios/retail';
+import { reportsScenario } from './scenarios/reports';
 
 /**
  * `npm run bench`: stands up the real stack (fresh database, in-memory Temporal, simulators, API and
@@ -40,6 +41,7 @@ const RUNNERS: Record<ScenarioName, Runner> = {
   transit: async (stack, log) => ({ comparisons: await transitScenario(stack, log) }),
   webhooks: async (stack, log) => ({ comparisons: await webhooksScenario(stack, log) }),
   retail: async (stack, log) => ({ comparisons: await retailScenario(stack, log) }),
+  reports: async (stack, log) => ({ comparisons: await reportsScenario(stack, log) }),
 };
 
 async function main(): Promise<number> {

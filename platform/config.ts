@@ -184,6 +184,8 @@ export const EnvSchema = z.object({
   /** Where the API serves Prometheus metrics: a listener of its own, never the public API port. */
   API_METRICS_HOST: z.string().default('127.0.0.1'),
   API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  /** How long the business figures on /metrics (read from PostgreSQL at scrape time) are reused. */
+  METRICS_DB_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
 
   /** Token buckets (requests per second and burst), per partner app and per partner user. */
   RATE_PARTNER_PER_SECOND: z.coerce.number().int().positive().default(500),

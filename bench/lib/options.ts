@@ -6,7 +6,7 @@ import { z } from 'zod';
  * (`BENCH_JOURNEY_VISITS=50`), the flag winning; `--quick` (or `BENCH_SCALE=quick`) switches the
  * defaults to a smoke run of about two minutes. Parsed once, here, with zod.
  */
-export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams', 'transit', 'webhooks', 'retail'] as const;
+export const SCENARIOS = ['journey', 'rush', 'hl7', 'reads', 'streams', 'transit', 'webhooks', 'retail', 'reports'] as const;
 /** The scenarios also run against several API and worker processes (`--replicas`). */
 export const REPLICATED: readonly ScenarioName[] = ['reads', 'rush', 'journey'];
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -40,6 +40,9 @@ const Sizes = z.object({
   retailRushCoupons: count,
   retailRushCheckouts: count,
   retailLedgerWrites: count,
+  reportsEvents: count,
+  reportsInstitutions: count,
+  reportsQueries: count,
 });
 type Sizes = z.infer<typeof Sizes>;
 
@@ -71,6 +74,9 @@ const FULL: Sizes = {
   retailRushCoupons: 1000,
   retailRushCheckouts: 400,
   retailLedgerWrites: 20000,
+  reportsEvents: 1_000_000,
+  reportsInstitutions: 50,
+  reportsQueries: 200,
 };
 const QUICK: Sizes = {
   journeyVisits: 30,
@@ -99,6 +105,9 @@ const QUICK: Sizes = {
   retailRushCoupons: 100,
   retailRushCheckouts: 40,
   retailLedgerWrites: 2000,
+  reportsEvents: 50_000,
+  reportsInstitutions: 10,
+  reportsQueries: 30,
 };
 
 export const BenchOptions = Sizes.extend({
@@ -144,7 +153,7 @@ export function usage(): string {
     (k) => `  --${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${envName(k)}) default ${FULL[k]}, quick ${QUICK[k]}`,
   );
   return [
-    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams,transit,webhooks,retail] [--replicas=1,2] [--size=value …]',
+    'usage: npm run bench -- [--quick] [--only=journey,rush,hl7,reads,streams,transit,webhooks,retail,reports] [--replicas=1,2] [--size=value …]',
     '  --quick (BENCH_SCALE=quick)       smoke-run sizes',
     '  --only (BENCH_ONLY)                scenarios to run, comma-separated',
     '  --log-level (BENCH_LOG_LEVEL)      API/worker log level, default error',

@@ -23,6 +23,8 @@ import { TransitRiderJourneyEvents1767490000000 } from './1767490000000-TransitR
 import { ConsoleAccounts1767500000000 } from './1767500000000-ConsoleAccounts';
 import { ChannelShare1767600000000 } from './1767600000000-ChannelShare';
 import { SpendingBands1767610000000 } from './1767610000000-SpendingBands';
+import { OpsMetrics1767700000000 } from './1767700000000-OpsMetrics';
+import { ReleaseAtoms1767700000001 } from './1767700000001-ReleaseAtoms';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -51,4 +53,6 @@ export const MIGRATIONS = [
   ConsoleAccounts1767500000000,
   ChannelShare1767600000000,
   SpendingBands1767610000000,
+  OpsMetrics1767700000000,
+  ReleaseAtoms1767700000001,
 ];

@@ -23,9 +23,13 @@ function modInverse(a: number, p: number): number {
 }
 
 /** Reduced row echelon form modulo p; rows are dense vectors over `width` unknowns. */
-function rref(rows: number[][], width: number, p: number): number[][] {
-  const m = rows.map((r) => r.map((v) => ((v % p) + p) % p));
-  const out: number[][] = [];
+function rref(rows: readonly Float64Array[], width: number, p: number): Float64Array[] {
+  const m = rows.map((r) => {
+    const c = new Float64Array(width);
+    for (let j = 0; j < width; j++) if (r[j] !== 0) c[j] = ((r[j]! % p) + p) % p;
+    return c;
+  });
+  const out: Float64Array[] = [];
   let row = 0;
   for (let col = 0; col < width && row < m.length; col++) {
     let pivot = -1;
@@ -38,13 +42,23 @@ function rref(rows: number[][], width: number, p: number): number[][] {
     [m[row], m[pivot]] = [m[pivot]!, m[row]!];
     const pr = m[row]!;
     const inv = modInverse(pr[col]!, p);
-    for (let j = col; j < width; j++) pr[j] = (pr[j]! * inv) % p;
+    // Only the pivot row's non-zero columns change other rows: published sums touch few atoms, so
+    // this skips most of the width (the audit ran seconds per report at a million journey events).
+    const nz: number[] = [];
+    for (let j = col; j < width; j++)
+      if (pr[j] !== 0) {
+        pr[j] = (pr[j]! * inv) % p;
+        nz.push(j);
+      }
     for (let i = 0; i < m.length; i++) {
       if (i === row) continue;
       const r = m[i]!;
       const f = r[col]!;
       if (f === 0) continue;
-      for (let j = col; j < width; j++) r[j] = (((r[j]! - f * pr[j]!) % p) + p) % p;
+      for (const j of nz) {
+        const v = (r[j]! - f * pr[j]!) % p;
+        r[j] = v < 0 ? v + p : v;
+      }
     }
     out.push(pr);
     row++;
@@ -63,7 +77,7 @@ export function derivableUnknowns(equations: ReadonlyArray<Equation>, width: num
   const found = new Set<number>();
   if (width === 0 || equations.length === 0) return found;
   const dense = equations.map((eq) => {
-    const v = new Array<number>(width).fill(0);
+    const v = new Float64Array(width);
     for (const [u, coefficient] of eq) v[u] = (v[u] ?? 0) + coefficient;
     return v;
   });

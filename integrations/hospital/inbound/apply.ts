@@ -50,6 +50,8 @@ export interface ApplyContext {
   parseOptions?: ParseOptions;
   /** The sending institution's IANA zone, for timestamps sent without an offset. */
   timeZoneOf?: (institutionId: string) => Promise<string | undefined>;
+  /** Told how long an applied message waited in the inbox (seconds), for metrics. */
+  onApplied?: (delaySeconds: number) => void;
 }
 
 /** Parse options for one institution's messages: its own time zone when known. */
@@ -101,7 +103,8 @@ export async function applyRow(ctx: ApplyContext, row: StoredRow, parsed?: Inbou
     ctx.logger?.warn({ ...log, code: codeOf(err) }, 'hl7 dispatch failed; row kept for reprocessing');
     return { id: row.id, status: 'failed', error, attempts: attempt };
   }
-  await markApplied(ctx.db, row.id);
+  const waited = await markApplied(ctx.db, row.id);
+  if (waited !== null) ctx.onApplied?.(waited);
   ctx.logger?.debug(log, 'hl7 message applied');
   return { id: row.id, status: 'applied', attempts: attempt };
 }

@@ -43,6 +43,7 @@ export function createInboundHl7Handler(opts: InboundHl7Options): InboundHl7Hand
     logger,
     parseOptions,
     ...(opts.timeZoneOf ? { timeZoneOf: opts.timeZoneOf } : {}),
+    ...(opts.onApplied ? { onApplied: opts.onApplied } : {}),
   };
   const ackOpts = {
     sendingApplication: opts.ackIdentity?.application,

@@ -209,10 +209,17 @@ export async function loadRow(db: DataSource, id: string): Promise<StoredRow | u
   return rows[0] === undefined ? undefined : StoredRow.parse(rows[0]);
 }
 
-export async function markApplied(db: DataSource, id: string): Promise<void> {
-  await db.query(`UPDATE inbox_messages SET status = 'applied', error = NULL, attempts = attempts + 1, applied_at = now() WHERE id = $1`, [
-    id,
-  ]);
+/** @returns how long the row waited between its storing and now, in seconds (null if it is gone). */
+export async function markApplied(db: DataSource, id: string): Promise<number | null> {
+  // typeorm answers an UPDATE … RETURNING as [rows, affected].
+  const [rows] = z.tuple([z.array(z.object({ waited: z.coerce.number() })), z.number()]).parse(
+    await db.query(
+      `UPDATE inbox_messages SET status = 'applied', error = NULL, attempts = attempts + 1, applied_at = now() WHERE id = $1
+       RETURNING extract(epoch FROM applied_at - received_at) AS waited`,
+      [id],
+    ),
+  );
+  return rows[0]?.waited ?? null;
 }
 
 export async function markFailed(db: DataSource, id: string, error: string, countAttempt = true): Promise<void> {

@@ -56,6 +56,8 @@ export interface InboundHl7Options {
   groupCommit?: GroupCommitOptions;
   /** Our identity in ACKs when the sender left MSH-5/MSH-6 empty. Default CAUSEWAY. */
   ackIdentity?: { application?: string; facility?: string };
+  /** Told, for metrics, how long each applied message waited in the inbox (seconds). */
+  onApplied?: (delaySeconds: number) => void;
 }
 
 export interface InboundMeta {

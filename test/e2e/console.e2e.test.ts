@@ -8,6 +8,7 @@ import { addDays, serviceDayOf } from '../../domain/hospital/serviceDay';
 import { consoleContext, launchChromium, readTable, screenshot, signIn } from '../helpers/consoleBrowser';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { createTestMerchant } from '../helpers/retailFactories';
+import { seedRetailEvents, type ReleasedEntry, type ReleasedTable } from '../helpers/reports';
 
 /**
  * The console as institution staff use it, in Debian's Chromium: sign in, read the dashboard, the
@@ -29,33 +30,12 @@ const window = { from: day(7), to: day(1) };
 const tag = Date.now().toString(36);
 const login = (who: string) => (who === 'shop' ? `jade.staff.${tag}` : `${who}.${tag}`);
 
-interface Entry {
-  value: number | null;
-  why: string;
-}
-interface Table {
-  rows: string[];
-  cols: string[];
-  cells: Entry[][];
-  rowTotals: Entry[];
-  colTotals: Entry[];
-  total: Entry;
-}
+type Entry = ReleasedEntry;
+type Table = ReleasedTable;
 
 /** `n` people in one demographic cell whose order reached `stage` at noon (Shanghai) on `serviceDay`. */
-async function seed(merchant: string, serviceDay: string, stage: string, ageBand: string, gender: string, n: number): Promise<void> {
-  await p.services.db.query(
-    `WITH people AS (
-       INSERT INTO user_demographics (user_ref, age_band, gender, region_code)
-         SELECT 'c-' || gen_random_uuid(), $3, $4, '310000' FROM generate_series(1, $5) RETURNING user_ref),
-     events AS (
-       INSERT INTO journey_events (journey_id, vertical, institution_id, stage, at, user_ref)
-         SELECT 'retail-order/' || $1 || '/' || user_ref, 'retail', $1, $2, ($6 || ' 12:00:00+08')::timestamptz, user_ref FROM people
-       RETURNING id)
-     INSERT INTO journey_events_pending (event_id) SELECT id FROM events`,
-    [merchant, stage, ageBand, gender, n, serviceDay],
-  );
-}
+const seed = (merchantId: string, serviceDay: string, stage: string, ageBand: string, gender: string, n: number) =>
+  seedRetailEvents(p.services.db, { merchantId, serviceDay, stage, ageBand, gender, n });
 
 const fromApi = async (path: string): Promise<Table> => {
   const r = await till.get<Table>(`/v1/institutions/${shop}/reports/${path}`);

@@ -5,6 +5,7 @@ import { SIM_AUTH_CODES } from '../../integrations/payment/simulator';
 import { until } from '../helpers/poll';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { createTestMerchant } from '../helpers/retailFactories';
+import { seedRetailEvents, type ReleasedEntry, type ReleasedTable } from '../helpers/reports';
 
 /**
  * An institution's reports through the signed API (issue 13): journey events written with the journeys'
@@ -20,34 +21,12 @@ const K = 11;
 const today = serviceDayOf(Date.now(), 'Asia/Shanghai');
 const day = (n: number) => addDays(today, -n);
 
-interface Entry {
-  value: number | null;
-  why: string;
-}
-interface Table {
-  rows: string[];
-  cols: string[];
-  k: number;
-  cells: Entry[][];
-  rowTotals: Entry[];
-  colTotals: Entry[];
-  total: Entry;
-}
+type Entry = ReleasedEntry;
+type Table = ReleasedTable & { k: number };
 
 /** `n` journeys of people in one demographic cell reaching `stage` at noon (Shanghai) on `serviceDay`. */
-async function seed(serviceDay: string, stage: string, ageBand: string, gender: string, n: number): Promise<void> {
-  await p.services.db.query(
-    `WITH people AS (
-       INSERT INTO user_demographics (user_ref, age_band, gender, region_code)
-         SELECT 'r-' || gen_random_uuid(), $3, $4, '310000' FROM generate_series(1, $5) RETURNING user_ref),
-     events AS (
-       INSERT INTO journey_events (journey_id, vertical, institution_id, stage, at, user_ref)
-         SELECT 'retail-order/' || $1 || '/' || user_ref, 'retail', $1, $2, ($6 || ' 12:00:00+08')::timestamptz, user_ref FROM people
-       RETURNING id)
-     INSERT INTO journey_events_pending (event_id) SELECT id FROM events`,
-    [shop, stage, ageBand, gender, n, serviceDay],
-  );
-}
+const seed = (serviceDay: string, stage: string, ageBand: string, gender: string, n: number) =>
+  seedRetailEvents(p.services.db, { merchantId: shop, serviceDay, stage, ageBand, gender, n });
 
 const report = (path: string) => till.get<Table & { errors?: Array<{ field: string }> }>(`/v1/institutions/${shop}/reports/${path}`);
 

@@ -25,6 +25,7 @@ import { ChannelShare1767600000000 } from './1767600000000-ChannelShare';
 import { SpendingBands1767610000000 } from './1767610000000-SpendingBands';
 import { OpsMetrics1767700000000 } from './1767700000000-OpsMetrics';
 import { ReleaseAtoms1767700000001 } from './1767700000001-ReleaseAtoms';
+import { LateRiderRideEvents1767800000000 } from './1767800000000-LateRiderRideEvents';
 
 /** Listed explicitly (no globs) so the same list works from ts sources under jest and from dist. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   SpendingBands1767610000000,
   OpsMetrics1767700000000,
   ReleaseAtoms1767700000001,
+  LateRiderRideEvents1767800000000,
 ];

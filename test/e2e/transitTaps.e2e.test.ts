@@ -196,6 +196,12 @@ describe('AFC taps and the trips read', () => {
       return r.body.trips?.some((j) => j.journeyId === `${id}-u1`) ? r.body : null;
     });
     expect(read.trips.find((j) => j.journeyId === `${id}-u1`)).toMatchObject({ kind: 'maximum_fare', fromStopId: 'M4' });
+    // Resolved late, the ride still counts for the operator's reports (issue 13), once.
+    const rides: Array<{ stage: string; institution_id: string }> = await p.services.db.query(
+      'SELECT stage, institution_id FROM journey_events WHERE journey_id = $1',
+      [`transit-ride/${op.id}/${id}-u1`],
+    );
+    expect(rides).toEqual([{ stage: 'ride', institution_id: op.id }]);
   });
 
   it("shows today's day as open before any tap, and refuses readers who are not the operator's riders", async () => {

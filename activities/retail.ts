@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { upsertRetailOrderView } from '../db/queries/retailOrderView';
 import { recordDistrictPoints } from '../db/repositories/districtPoints';
-import { readProgramme, recordOrderSpend } from '../db/repositories/memberCards';
+import { recordOrderSpend } from '../db/repositories/memberCards';
 import { recordPoints, redeemOrderPoints, restoreOrderPoints } from '../db/repositories/pointsLedger';
 import {
   commitOrderCoupons,
@@ -236,22 +236,23 @@ export function createRetailActivities(deps: { db: DataSource; payments: Payment
       // A failure here retries the whole activity; the view's write is then a no-op.
       const v = i.view;
       if (i.userId && (v.stage === 'paid' || v.stage === 'closed')) {
-        await recordOrderSpend(db, {
+        const netMinor = v.paidMinor - v.refundedMinor;
+        const district = await recordOrderSpend(db, {
           merchantId: v.merchantId,
           orderRef: v.orderRef,
           userId: i.userId,
-          netMinor: v.paidMinor - v.refundedMinor,
+          netMinor,
           seq: i.seq,
           nowMs: Date.now(),
         });
-        const districtId = (await readProgramme(db, v.merchantId))?.districtId;
-        if (districtId)
+        if (district)
           await recordDistrictPoints(db, {
-            districtId,
+            districtId: district.id,
+            pointsPerMajor: district.pointsPerMajor ?? 0,
             merchantId: v.merchantId,
             orderRef: v.orderRef,
             userId: i.userId,
-            netMinor: v.paidMinor - v.refundedMinor,
+            netMinor,
             closed: v.stage === 'closed',
             seq: i.seq,
           });

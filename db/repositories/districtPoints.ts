@@ -1,18 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { districtMoves } from '../../domain/retail/districtPoints';
 import { lockMemberPoints } from './pointsLedger';
-
-const DistrictRate = z.object({
-  settings: z
-    .object({
-      retail: z
-        .object({ pointsPerMajor: z.number().min(0).max(100).default(0) })
-        .loose()
-        .default({ pointsPerMajor: 0 }),
-    })
-    .loose(),
-});
 
 /**
  * The district's points for a member's order at one of its merchants, as the order now stands
@@ -23,13 +11,19 @@ const DistrictRate = z.object({
  */
 export async function recordDistrictPoints(
   db: DataSource,
-  o: { districtId: string; merchantId: string; orderRef: string; userId: string; netMinor: number; closed: boolean; seq: number },
+  o: {
+    districtId: string;
+    /** The district's rate (its settings' `pointsPerMajor`); 0 gives nothing. */
+    pointsPerMajor: number;
+    merchantId: string;
+    orderRef: string;
+    userId: string;
+    netMinor: number;
+    closed: boolean;
+    seq: number;
+  },
 ): Promise<void> {
-  const [row] = z
-    .array(DistrictRate)
-    .parse(await db.query(`SELECT settings FROM institutions WHERE id = $1 AND kind = 'district'`, [o.districtId]));
-  const rate = row?.settings.retail.pointsPerMajor ?? 0;
-  if (rate <= 0) return;
+  if (o.pointsPerMajor <= 0) return;
   const orderKey = `${o.merchantId}/${o.orderRef}`;
   await db.transaction(async (tx) => {
     await lockMemberPoints(tx, o.districtId, o.userId);
@@ -42,7 +36,7 @@ export async function recordDistrictPoints(
     );
     if ((now?.last_seq ?? 0) >= o.seq) return;
     const moves = districtMoves(
-      { netMinor: o.netMinor, closed: o.closed, pointsPerMajor: rate },
+      { netMinor: o.netMinor, closed: o.closed, pointsPerMajor: o.pointsPerMajor },
       {
         pending: now?.pending ?? 0,
         released: now?.released ?? false,

@@ -18,6 +18,8 @@ export interface Programme {
   timeZone: string;
   districtId: string | null;
   membership: MembershipSettings;
+  /** Its points rate when its settings name one (a district without one gives no points of its own). */
+  pointsPerMajor: number | null;
 }
 
 const ProgrammeRow = z.object({
@@ -27,7 +29,11 @@ const ProgrammeRow = z.object({
   settings: z
     .object({
       retail: z
-        .object({ districtId: z.string().optional(), membership: MembershipSettings.default(DEFAULT_MEMBERSHIP) })
+        .object({
+          districtId: z.string().optional(),
+          membership: MembershipSettings.default(DEFAULT_MEMBERSHIP),
+          pointsPerMajor: z.number().min(0).max(100).optional(),
+        })
         .loose()
         .optional(),
     })
@@ -47,6 +53,7 @@ export async function readProgramme(db: SqlRunner, id: string): Promise<Programm
     timeZone: row.time_zone,
     districtId: row.kind === 'merchant' ? (row.settings.retail?.districtId ?? null) : null,
     membership: row.settings.retail?.membership ?? DEFAULT_MEMBERSHIP,
+    pointsPerMajor: row.settings.retail?.pointsPerMajor ?? null,
   };
 }
 
@@ -115,14 +122,15 @@ export async function refreshCard(db: DataSource, cardId: string, programme: Pro
 /**
  * A member's order as it now stands (paid, net of refunds) on their cards at the merchant and its
  * district, making the cards at the first paid order. Keyed by the order and guarded by the view's
- * seq, so a retried or late write never counts twice nor undoes a newer figure.
+ * seq, so a retried or late write never counts twice nor undoes a newer figure. Answers the
+ * merchant's district programme, if it has one (its points follow the same order).
  */
 export async function recordOrderSpend(
   db: DataSource,
   o: { merchantId: string; orderRef: string; userId: string; netMinor: number; seq: number; nowMs: number },
-): Promise<void> {
+): Promise<Programme | undefined> {
   const merchant = await readProgramme(db, o.merchantId);
-  if (merchant?.kind !== 'merchant') return;
+  if (merchant?.kind !== 'merchant') return undefined;
   const district = merchant.districtId ? await readProgramme(db, merchant.districtId) : undefined;
   for (const programme of district?.kind === 'district' ? [merchant, district] : [merchant]) {
     const { card } = await joinCard(db, { userId: o.userId, programme, via: 'first_order', atMs: o.nowMs });
@@ -134,6 +142,7 @@ export async function recordOrderSpend(
     );
     await refreshCard(db, card.id, programme, o.nowMs);
   }
+  return district?.kind === 'district' ? district : undefined;
 }
 
 /**
